@@ -1,0 +1,132 @@
+"""Detector: the block processor that turns audio into theme detections.
+
+    audio block -> mono, sanitised -> PitchTracker (10 ms frames) -> NoteSegmenter (notes as
+    they start) -> Matcher (every theme) -> Detection
+
+A host (the live callback's worker, a file scan, a test, a GUI) hands it blocks of any size;
+the result is the same whatever the block size, because every stage keeps its own state and
+works sample by sample, frame by frame, note by note. Its clock is samples consumed / sample
+rate, so a file scanned as fast as possible reports the times a live listener would have seen.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+from detector.events import Detection
+from detector.matching import MIN_PROGRESS, SCORE_THRESHOLD, Matcher
+from detector.pitch import PitchTracker
+from detector.sanitize import mix_to_mono
+from detector.segmenter import NoteSegmenter
+from detector.themes import Theme
+
+
+@dataclass
+class DisplayState:
+    """What a display needs, updated by every `process` call (read it from any thread; a
+    torn read shows a mixture of two neighbouring blocks, never garbage).
+
+    f0_hz, periodicity, voiced, level_db: the latest pitch frame.
+    theme_score, theme_progress: per theme, 0-1 (arrays owned by the matcher).
+    """
+
+    f0_hz: float = 0.0
+    periodicity: float = 0.0
+    voiced: bool = False
+    level_db: float = -120.0
+    theme_score: np.ndarray | None = None
+    theme_progress: np.ndarray | None = None
+
+
+class Detector:
+    """Finds the given themes in a stream of audio blocks.
+
+    Parameters
+    ----------
+    themes : the themes to listen for (any number; the cost grows linearly).
+    sample_rate : input rate in Hz, 8000-192000.
+    min_progress : fraction of a theme that must be heard before it is announced.
+    threshold : score (0-1) a match must reach; per theme it is scaled by Theme.sensitivity.
+    warm_up : compile the kernels now (leave True except for throwaway detectors).
+
+    Constructing it compiles (or loads from numba's cache) every kernel, so the first block
+    costs what every block costs.
+    """
+
+    def __init__(self, themes: Sequence[Theme], sample_rate: int, *,
+                 min_progress: float = MIN_PROGRESS, threshold: float = SCORE_THRESHOLD,
+                 warm_up: bool = True) -> None:
+        self.themes = tuple(themes)
+        self.sample_rate = int(sample_rate)
+        self.tracker = PitchTracker(self.sample_rate)
+        self.segmenter = NoteSegmenter(self.sample_rate, self.tracker.settings.frame_delay_s)
+        self.matcher = Matcher(self.themes, min_progress=min_progress, threshold=threshold)
+        self.samples_consumed = 0
+        self.sanitised_samples = 0
+        self.notes_heard = 0
+        self.display = DisplayState(theme_score=self.matcher.theme_score,
+                                    theme_progress=self.matcher.theme_progress)
+        self._mono = np.zeros(0, dtype=np.float32)
+        if warm_up:
+            self._warm_up()
+
+    @property
+    def time_s(self) -> float:
+        """The detector's clock: seconds of audio consumed."""
+        return self.samples_consumed / self.sample_rate
+
+    def process(self, block: np.ndarray) -> list[Detection]:
+        """Analyse one block: shape (n,) mono or (n, channels), any float or int dtype.
+
+        Returns the detections announced during this block, in order (usually none).
+        """
+        frames = np.asarray(block)
+        if frames.ndim == 1:
+            frames = frames[:, None]
+        if frames.dtype != np.float32:
+            frames = frames.astype(np.float32)
+        n = frames.shape[0]
+        if n > self._mono.shape[0]:
+            self._mono = np.zeros(n, dtype=np.float32)
+        mono = self._mono[:n]
+        self.sanitised_samples += mix_to_mono(frames, mono)
+        tracker = self.tracker
+        n_frames = tracker.process(mono)
+        n_notes = self.segmenter.process(tracker.f0_hz, tracker.voiced, tracker.level_db,
+                                         tracker.end_sample, n_frames)
+        detections = []
+        for k in range(n_notes):
+            detections += self._add_note(k)
+        self.samples_consumed += n
+        if n_frames:
+            last = n_frames - 1
+            display = self.display
+            display.f0_hz = float(tracker.f0_hz[last])
+            display.periodicity = float(tracker.periodicity[last])
+            display.voiced = bool(tracker.voiced[last])
+            display.level_db = float(tracker.level_db[last])
+        return detections
+
+    def _add_note(self, k: int) -> list[Detection]:
+        segmenter = self.segmenter
+        self.notes_heard += 1
+        announced_s = segmenter.end_sample[k] / self.sample_rate
+        found = self.matcher.add_note(float(segmenter.pitch[k]), float(segmenter.onset_s[k]))
+        return [
+            Detection(theme=self.themes[t].name, time_s=announced_s, start_s=start_s,
+                      end_s=end_s, score=score, transpose=transpose, tempo=tempo,
+                      progress=progress)
+            for t, score, start_s, end_s, transpose, tempo, progress in found
+        ]
+
+    def _warm_up(self) -> None:
+        """Run every kernel once, on a throwaway detector, so compiling (or loading from numba's
+        cache) happens now and not on the first live block."""
+        scratch = Detector(self.themes[:1], self.sample_rate, warm_up=False)
+        t = np.arange(self.sample_rate // 2) / self.sample_rate
+        tone = (0.3 * np.sin(2 * np.pi * 440.0 * t)).astype(np.float32)
+        gap = np.zeros(self.sample_rate // 20, dtype=np.float32)
+        scratch.process(np.concatenate([tone, gap, tone, gap, tone]))

@@ -1,0 +1,17 @@
+"""The errors a user can act on.
+
+Each is raised where the problem is found, names the file or device, and says what is wrong;
+the command line and the GUI turn them into one clear line, never a traceback.
+"""
+
+
+class ThemeDetectorError(Exception):
+    """Base class: something the user can fix (a file, a device, a setting)."""
+
+
+class ThemeError(ThemeDetectorError):
+    """A theme file that cannot be used: unreadable, not MIDI, no notes, too short, drums only."""
+
+
+class AudioInputError(ThemeDetectorError):
+    """An audio file or device that cannot be read or opened."""

@@ -1,0 +1,61 @@
+"""Detection, the one event type, and the one place that turns it into each output format."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+
+#: The JSON-lines fields, in order. Other programs read them: the names and meanings are stable.
+JSON_FIELDS = ("file", "theme", "time_s", "start_s", "end_s", "score", "transpose", "tempo")
+
+
+@dataclass(frozen=True)
+class Detection:
+    """A theme heard once.
+
+    theme: the theme's name.
+    time_s: stream time at which the detection was announced (samples consumed / sample rate):
+        what a live listener would have seen, also when scanning a file.
+    start_s, end_s: the matched passage as estimated, in stream time; end_s is the end of the
+        last note matched so far, which is before time_s.
+    score: confidence, 0-1.
+    transpose: semitones from the template to the performance, nearest integer
+        (+3 is a minor third up; octave shifts included, so -12 is an octave down).
+    tempo: performed tempo / template tempo (2.0 is twice as fast).
+    progress: the fraction of the template's notes matched when announced, 0-1.
+    """
+
+    theme: str
+    time_s: float
+    start_s: float
+    end_s: float
+    score: float
+    transpose: int
+    tempo: float
+    progress: float = 1.0
+
+    def as_record(self, file: str | None = None) -> dict:
+        """The stable JSON-lines record; `file` is included when scanning files."""
+        record = {
+            "theme": self.theme,
+            "time_s": round(self.time_s, 3),
+            "start_s": round(self.start_s, 3),
+            "end_s": round(self.end_s, 3),
+            "score": round(self.score, 3),
+            "transpose": self.transpose,
+            "tempo": round(self.tempo, 3),
+        }
+        if file is not None:
+            record = {"file": file, **record}
+        return record
+
+    def to_json(self, file: str | None = None) -> str:
+        return json.dumps(self.as_record(file), ensure_ascii=False)
+
+    def describe(self) -> str:
+        """One human-readable line, e.g. for the command line's default output."""
+        return (
+            f"{self.time_s:8.2f}s  {self.theme}  "
+            f"(heard from {self.start_s:.2f}s, {self.transpose:+d} semitones, "
+            f"tempo x{self.tempo:.2f}, score {self.score:.2f})"
+        )

@@ -1,0 +1,251 @@
+"""Streaming note-level matching of the performed notes against every theme at once.
+
+Each performed note updates an open-begin alignment (a Viterbi-style dynamic programme) of
+the note stream against each theme's template: state i of a theme is the best path whose
+latest matched template note is note i. A path carries its own key (the running mean of
+performed minus template pitch, so any transposition and octave is free, and intonation may
+drift) and its own tempo (the running mean of log inter-onset-interval ratios, so 0.45-2.2x
+is free and rubato costs only what departs from the path's tempo). Steps:
+
+- match: template note i follows i - 1; cost from pitch (semitones off the path's key, octave
+  slips folded at a small price) and timing (log-IOI off the path's tempo);
+- skip: template note i - 1 was not heard (cheap when it repeats the pitch before it, since
+  legato repeated notes merge);
+- insert: an extra performed note (an ornament, a split note) is passed over;
+- start: any performed note may begin a path at template note 0, or at 1 (first note lost).
+
+A theme is announced when a path has covered MIN_PROGRESS of the template with enough notes
+and a mean cost per template note low enough: usually well before the theme ends. One event
+per occurrence: a new event needs a path that starts after the last one's end.
+
+The work per performed note is O(total template notes); nothing happens between notes. The
+kernel is flat numba over arrays (one concatenated template, per-theme offsets); the Matcher
+object owns every buffer, allocated once.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+
+import numba
+import numpy as np
+
+from detector.themes import Theme
+
+#: Fraction of a theme's notes that must be matched before it is announced.
+MIN_PROGRESS = 0.65
+#: ... and never fewer matched notes than this (short themes must be heard whole).
+MIN_MATCHED_NOTES = 6
+#: Announce when 1 - mean cost per template note reaches this (scaled by sensitivity).
+SCORE_THRESHOLD = 0.8
+
+PITCH_FREE = 0.3          # semitones of deviation that cost nothing
+PITCH_SPAN = 0.7          # further semitones over which the cost rises to 1
+OCTAVE_SLIP_COST = 0.3
+TIME_FREE = 0.2           # log IOI deviation that costs nothing (~22 %)
+TIME_SPAN = 0.5
+TIME_REJECT = math.log(2.0)
+PITCH_WEIGHT = 0.65
+SKIP_COST = 0.6
+SKIP_REPEAT_COST = 0.15   # skipping a template note that repeats the pitch before it
+INSERT_COST = 0.45
+INSERT_SAME_PITCH_COST = 0.15
+MAX_INSERT_RUN = 2
+LOG_TEMPO_MIN = math.log(1 / 2.2)   # performed IOI / template IOI bounds for a path's tempo
+LOG_TEMPO_MAX = math.log(1 / 0.45)
+STALE_S = 3.0             # a path with no note for this long (beyond the expected IOI) dies
+
+# Columns of the float state matrix (one row per template note).
+(_COST, _KEY_SUM, _LT_SUM, _START_S, _LAST_ONSET_S, _LAST_PITCH, _N_MATCHED, _N_TEMPO,
+ _INS_RUN, _START_TPL_S) = range(10)
+_N_COLS = 10
+
+
+@numba.njit(cache=True, nogil=True, inline="always")
+def _pitch_cost(deviation):
+    """Cost 0-1(+octave slip) of a pitch `deviation` (semitones) from the path's key."""
+    slip = round(deviation / 12.0)
+    deviation -= 12.0 * slip
+    cost = (abs(deviation) - PITCH_FREE) / PITCH_SPAN
+    cost = min(1.0, max(0.0, cost))
+    if slip != 0:
+        cost += OCTAVE_SLIP_COST
+    return cost, slip
+
+
+@numba.njit(cache=True, nogil=True)
+def _try_step(old, src, dst, new, tpl_pitch, tpl_onset, i, j_from, pitch, onset_s, step_cost):
+    """Candidate: extend the path in old[src] (at template note j_from) to template note i."""
+    if old[src, _COST] == np.inf:
+        return
+    n = old[src, _N_MATCHED]
+    key = old[src, _KEY_SUM] / n
+    pc, slip = _pitch_cost(pitch - tpl_pitch[i] - key)
+    tpl_ioi = max(tpl_onset[i] - tpl_onset[j_from], 1e-3)
+    perf_ioi = onset_s - old[src, _LAST_ONSET_S]
+    if perf_ioi <= 0.0:
+        return
+    log_ratio = math.log(perf_ioi / tpl_ioi)
+    n_tempo = old[src, _N_TEMPO]
+    if n_tempo == 0:
+        if log_ratio < LOG_TEMPO_MIN or log_ratio > LOG_TEMPO_MAX:
+            return
+        tc = 0.0
+    else:
+        dev = abs(log_ratio - old[src, _LT_SUM] / n_tempo)
+        if dev > TIME_REJECT:
+            return
+        tc = min(1.0, max(0.0, (dev - TIME_FREE) / TIME_SPAN))
+    cost = old[src, _COST] + step_cost + PITCH_WEIGHT * pc + (1.0 - PITCH_WEIGHT) * tc
+    if cost >= new[dst, _COST]:
+        return
+    new[dst, _COST] = cost
+    new[dst, _KEY_SUM] = old[src, _KEY_SUM] + pitch - tpl_pitch[i] - 12.0 * slip
+    new[dst, _LT_SUM] = old[src, _LT_SUM] + log_ratio
+    new[dst, _START_S] = old[src, _START_S]
+    new[dst, _START_TPL_S] = old[src, _START_TPL_S]
+    new[dst, _LAST_ONSET_S] = onset_s
+    new[dst, _LAST_PITCH] = pitch
+    new[dst, _N_MATCHED] = n + 1
+    new[dst, _N_TEMPO] = n_tempo + 1
+    new[dst, _INS_RUN] = 0
+
+
+@numba.njit(cache=True, nogil=True)
+def _start_path(new, dst, cost, tpl_pitch, tpl_onset, i, pitch, onset_s):
+    if cost >= new[dst, _COST]:
+        return
+    new[dst, _COST] = cost
+    new[dst, _KEY_SUM] = pitch - tpl_pitch[i]
+    new[dst, _LT_SUM] = 0.0
+    new[dst, _START_S] = onset_s
+    new[dst, _START_TPL_S] = tpl_onset[i]
+    new[dst, _LAST_ONSET_S] = onset_s
+    new[dst, _LAST_PITCH] = pitch
+    new[dst, _N_MATCHED] = 1
+    new[dst, _N_TEMPO] = 0
+    new[dst, _INS_RUN] = 0
+
+
+@numba.njit(cache=True, nogil=True)
+def match_note_kernel(old, new, tpl_pitch, tpl_onset, tpl_duration, theme_offset,
+                      min_index, thresholds, fired_end_s, pitch, onset_s,
+                      theme_score, theme_progress, out_theme, out_state, out_score):
+    """Advance every theme's alignment by one performed note (pitch MIDI, onset_s).
+
+    old/new: (n_template_notes, _N_COLS) state before/after; new is overwritten.
+    min_index[t]: one less than the matched notes that make theme t announceable.
+    thresholds[t]: the score needed; fired_end_s[t]: end of the theme's last event.
+    Writes each theme's display score and progress, and returns the number of themes to
+    announce, listed in out_theme/out_state/out_score.
+    """
+    n_out = 0
+    for t in range(theme_offset.shape[0] - 1):
+        first, last = theme_offset[t], theme_offset[t + 1]
+        best_display, best_progress = 0.0, 0.0
+        announce, announce_score = -1, 0.0
+        for g in range(first, last):
+            i = g - first
+            for c in range(_N_COLS):
+                new[g, c] = 0.0
+            new[g, _COST] = np.inf
+            # insert: this performed note is an extra one; the path stays where it was.
+            if old[g, _COST] < np.inf and old[g, _INS_RUN] < MAX_INSERT_RUN:
+                stale = onset_s - old[g, _LAST_ONSET_S] > STALE_S
+                if not stale:
+                    same = abs(pitch - old[g, _LAST_PITCH]) < 0.5
+                    penalty = INSERT_SAME_PITCH_COST if same else INSERT_COST
+                    for c in range(_N_COLS):
+                        new[g, c] = old[g, c]
+                    new[g, _COST] = old[g, _COST] + penalty
+                    new[g, _INS_RUN] = old[g, _INS_RUN] + 1
+            if i == 0:
+                _start_path(new, g, 0.0, tpl_pitch, tpl_onset, g, pitch, onset_s)
+            elif i == 1:
+                _start_path(new, g, SKIP_COST, tpl_pitch, tpl_onset, g, pitch, onset_s)
+            if i >= 1:
+                _try_step(old, g - 1, g, new, tpl_pitch, tpl_onset, g, g - 1, pitch, onset_s, 0.0)
+            if i >= 2:
+                repeat = abs(tpl_pitch[g - 1] - tpl_pitch[g - 2]) < 0.5
+                skip = SKIP_REPEAT_COST if repeat else SKIP_COST
+                _try_step(old, g - 2, g, new, tpl_pitch, tpl_onset, g, g - 2, pitch, onset_s, skip)
+            if new[g, _COST] == np.inf or new[g, _N_MATCHED] < 2:
+                continue
+            score = 1.0 - new[g, _COST] / (i + 1)
+            progress = (i + 1) / (last - first)
+            display = score * min(1.0, (i + 1) / (min_index[t] + 1))
+            if display > best_display:
+                best_display, best_progress = display, progress
+            # Enough notes actually heard (not skipped over) and a good enough match.
+            if (new[g, _N_MATCHED] > min_index[t] and score >= thresholds[t] and new[g, _START_S] >= fired_end_s[t]
+                    and score > announce_score):
+                announce, announce_score = g, score
+        theme_score[t] = best_display
+        theme_progress[t] = best_progress
+        if announce >= 0:
+            out_theme[n_out] = t
+            out_state[n_out] = announce
+            out_score[n_out] = announce_score
+            n_out += 1
+    return n_out
+
+
+class Matcher:
+    """Every theme's alignment against the note stream; call `add_note` for each note.
+
+    Display state, updated at each note: `theme_score` (0-1, grows as a theme is heard) and
+    `theme_progress` (0-1, how far through the theme the best path has got).
+    """
+
+    def __init__(self, themes: Sequence[Theme], min_progress: float = MIN_PROGRESS,
+                 threshold: float = SCORE_THRESHOLD) -> None:
+        self.themes = tuple(themes)
+        lengths = np.array([len(theme.notes) for theme in self.themes], dtype=np.int64)
+        self._offset = np.concatenate(([0], np.cumsum(lengths))).astype(np.int64)
+        notes = [note for theme in self.themes for note in theme.notes]
+        self._pitch = np.array([n.pitch for n in notes], dtype=np.float64)
+        self._onset = np.array([n.onset_s for n in notes], dtype=np.float64)
+        self._duration = np.array([n.duration_s for n in notes], dtype=np.float64)
+        needed = np.maximum(np.ceil(min_progress * lengths), np.minimum(MIN_MATCHED_NOTES, lengths))
+        self._min_index = (needed - 1).astype(np.int64)
+        # Sensitivity s lowers (s > 1) or raises (s < 1) the bar: the allowed mean cost scales with s.
+        sensitivity = np.array([theme.sensitivity for theme in self.themes], dtype=np.float64)
+        self._threshold = 1.0 - (1.0 - threshold) * sensitivity
+        n_states = max(1, int(self._offset[-1]))
+        self._old = np.full((n_states, _N_COLS), np.inf)
+        self._new = np.full((n_states, _N_COLS), np.inf)
+        n_themes = len(self.themes)
+        self._fired_end_s = np.full(max(1, n_themes), -np.inf)
+        self.theme_score = np.zeros(n_themes)
+        self.theme_progress = np.zeros(n_themes)
+        self._out_theme = np.zeros(max(1, n_themes), dtype=np.int64)
+        self._out_state = np.zeros(max(1, n_themes), dtype=np.int64)
+        self._out_score = np.zeros(max(1, n_themes))
+
+    def add_note(self, pitch: float, onset_s: float) -> list[tuple[int, float, float, float, int, float, float]]:
+        """Advance every theme by one performed note.
+
+        Returns one tuple per theme announced: (theme index, score, start_s, end_s,
+        transpose, tempo, progress). Usually empty.
+        """
+        n = match_note_kernel(
+            self._old, self._new, self._pitch, self._onset, self._duration, self._offset,
+            self._min_index, self._threshold, self._fired_end_s, pitch, onset_s,
+            self.theme_score, self.theme_progress, self._out_theme, self._out_state,
+            self._out_score,
+        )
+        self._old, self._new = self._new, self._old
+        return [self._announce(int(self._out_theme[k]), int(self._out_state[k]),
+                               float(self._out_score[k])) for k in range(n)]
+
+    def _announce(self, theme: int, state: int, score: float):
+        row = self._old[state]
+        # The tempo over the whole passage: steadier than the mean of the local ratios.
+        tempo = (self._onset[state] - row[_START_TPL_S]) / (row[_LAST_ONSET_S] - row[_START_S])
+        end_s = row[_LAST_ONSET_S] + self._duration[state] / tempo
+        self._fired_end_s[theme] = end_s
+        first, last = self._offset[theme], self._offset[theme + 1]
+        progress = (state - first + 1) / (last - first)
+        transpose = int(round(row[_KEY_SUM] / row[_N_MATCHED]))
+        return theme, score, row[_START_S], end_s, transpose, tempo, progress

@@ -1,0 +1,339 @@
+"""Theme: a named melody to listen for, and the loaders that make themes from files.
+
+Formats:
+- MIDI files (.mid, .midi), type 0 and 1, read with mido. The melody is the track or channel the
+  user names, otherwise the top voice of the most melodic non-drum track.
+- Note lists (.txt, .notes): note names typed by hand, e.g. ``E4 E4 F4 G4 | G4 F4 E4 D4``.
+- A folder of such files, one theme each.
+- A library file (.toml) listing themes with names, sources, display colours and sensitivity.
+
+A bad file raises ThemeError naming the file and what is wrong; `load_themes` collects those
+errors and still loads the other themes.
+"""
+
+from __future__ import annotations
+
+import re
+import sys
+from dataclasses import dataclass, field, replace
+from fractions import Fraction
+from pathlib import Path
+
+import mido
+import numpy as np
+
+from detector.errors import ThemeError
+from detector.notes import Note, name_to_midi
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pragma: no cover - Python 3.10
+    import tomli as tomllib
+
+#: Fewer notes than this cannot be told apart from chance.
+MIN_NOTES = 4
+
+
+@dataclass(frozen=True)
+class Theme:
+    """A named melody, monophonic, in the key and tempo of its template.
+
+    notes: in time order, onsets in seconds from the theme's first note (which starts at 0).
+    source: where it came from (a file path, or "text" for a typed note list).
+    color: display colour as '#rrggbb', or None to let the display choose.
+    sensitivity: multiplies the detection margin; 1.0 is the default, higher finds more and
+        risks more false alarms.
+    """
+
+    name: str
+    notes: tuple[Note, ...]
+    source: str = ""
+    color: str | None = None
+    sensitivity: float = 1.0
+    tags: tuple[str, ...] = field(default=())
+
+    @property
+    def duration_s(self) -> float:
+        return self.notes[-1].end_s - self.notes[0].onset_s
+
+
+def theme_from_notes(name: str, notes: list[Note] | tuple[Note, ...], source: str = "",
+                     **options) -> Theme:
+    """A Theme from notes in any time base: sorted, shifted so the first onset is 0, checked."""
+    notes = sorted(notes, key=lambda n: n.onset_s)
+    if len(notes) < MIN_NOTES:
+        where = source or name
+        raise ThemeError(f"{where}: has {len(notes)} note(s); a theme needs at least {MIN_NOTES}")
+    t0 = notes[0].onset_s
+    shifted = tuple(Note(n.pitch, n.onset_s - t0, n.duration_s) for n in notes)
+    return Theme(name=name, notes=shifted, source=source, **options)
+
+
+# ---------------------------------------------------------------- note lists typed by hand
+
+def parse_note_list(text: str, source: str = "text", default_name: str = "theme") -> Theme:
+    """A theme from a typed note list.
+
+    Format (one theme per file)::
+
+        # a comment: '#' at the start of a line or after a space
+        name: Ode to Joy        (optional; otherwise the file name)
+        tempo: 120              (optional, quarter notes per minute; default 120)
+        E4 E4 F4 G4 | G4 F4 E4 D4 | C4 C4 D4 E4 | E4:1.5 D4:0.5 D4:2
+
+    A note is a name with octave (C4 is middle C; sharps '#', flats 'b'), optionally ':' and a
+    length in beats (default 1; '1/2' and '0.5' both work). 'r' is a rest. '|' is ignored.
+    """
+    name, tempo_bpm, tokens = default_name, 120.0, []
+    for line_no, raw in enumerate(text.splitlines(), start=1):
+        line = _COMMENT_RE.sub("", raw).strip()
+        if not line:
+            continue
+        key, sep, value = line.partition(":")
+        if sep and key.strip().lower() in ("name", "tempo"):
+            if key.strip().lower() == "name":
+                name = value.strip()
+            else:
+                tempo_bpm = _parse_number(value, f"{source}, line {line_no}: tempo")
+            continue
+        tokens += [(line_no, token) for token in line.replace("|", " ").split()]
+    seconds_per_beat = 60.0 / tempo_bpm
+    notes, beat = [], 0.0
+    for line_no, token in tokens:
+        pitch_text, _, length_text = token.partition(":")
+        beats = _parse_number(length_text, f"{source}, line {line_no}: '{token}'") if length_text else 1.0
+        if pitch_text.lower() != "r":
+            try:
+                pitch = name_to_midi(pitch_text)
+            except ValueError as error:
+                raise ThemeError(f"{source}, line {line_no}: {error}") from None
+            notes.append(Note(float(pitch), beat * seconds_per_beat, beats * seconds_per_beat))
+        beat += beats
+    if not notes:
+        raise ThemeError(f"{source}: no notes found (expected note names like 'E4 F#4 G4')")
+    return theme_from_notes(name, notes, source)
+
+
+_COMMENT_RE = re.compile(r"(^|\s)#.*$")  # '#' opens a comment only after a space: D#4 is a note
+
+
+def _parse_number(text: str, where: str) -> float:
+    text = text.strip()
+    try:
+        value = float(Fraction(text))
+    except (ValueError, ZeroDivisionError):
+        raise ThemeError(f"{where}: '{text}' is not a number") from None
+    if value <= 0:
+        raise ThemeError(f"{where}: must be positive, got {text}")
+    return value
+
+
+# ---------------------------------------------------------------- MIDI files
+
+def load_midi(path: Path, track: str | int | None = None, channel: int | None = None,
+              name: str | None = None) -> Theme:
+    """A theme from a standard MIDI file (type 0 or 1), read with mido.
+
+    track: a track name (case-insensitive substring) or index; channel: 0-15. Without either,
+    the top voice of the most melodic non-drum track (or channel, in a type-0 file) is taken.
+    """
+    try:
+        midi = mido.MidiFile(path)
+    except (OSError, EOFError, ValueError, KeyError, IndexError) as error:
+        raise ThemeError(f"{path}: not a readable MIDI file ({error})") from None
+    voices = _midi_voices(midi)  # (track index, track name, channel) -> notes
+    if not voices:
+        raise ThemeError(f"{path}: contains no notes")
+    candidates = {key: notes for key, notes in voices.items() if key[2] != DRUM_CHANNEL}
+    if not candidates:
+        raise ThemeError(f"{path}: has only drums (channel 10); a theme needs a melody")
+    if track is not None or channel is not None:
+        candidates = {key: notes for key, notes in candidates.items()
+                      if _track_matches(key, track) and (channel is None or key[2] == channel)}
+        if not candidates:
+            available = ", ".join(f"{i}:{n or '(unnamed)'} ch{c}" for i, n, c in voices)
+            raise ThemeError(f"{path}: no track/channel matches track={track!r} channel={channel!r}; "
+                             f"it has: {available}")
+    melodies = {key: top_voice(notes) for key, notes in candidates.items()}
+    key = max(melodies, key=lambda k: (len(melodies[k]), np.mean([n.pitch for n in melodies[k]])))
+    return theme_from_notes(name or path.stem, melodies[key], str(path))
+
+
+DRUM_CHANNEL = 9
+
+
+def _track_matches(key: tuple[int, str, int], track: str | int | None) -> bool:
+    if track is None:
+        return True
+    index, track_name, _ = key
+    if isinstance(track, int) or str(track).isdigit():
+        return index == int(track)
+    return str(track).lower() in track_name.lower()
+
+
+def _midi_voices(midi: mido.MidiFile) -> dict[tuple[int, str, int], list[Note]]:
+    """Notes of every (track, channel), onsets and durations in seconds (tempo map applied)."""
+    tempo_map = _tempo_map(midi)
+    voices: dict[tuple[int, str, int], list[Note]] = {}
+    for index, track in enumerate(midi.tracks):
+        track_name, tick, sounding = "", 0, {}
+        for message in track:
+            tick += message.time
+            if message.type == "track_name":
+                track_name = message.name
+            elif message.type == "note_on" and message.velocity > 0:
+                sounding[(message.channel, message.note)] = tick
+            elif message.type in ("note_on", "note_off"):
+                start = sounding.pop((message.channel, message.note), None)
+                if start is not None:
+                    onset_s, end_s = tempo_map(start), tempo_map(tick)
+                    voices.setdefault((index, track_name, message.channel), []).append(
+                        Note(float(message.note), onset_s, max(end_s - onset_s, 1e-3)))
+    return voices
+
+
+def _tempo_map(midi: mido.MidiFile):
+    """A function from absolute ticks to seconds, following every set_tempo in the file."""
+    changes = sorted((tick, msg.tempo) for tick, msg in _absolute_messages(midi) if msg.type == "set_tempo")
+    breakpoints, seconds, last_tick, tempo = [(0, 0.0, 500_000)], 0.0, 0, 500_000
+    for tick, new_tempo in changes:
+        seconds += mido.tick2second(tick - last_tick, midi.ticks_per_beat, tempo)
+        last_tick, tempo = tick, new_tempo
+        breakpoints.append((tick, seconds, tempo))
+
+    def to_seconds(tick: int) -> float:
+        start_tick, start_s, tempo_now = max((b for b in breakpoints if b[0] <= tick), key=lambda b: b[0])
+        return start_s + mido.tick2second(tick - start_tick, midi.ticks_per_beat, tempo_now)
+
+    return to_seconds
+
+
+def _absolute_messages(midi: mido.MidiFile):
+    for track in midi.tracks:
+        tick = 0
+        for message in track:
+            tick += message.time
+            yield tick, message
+
+
+def top_voice(notes: list[Note]) -> list[Note]:
+    """The skyline: at each onset the highest note; notes under a sounding higher note go."""
+    by_onset: dict[float, Note] = {}
+    for note in notes:
+        key = round(note.onset_s, 3)
+        if key not in by_onset or note.pitch > by_onset[key].pitch:
+            by_onset[key] = note
+    melody: list[Note] = []
+    for note in sorted(by_onset.values(), key=lambda n: n.onset_s):
+        if melody and note.onset_s < melody[-1].end_s - 1e-3 and note.pitch < melody[-1].pitch:
+            continue
+        melody.append(note)
+    return melody
+
+
+# ---------------------------------------------------------------- files, folders, libraries
+
+MIDI_SUFFIXES = (".mid", ".midi")
+TEXT_SUFFIXES = (".txt", ".notes")
+
+
+def load_theme_file(path: Path) -> Theme:
+    """One theme from a MIDI file or a note list, named by the file unless it names itself."""
+    suffix = path.suffix.lower()
+    if suffix in MIDI_SUFFIXES:
+        return load_midi(path)
+    if suffix in TEXT_SUFFIXES:
+        try:
+            text = path.read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError) as error:
+            raise ThemeError(f"{path}: cannot be read as text ({error})") from None
+        return parse_note_list(text, str(path), default_name=path.stem)
+    raise ThemeError(f"{path}: unknown theme format '{suffix}' "
+                     f"(use .mid/.midi, .txt/.notes, or a .toml library)")
+
+
+def load_library(path: Path) -> tuple[list[Theme], list[ThemeError]]:
+    """Themes listed in a TOML library file.
+
+    Each ``[[theme]]`` has ``name`` and either ``file`` (relative to the library; with optional
+    ``track`` and ``channel`` for MIDI) or ``notes`` (a note list as typed by hand), and
+    optionally ``color`` ('#rrggbb'), ``sensitivity`` (default 1.0) and ``tempo`` (for notes).
+    """
+    try:
+        library = tomllib.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as error:
+        raise ThemeError(f"{path}: not a readable TOML theme library ({error})") from None
+    entries = library.get("theme", [])
+    if not isinstance(entries, list) or not entries:
+        raise ThemeError(f"{path}: lists no themes (expected [[theme]] tables)")
+    themes, errors = [], []
+    for number, entry in enumerate(entries, start=1):
+        try:
+            themes.append(_library_entry(path, number, entry))
+        except ThemeError as error:
+            errors.append(error)
+    return themes, errors
+
+
+def _library_entry(path: Path, number: int, entry: dict) -> Theme:
+    where = f"{path}, theme #{number}"
+    name = entry.get("name")
+    if not isinstance(name, str) or not name:
+        raise ThemeError(f"{where}: needs a name")
+    options = {"color": entry.get("color"), "sensitivity": float(entry.get("sensitivity", 1.0))}
+    if "notes" in entry:
+        header = f"tempo: {entry['tempo']}\n" if "tempo" in entry else ""
+        theme = parse_note_list(header + str(entry["notes"]), f"{where} ({name})", default_name=name)
+    elif "file" in entry:
+        source = (path.parent / entry["file"]).resolve()
+        if source.suffix.lower() in MIDI_SUFFIXES:
+            theme = load_midi(source, track=entry.get("track"), channel=entry.get("channel"), name=name)
+        else:
+            theme = load_theme_file(source)
+    else:
+        raise ThemeError(f"{where} ({name}): needs 'file' or 'notes'")
+    return replace(theme, name=name, **options)
+
+
+def load_themes(paths: str | Path | list[str | Path]) -> tuple[list[Theme], list[ThemeError]]:
+    """Load themes from files, folders (every theme file inside) and TOML libraries.
+
+    Returns (themes, errors): a bad file costs only its own theme. Names are kept unique by
+    numbering repeats.
+    """
+    if isinstance(paths, (str, Path)):
+        paths = [paths]
+    themes: list[Theme] = []
+    errors: list[ThemeError] = []
+    for entry in map(Path, paths):
+        if entry.is_dir():
+            files = sorted(p for p in entry.rglob("*")
+                           if p.suffix.lower() in MIDI_SUFFIXES + TEXT_SUFFIXES + (".toml",))
+            if not files:
+                errors.append(ThemeError(f"{entry}: folder holds no theme files (.mid, .txt, .toml)"))
+        elif entry.exists():
+            files = [entry]
+        else:
+            errors.append(ThemeError(f"{entry}: no such file or folder"))
+            files = []
+        for file in files:
+            try:
+                if file.suffix.lower() == ".toml":
+                    found, problems = load_library(file)
+                    themes += found
+                    errors += problems
+                else:
+                    themes.append(load_theme_file(file))
+            except ThemeError as error:
+                errors.append(error)
+    return _unique_names(themes), errors
+
+
+def _unique_names(themes: list[Theme]) -> list[Theme]:
+    seen: dict[str, int] = {}
+    unique = []
+    for theme in themes:
+        count = seen.get(theme.name, 0)
+        seen[theme.name] = count + 1
+        unique.append(theme if count == 0 else replace(theme, name=f"{theme.name} ({count + 1})"))
+    return unique
