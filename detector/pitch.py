@@ -146,15 +146,27 @@ def _yin_frame(buf, start, window, tau_min, tau_max, hop, energy, corr, diff, cm
         for tau in range(tau_min + 1, tau_max + 1):
             if cmnd[tau] < cmnd[best]:
                 best = tau
-    # Parabolic refinement on the raw difference function, as in YIN's step 5.
-    a, b, c = diff[best - 1], diff[best], diff[best + 1]
+    # Parabolic refinement on the raw difference function, as in YIN's step 5. A short period
+    # is refined at a multiple of it instead (the dip near k * period), which divides the
+    # interpolation error by k: high notes would otherwise be off by 10+ cents.
+    # The search stays within half a period of k * best, so it cannot land on a neighbour dip.
+    multiple = max(1, min(8, best - 1, (tau_max - 1) // best))
+    centre = best
+    if multiple > 1:
+        centre = multiple * best
+        reach = (multiple + 1) // 2
+        for tau in range(max(1, centre - reach), min(tau_max, centre + reach) + 1):
+            if diff[tau] < diff[centre]:
+                centre = tau
+    a, b, c = diff[centre - 1], diff[centre], diff[centre + 1]
     curvature = a - 2.0 * b + c
     shift = 0.5 * (a - c) / curvature if curvature > 0.0 else 0.0
     if shift > 0.5:
         shift = 0.5
     elif shift < -0.5:
         shift = -0.5
-    return best + shift, cmnd[best], (energy[length] - energy[length - hop]) / hop
+    period = (centre + shift) / multiple
+    return period, cmnd[best], (energy[length] - energy[length - hop]) / hop
 
 
 @numba.njit(cache=True, nogil=True, fastmath=True)

@@ -154,9 +154,14 @@ def load_midi(path: Path, track: str | int | None = None, channel: int | None = 
             available = ", ".join(f"{i}:{n or '(unnamed)'} ch{c}" for i, n, c in voices)
             raise ThemeError(f"{path}: no track/channel matches track={track!r} channel={channel!r}; "
                              f"it has: {available}")
-    melodies = {key: top_voice(notes) for key, notes in candidates.items()}
-    key = max(melodies, key=lambda k: (len(melodies[k]), np.mean([n.pitch for n in melodies[k]])))
-    return theme_from_notes(name or path.stem, melodies[key], str(path))
+    melodies = [top_voice(notes) for notes in candidates.values()]
+    return theme_from_notes(name or path.stem, max(melodies, key=_melodic), str(path))
+
+
+def _melodic(notes: list[Note]) -> tuple[int, float]:
+    """How much a line moves (pitch changes), then how high it lies: a melody beats a drone."""
+    changes = sum(a.pitch != b.pitch for a, b in zip(notes, notes[1:]))
+    return changes, float(np.mean([n.pitch for n in notes]))
 
 
 DRUM_CHANNEL = 9

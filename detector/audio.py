@@ -1,0 +1,104 @@
+"""Audio in: files through libsndfile (soundfile) and the input devices PortAudio knows.
+
+sounddevice is imported only where devices are used, so scanning files works on a machine
+without PortAudio.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import soundfile
+
+from detector.errors import AudioInputError
+
+
+@dataclass(frozen=True)
+class AudioFileInfo:
+    path: Path
+    sample_rate: int
+    channels: int
+    frames: int
+
+    @property
+    def duration_s(self) -> float:
+        return self.frames / self.sample_rate
+
+
+def audio_file_info(path: str | Path) -> AudioFileInfo:
+    """Rate, channels and length of an audio file; AudioInputError if it cannot be read."""
+    path = Path(path)
+    try:
+        info = soundfile.info(str(path))
+    except (soundfile.LibsndfileError, RuntimeError, OSError) as error:
+        raise AudioInputError(f"{path}: not a readable audio file ({_reason(error)})") from None
+    if not 8000 <= info.samplerate <= 192000:
+        raise AudioInputError(f"{path}: sample rate {info.samplerate} Hz is outside 8000-192000 Hz")
+    return AudioFileInfo(path, info.samplerate, info.channels, info.frames)
+
+
+def read_blocks(path: str | Path, block_size: int = 16384) -> Iterator[np.ndarray]:
+    """The file's frames as float32 blocks of shape (n, channels)."""
+    try:
+        with soundfile.SoundFile(str(path)) as source:
+            yield from source.blocks(blocksize=block_size, dtype="float32", always_2d=True)
+    except (soundfile.LibsndfileError, RuntimeError) as error:
+        raise AudioInputError(f"{path}: reading failed ({_reason(error)})") from None
+
+
+def _reason(error: Exception) -> str:
+    return str(error).split(":")[-1].strip() or type(error).__name__
+
+
+@dataclass(frozen=True)
+class InputDevice:
+    index: int
+    name: str
+    host_api: str
+    channels: int
+    default_rate_hz: float
+
+
+def input_devices() -> list[InputDevice]:
+    """Every device with at least one input channel, as PortAudio reports it."""
+    sd = _sounddevice()
+    host_apis = sd.query_hostapis()
+    return [
+        InputDevice(index=d["index"], name=d["name"], host_api=host_apis[d["hostapi"]]["name"],
+                    channels=d["max_input_channels"], default_rate_hz=d["default_samplerate"])
+        for d in sd.query_devices() if d["max_input_channels"] > 0
+    ]
+
+
+def find_input_device(spec: str | int | None) -> InputDevice:
+    """The input device named by index or by a (case-insensitive) part of its name.
+
+    None means the system's default input. Raises AudioInputError naming what exists.
+    """
+    devices = input_devices()
+    if not devices:
+        raise AudioInputError("no audio input device found (is a sound card, or a JACK or "
+                              "PulseAudio server, available?)")
+    if spec is None:
+        default = _sounddevice().default.device[0]
+        matches = [d for d in devices if d.index == default] or devices[:1]
+    elif isinstance(spec, int) or str(spec).isdigit():
+        matches = [d for d in devices if d.index == int(spec)]
+    else:
+        matches = [d for d in devices if str(spec).lower() in d.name.lower()]
+    if not matches:
+        names = "; ".join(f"{d.index}: {d.name}" for d in devices)
+        raise AudioInputError(f"no input device matches {spec!r}; inputs are: {names}")
+    return matches[0]
+
+
+def _sounddevice():
+    try:
+        import sounddevice
+    except OSError as error:
+        raise AudioInputError(f"PortAudio is not installed ({error}); run scripts/bootstrap "
+                              "or install the Debian package libportaudio2") from None
+    return sounddevice

@@ -1,0 +1,52 @@
+"""Shared fixtures: the built-in themes, and performances rendered from them."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from detector.demo import builtin_themes, perform, random_melody
+from detector.engine import Detector
+from detector.events import Detection
+from detector.notes import Note
+from detector.synth import render_notes
+from detector.themes import Theme
+
+SAMPLE_RATE = 22050
+
+
+@pytest.fixture(scope="session")
+def themes() -> list[Theme]:
+    return builtin_themes()
+
+
+@pytest.fixture(scope="session")
+def theme_named(themes):
+    by_name = {theme.name: theme for theme in themes}
+    return by_name.__getitem__
+
+
+def render_performance(theme: Theme, transpose: int = 0, tempo: float = 1.0, timbre: str = "flute",
+                       before_s: float = 0.0, seed: int = 0, sample_rate: int = SAMPLE_RATE,
+                       notes_kept: slice = slice(None)) -> tuple[np.ndarray, float, float]:
+    """Audio of other music for before_s, then the theme (or a slice of its notes).
+
+    Returns (audio, theme start_s, theme end_s).
+    """
+    rng = np.random.default_rng(seed)
+    start_s = before_s + 0.3
+    theme_notes = perform(theme, start_s, transpose, tempo)[notes_kept]
+    notes: list[Note] = random_melody(rng, 0.0, before_s) if before_s else []
+    notes = [n for n in notes if n.end_s < start_s - 0.2] + theme_notes
+    audio = render_notes(notes, sample_rate, timbre, seed=seed)
+    audio = np.concatenate([audio, np.zeros(sample_rate, dtype=np.float32)])
+    return audio, theme_notes[0].onset_s, theme_notes[-1].end_s
+
+
+def detect(themes, audio: np.ndarray, sample_rate: int = SAMPLE_RATE, block: int = 1024) -> list[Detection]:
+    """Run a fresh Detector over the audio in blocks; all detections in order."""
+    detector = Detector(themes, sample_rate, warm_up=False)
+    found: list[Detection] = []
+    for start in range(0, len(audio), block):
+        found += detector.process(audio[start:start + block])
+    return found

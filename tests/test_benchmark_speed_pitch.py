@@ -1,0 +1,104 @@
+"""Smoke tests of benchmarks.pitch and benchmarks.speed on tiny inputs, and of their metric
+plumbing. They check what is computed, never how fast."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+import numpy as np
+import pytest
+
+from benchmarks import pitch, speed
+from benchmarks.melodies import melody, random_themes
+
+pytestmark = pytest.mark.slow
+
+#: Two notes, legato (A4 then A5), then a rest: (midi pitch, onset_s, duration_s).
+NOTES = ((69, 0.1, 0.2), (81, 0.3, 0.1))
+RELEASE_S = 0.05
+#: Frame times in the middle of 10 ms cells, so no time sits on a note boundary.
+TIMES = np.arange(0.005, 0.6, 0.01)
+
+
+def _clip(notes=NOTES, seconds: float = 0.6) -> pitch.Clip:
+    instrument = pitch.Instrument("test", 0, 60, 90, RELEASE_S)
+    silence = np.zeros(int(seconds * pitch.SAMPLE_RATE), np.float32)
+    return pitch.Clip(instrument, pitch.CONDITIONS[0], silence, tuple(notes))
+
+
+def _estimate(scale: float) -> pitch.Estimate:
+    """The ground truth on a 5 ms grid, every frequency multiplied by scale."""
+    times = np.arange(0.0, 0.6, 0.005)
+    f0, _ = pitch.reference_f0(NOTES, RELEASE_S, times)
+    return pitch.Estimate(times, f0 * scale, f0 > 0)
+
+
+def test_reference_f0_puts_each_note_frequency_on_its_frames():
+    f0, scored = pitch.reference_f0(NOTES, RELEASE_S, TIMES)
+    first, second = (TIMES >= 0.1) & (TIMES < 0.3), (TIMES >= 0.3) & (TIMES < 0.4)
+    np.testing.assert_allclose(f0, np.where(first, 440.0, np.where(second, 880.0, 0.0)))
+    attack = ((TIMES >= 0.1) & (TIMES < 0.13)) | ((TIMES >= 0.3) & (TIMES < 0.33))
+    release = (TIMES >= 0.4) & (TIMES < 0.45)
+    np.testing.assert_array_equal(scored, ~(attack | release))
+
+
+def test_perfect_estimate_scores_full_marks():
+    metrics = pitch.melody_metrics([pitch.scored_frames(_clip(), _estimate(1.0))])
+    assert metrics == pytest.approx({"raw_pitch_accuracy": 1.0, "raw_chroma_accuracy": 1.0,
+                                     "voicing_recall": 1.0, "voicing_false_alarm": 0.0})
+
+
+def test_octave_error_costs_pitch_accuracy_but_not_chroma():
+    metrics = pitch.melody_metrics([pitch.scored_frames(_clip(), _estimate(2.0))])
+    assert metrics["raw_pitch_accuracy"] == 0.0
+    assert metrics["raw_chroma_accuracy"] == 1.0
+
+
+def test_noise_is_added_at_the_asked_snr():
+    clip = _clip(notes=((69, 0.0, 1.0),), seconds=1.0)
+    t = np.arange(clip.audio.shape[0]) / pitch.SAMPLE_RATE
+    clip = replace(clip, audio=(0.5 * np.sin(2 * np.pi * 440 * t)).astype(np.float32))
+    noisy = pitch.with_noise(clip, 10.0, np.random.default_rng(0))
+    noise = noisy.audio.astype(np.float64) - clip.audio
+    snr_db = 10 * np.log10(np.mean(clip.audio.astype(np.float64) ** 2) / np.mean(noise ** 2))
+    assert snr_db == pytest.approx(10.0, abs=0.1)
+    assert noisy.condition == pitch.CONDITIONS[1]
+
+
+def test_melodies_stay_in_range_and_themes_are_reproducible():
+    notes = melody(np.random.default_rng(0), 200, 40, 50, rest_probability=0.2)
+    assert all(40 <= p <= 50 for p, _, _ in notes)
+    onsets = [onset for _, onset, _ in notes]
+    assert onsets == sorted(onsets) and onsets[0] == 0.0
+    assert random_themes(5)[:3] == random_themes(3)
+    assert all(8 <= len(theme.notes) <= 20 for theme in random_themes(20))
+
+
+def test_pitch_benchmark_runs_on_a_tiny_input():
+    clips = pitch.make_clips([pitch.INSTRUMENTS[-2]], 1.5)  # the flute
+    summary = pitch.run(clips)
+    assert {"ours", "pyin", "yin"} <= summary["trackers"].keys()
+    for result in summary["trackers"].values():
+        assert result["realtime_factor"] > 0
+        for metrics in result["metrics"].values():
+            assert all(0.0 <= value <= 1.0 for value in metrics.values())
+    assert all(isinstance(t["met"], bool) for t in summary["targets"])
+    assert "ours" in pitch.report(summary)
+
+
+def test_speed_benchmark_runs_on_a_tiny_input(tmp_path):
+    summary = speed.run([2, 5], 2.0, 1, tmp_path)
+    assert [h["themes"] for h in summary["per_hop"]] == [2, 5]
+    hops = summary["per_hop"][0]
+    assert hops["hops"] == int(summary["settings"]["audio_s"] * speed.SAMPLE_RATE) // speed.HOP_SAMPLES
+    assert 0 < hops["p50_s"] <= hops["p99_s"] <= hops["max_s"]
+    assert summary["startup"]["cold_s"] > 0 and len(summary["startup"]["warm"]) == 1
+    assert summary["budgets"][0]["met"] is None  # fewer than 10,000 themes: not judged
+    assert (tmp_path / "scale.png").stat().st_size > 0
+    assert "offline scan" in speed.report(summary)
+
+
+def test_memory_is_measured_in_a_fresh_process():
+    audio = np.zeros(speed.SAMPLE_RATE // 2, dtype=np.float32)
+    memory = speed.peak_memory([3], audio)["3"]
+    assert memory["peak_mib"] > 0 and memory["over_imports_mib"] >= 0

@@ -1,0 +1,91 @@
+"""The `theme-detector` command end to end, as a user runs it (the installed console script)."""
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+import soundfile
+
+from detector.events import JSON_FIELDS
+
+from conftest import SAMPLE_RATE, render_performance
+
+EXE = str(Path(sys.executable).with_name("theme-detector"))
+
+
+def run(*args: str) -> subprocess.CompletedProcess:
+    return subprocess.run([EXE, *args], capture_output=True, text=True, timeout=300)
+
+
+@pytest.fixture(scope="module")
+def recording(tmp_path_factory, theme_named) -> tuple[Path, float, float]:
+    audio, start_s, end_s = render_performance(theme_named("Greensleeves"), transpose=-4, tempo=0.8,
+                                               timbre="oboe", before_s=5.0, seed=2)
+    stereo = np.stack([audio, 0.5 * audio], axis=1)
+    path = tmp_path_factory.mktemp("audio") / "clip.wav"
+    soundfile.write(path, stereo, SAMPLE_RATE, subtype="PCM_16")
+    return path, start_s, end_s
+
+
+def test_scan_json_lines_follow_the_schema(recording):
+    path, start_s, end_s = recording
+    result = run("scan", "--json", str(path))
+    assert result.returncode == 0, result.stderr
+    records = [json.loads(line) for line in result.stdout.splitlines()]
+    assert len(records) == 1
+    record = records[0]
+    assert tuple(record) == JSON_FIELDS
+    assert record["file"] == str(path) and record["theme"] == "Greensleeves"
+    assert record["transpose"] == -4 and record["tempo"] == pytest.approx(0.8, rel=0.05)
+    assert start_s < record["time_s"] < end_s
+    assert record["start_s"] <= record["end_s"] <= record["time_s"] + 2.0
+    assert 0 < record["score"] <= 1
+    assert all(isinstance(record[k], float) for k in ("time_s", "start_s", "end_s", "score", "tempo"))
+
+
+def test_scan_text_output_and_a_bad_file_among_good_ones(recording, tmp_path):
+    path, _, _ = recording
+    broken = tmp_path / "broken.wav"
+    broken.write_bytes(b"RIFF....WAVEfmt nonsense")
+    result = run("scan", str(broken), str(path))
+    assert result.returncode == 1
+    assert f"{path}:" in result.stdout and "Greensleeves" in result.stdout and "-4 semitones" in result.stdout
+    assert "broken.wav: not a readable audio file" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_scan_with_own_themes_and_a_bad_theme_file(recording, tmp_path):
+    path, _, _ = recording
+    (tmp_path / "mine.txt").write_text("name: Mine\nA4 C5:2 D5 E5:1.5 F5:0.5 E5 D5:2 B4 G4:1.5 A4:0.5 B4 C5:2 A4")
+    (tmp_path / "bad.txt").write_text("Q4 R5")
+    result = run("scan", "--themes", str(tmp_path), "--json", str(path))
+    assert result.returncode == 0
+    assert [json.loads(line)["theme"] for line in result.stdout.splitlines()] == ["Mine"]
+    assert "bad.txt, line 1: 'Q4' is not a note name" in result.stderr
+
+
+def test_no_usable_theme_is_one_clear_error(recording, tmp_path):
+    path, _, _ = recording
+    result = run("scan", "--themes", str(tmp_path / "nothing_here"), str(path))
+    assert result.returncode == 2
+    assert "no usable themes" in result.stderr and "Traceback" not in result.stderr
+
+
+def test_demo_finds_every_theme_it_plays_and_nothing_else():
+    result = run("demo", "--json")
+    assert result.returncode == 0, result.stderr
+    found = [json.loads(line) for line in result.stdout.splitlines()]
+    from detector.demo import PROGRAMME
+    assert [(r["theme"], r["transpose"]) for r in found] == [(name, tr) for name, tr, _, _ in PROGRAMME]
+    for record, (_, _, tempo, _) in zip(found, PROGRAMME):
+        assert record["tempo"] == pytest.approx(tempo, rel=0.05)
+
+
+def test_help_names_every_command():
+    result = run("--help")
+    assert result.returncode == 0
+    for command in ("scan", "listen", "devices", "demo"):
+        assert command in result.stdout

@@ -1,0 +1,148 @@
+"""The matcher finds a theme however it is disguised, and stays silent on other music.
+
+Note-level tests drive the Matcher with performed notes directly (fast, so hypothesis can
+explore); audio-level tests go through the whole Detector.
+"""
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from detector.demo import perform, random_melody
+from detector.matching import Matcher
+from detector.notes import Note
+
+from conftest import detect, render_performance
+
+
+def feed(matcher: Matcher, notes: list[Note]) -> list[tuple]:
+    found = []
+    for note in notes:
+        found += matcher.add_note(note.pitch, note.onset_s)
+    return found
+
+
+def names(matcher: Matcher, found: list[tuple]) -> list[str]:
+    return [matcher.themes[f[0]].name for f in found]
+
+
+@settings(max_examples=60, deadline=None)
+@given(transpose=st.integers(-30, 30), tempo=st.floats(0.5, 2.0), name_index=st.integers(0, 4))
+def test_any_key_and_tempo_is_found_once_with_its_transposition(themes, transpose, tempo, name_index):
+    theme = themes[name_index]
+    matcher = Matcher(themes)
+    found = feed(matcher, perform(theme, 1.0, transpose, tempo))
+    assert names(matcher, found) == [theme.name]
+    _, _, start_s, _, found_transpose, found_tempo, _ = found[0]
+    assert found_transpose == transpose
+    assert found_tempo == pytest.approx(tempo, rel=0.05)
+    assert start_s == pytest.approx(1.0)
+
+
+@settings(max_examples=40, deadline=None)
+@given(seed=st.integers(0, 10_000), name_index=st.integers(0, 4))
+def test_rubato_and_detuning_within_50_cents_are_tolerated(themes, seed, name_index):
+    rng = np.random.default_rng(seed)
+    theme = themes[name_index]
+    notes, t = [], 0.0
+    for a, b in zip(theme.notes, theme.notes[1:] + (None,)):
+        notes.append(Note(a.pitch + 5 + rng.uniform(-0.4, 0.4), t, a.duration_s))
+        if b is not None:
+            t += (b.onset_s - a.onset_s) * rng.uniform(0.85, 1.15)
+    matcher = Matcher(themes)
+    assert names(matcher, feed(matcher, notes)) == [theme.name]
+
+
+@pytest.mark.parametrize("dropped", [2, 5, 8])
+def test_a_dropped_note_is_tolerated(themes, theme_named, dropped):
+    theme = theme_named("Ode to Joy")
+    notes = perform(theme, 0.0, -2, 1.1)
+    del notes[dropped]
+    matcher = Matcher(themes)
+    assert names(matcher, feed(matcher, notes)) == ["Ode to Joy"]
+
+
+def test_an_added_ornament_is_tolerated(themes, theme_named):
+    theme = theme_named("Greensleeves")
+    notes = perform(theme, 0.0, 0, 1.0)
+    grace = notes[4]
+    notes.insert(4, Note(grace.pitch + 2, grace.onset_s - 0.08, 0.08))
+    matcher = Matcher(themes)
+    assert names(matcher, feed(matcher, notes)) == ["Greensleeves"]
+
+
+def test_the_first_two_thirds_of_a_theme_are_enough(themes, theme_named):
+    theme = theme_named("In the Hall of the Mountain King")
+    notes = perform(theme, 0.0, 4, 0.9)[: int(0.7 * len(theme.notes))]
+    matcher = Matcher(themes)
+    assert names(matcher, feed(matcher, notes)) == [theme.name]
+
+
+def test_half_a_theme_is_not_enough(themes, theme_named):
+    theme = theme_named("In the Hall of the Mountain King")
+    notes = perform(theme, 0.0, 4, 0.9)[: len(theme.notes) // 2]
+    matcher = Matcher(themes)
+    assert feed(matcher, notes) == []
+
+
+@settings(max_examples=40, deadline=None)
+@given(seed=st.integers(0, 100_000))
+def test_random_tonal_melodies_are_not_themes(themes, seed):
+    matcher = Matcher(themes)
+    notes = random_melody(np.random.default_rng(seed), 0.0, 30.0)
+    assert feed(matcher, notes) == []
+
+
+def test_a_theme_repeated_is_announced_twice(themes, theme_named):
+    theme = theme_named("Dies irae")
+    first = perform(theme, 0.0, 0, 1.0)
+    second = perform(theme, first[-1].end_s + 1.0, 7, 1.3)
+    matcher = Matcher(themes)
+    found = feed(matcher, first + second)
+    assert names(matcher, found) == ["Dies irae", "Dies irae"]
+    assert [f[4] for f in found] == [0, 7]
+
+
+def test_display_state_shows_progress_through_the_theme(themes, theme_named):
+    theme = theme_named("Greensleeves")
+    index = [t.name for t in themes].index("Greensleeves")
+    matcher = Matcher(themes)
+    notes = perform(theme, 0.0, 0, 1.0)
+    feed(matcher, notes[:6])
+    early_score, early_progress = matcher.theme_score[index], matcher.theme_progress[index]
+    feed(matcher, notes[6:12])
+    assert matcher.theme_progress[index] > early_progress >= 6 / len(theme.notes) - 1e-9
+    assert matcher.theme_score[index] > early_score
+    assert matcher.theme_score[index] == max(matcher.theme_score)
+
+
+# ------------------------------------------------------------------ through audio
+
+
+def test_theme_found_a_fifth_up_at_double_speed_among_other_music(themes, theme_named):
+    theme = theme_named("Ode to Joy")
+    audio, start_s, end_s = render_performance(theme, transpose=7, tempo=2.0, timbre="clarinet",
+                                               before_s=6.0, seed=3)
+    found = detect(themes, audio)
+    assert [d.theme for d in found] == ["Ode to Joy"]
+    detection = found[0]
+    assert detection.transpose == 7
+    assert detection.tempo == pytest.approx(2.0, rel=0.08)
+    assert start_s - 0.1 <= detection.start_s <= start_s + 0.1
+    assert start_s < detection.time_s < end_s, "announced before the theme ends"
+
+
+def test_theme_found_two_octaves_down_at_half_speed_hummed(themes, theme_named):
+    theme = theme_named("Greensleeves")
+    audio, start_s, end_s = render_performance(theme, transpose=-24, tempo=0.5, timbre="hum")
+    found = detect(themes, audio)
+    assert [(d.theme, d.transpose) for d in found] == [("Greensleeves", -24)]
+    assert start_s < found[0].time_s < end_s
+
+
+def test_no_detection_in_music_without_a_theme(themes):
+    rng = np.random.default_rng(11)
+    from detector.synth import render_notes
+    audio = render_notes(random_melody(rng, 0.0, 40.0), 22050, "oboe", seed=11)
+    assert detect(themes, audio) == []

@@ -1,0 +1,66 @@
+"""The pitch tracker: accurate to within 10 cents on harmonic tones, no octave errors."""
+
+import numpy as np
+import pytest
+
+from detector.notes import hz_to_midi
+from detector.pitch import PitchTracker, track_pitch
+
+
+def harmonic_tone(f0_hz, sample_rate, seconds=0.6, vibrato_cents=0.0, vibrato_hz=5.5):
+    t = np.arange(int(seconds * sample_rate)) / sample_rate
+    cents = vibrato_cents * np.sin(2 * np.pi * vibrato_hz * t)
+    f = f0_hz * 2 ** (cents / 1200)
+    phase = 2 * np.pi * np.cumsum(f) / sample_rate
+    partials = [(k, 0.6 / k) for k in range(1, 8) if f0_hz * k < 0.45 * sample_rate]
+    return sum(a * np.sin(k * phase) for k, a in partials).astype(np.float32), f
+
+
+def cents_errors(f0_hz, sample_rate, **tone):
+    audio, true_f = harmonic_tone(f0_hz, sample_rate, **tone)
+    times, f0, _, voiced = track_pitch(audio, sample_rate)
+    inside = (times > 0.08) & (times < len(audio) / sample_rate - 0.08)
+    truth = np.interp(times[inside], np.arange(len(true_f)) / sample_rate, true_f)
+    assert voiced[inside].all(), "a steady tone must be voiced throughout"
+    return 1200 * np.log2(f0[inside] / truth)
+
+
+@pytest.mark.parametrize("sample_rate", [16000, 22050, 44100, 48000, 96000])
+@pytest.mark.parametrize("f0_hz", [55.0, 98.0, 220.0, 440.0, 880.0, 1318.5, 1760.0])
+def test_harmonic_tone_within_10_cents_and_no_octave_errors(f0_hz, sample_rate):
+    errors = cents_errors(f0_hz, sample_rate)
+    octave_errors = np.sum(np.abs(errors) > 600)
+    assert octave_errors == 0
+    assert np.median(np.abs(errors)) < 10
+
+
+@pytest.mark.parametrize("f0_hz", [110.0, 261.6, 523.3])
+def test_vibrato_is_followed_within_10_cents(f0_hz):
+    errors = cents_errors(f0_hz, 44100, vibrato_cents=40.0, seconds=1.2)
+    assert np.median(np.abs(errors)) < 10
+    assert np.sum(np.abs(errors) > 600) == 0
+
+
+def test_low_input_rate_tracks_up_to_1khz():
+    errors = cents_errors(987.8, 8000)
+    assert np.median(np.abs(errors)) < 10
+
+
+def test_silence_and_white_noise_are_unvoiced():
+    rng = np.random.default_rng(1)
+    audio = np.concatenate([np.zeros(22050), 0.2 * rng.standard_normal(22050)]).astype(np.float32)
+    _, _, _, voiced = track_pitch(audio, 22050)
+    assert voiced.mean() < 0.03
+
+
+def test_multiples_of_the_hop_give_one_frame_per_hop():
+    tracker = PitchTracker(48000)
+    hop_samples = tracker.settings.hop * tracker.settings.decimation
+    frames = sum(tracker.process(np.zeros(hop_samples, dtype=np.float32)) for _ in range(500))
+    assert 500 - frames == pytest.approx(tracker.settings.buffer_len / tracker.settings.hop, abs=1)
+    assert tracker.hop_s == pytest.approx(0.01, abs=1e-4)
+
+
+def test_rejects_unsupported_rates():
+    with pytest.raises(ValueError, match="outside"):
+        PitchTracker(4000)

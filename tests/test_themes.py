@@ -1,0 +1,154 @@
+"""Theme loading: every format, and a clear error for every bad file, the rest still loading."""
+
+from pathlib import Path
+
+import mido
+import pytest
+
+from detector.errors import ThemeError
+from detector.themes import load_midi, load_themes, parse_note_list
+
+ODE = "E4 E4 F4 G4 | G4 F4 E4 D4 | C4 C4 D4 E4 | E4:1.5 D4:0.5 D4:2"
+
+
+def write_midi(path: Path, tracks: list[tuple[str, int, list[tuple[int, float, float]]]],
+               midi_type: int = 1) -> Path:
+    """tracks: (name, channel, [(pitch, onset_beats, length_beats)]); 480 ticks per beat."""
+    midi = mido.MidiFile(type=midi_type, ticks_per_beat=480)
+    merged = []
+    for name, channel, notes in tracks:
+        events = []
+        for pitch, onset, length in notes:
+            events.append((int(onset * 480), mido.Message("note_on", channel=channel, note=pitch, velocity=90)))
+            events.append((int((onset + length) * 480), mido.Message("note_off", channel=channel, note=pitch)))
+        if midi_type == 0:
+            merged += events
+            continue
+        track = mido.MidiTrack([mido.MetaMessage("track_name", name=name)])
+        track += _delta(events)
+        midi.tracks.append(track)
+    if midi_type == 0:
+        midi.tracks.append(mido.MidiTrack(_delta(merged)))
+    midi.save(path)
+    return path
+
+
+def _delta(events):
+    out, now = [], 0
+    for tick, message in sorted(events, key=lambda e: e[0]):
+        out.append(message.copy(time=tick - now))
+        now = tick
+    return out
+
+
+MELODY = [(76, 0, 1), (76, 1, 1), (77, 2, 1), (79, 3, 1), (79, 4, 1), (77, 5, 1)]
+CHORDS = [(p, b, 2) for b in (0, 2, 4) for p in (48, 52, 55)]
+
+
+def test_note_list_with_names_durations_rests_and_comments():
+    theme = parse_note_list("# a comment\nname: Test  # trailing comment\ntempo: 60\n"
+                            "C4 D#4:1/2 r:0.5 Eb4:2 | F#3", source="typed")
+    assert theme.name == "Test"
+    assert [n.pitch for n in theme.notes] == [60, 63, 63, 54]
+    assert [n.onset_s for n in theme.notes] == [0.0, 1.0, 2.0, 4.0]
+    assert [n.duration_s for n in theme.notes] == [1.0, 0.5, 2.0, 1.0]
+
+
+@pytest.mark.parametrize("text, complaint", [
+    ("C4 D4 H4 E4", "line 1: 'H4' is not a note name"),
+    ("C4 D4 E4", "has 3 note(s); a theme needs at least 4"),
+    ("# only a comment", "no notes found"),
+    ("C4 D4:x E4 F4", "'x' is not a number"),
+    ("tempo: 0\nC4 D4 E4 F4", "must be positive"),
+])
+def test_bad_note_lists_say_where_and_what(text, complaint):
+    with pytest.raises(ThemeError, match="typed") as error:
+        parse_note_list(text, source="typed")
+    assert complaint in str(error.value)
+
+
+def test_midi_type_1_takes_the_melody_not_the_chords(tmp_path):
+    path = write_midi(tmp_path / "tune.mid", [("Chords", 1, CHORDS), ("Melody", 0, MELODY)])
+    theme = load_midi(path)
+    assert theme.name == "tune"
+    assert [n.pitch for n in theme.notes] == [76, 76, 77, 79, 79, 77]
+    assert theme.notes[1].onset_s == pytest.approx(0.5)  # 120 bpm by default
+
+
+def test_midi_type_0_with_the_melody_on_a_named_channel(tmp_path):
+    path = write_midi(tmp_path / "type0.mid", [("", 0, MELODY), ("", 3, [(40, b, 1) for b in range(8)])],
+                      midi_type=0)
+    assert [n.pitch for n in load_midi(path, channel=3).notes] == [40] * 8
+    assert [n.pitch for n in load_midi(path).notes] == [76, 76, 77, 79, 79, 77]
+
+
+def test_midi_named_track_is_chosen(tmp_path):
+    path = write_midi(tmp_path / "tune.mid", [("Melody", 0, MELODY), ("Bass line", 1, [(36, b, 1) for b in range(6)])])
+    assert [n.pitch for n in load_midi(path, track="bass").notes] == [36] * 6
+    with pytest.raises(ThemeError, match="no track/channel matches track='violin'.*Melody"):
+        load_midi(path, track="violin")
+
+
+def test_top_voice_of_chords_is_the_melody(tmp_path):
+    chords = [(p, b, 1) for b, top in enumerate([72, 74, 76, 77, 79]) for p in (top - 7, top - 3, top)]
+    path = write_midi(tmp_path / "chords.mid", [("Piano", 0, chords)])
+    assert [n.pitch for n in load_midi(path).notes] == [72, 74, 76, 77, 79]
+
+
+def test_bad_files_each_get_one_clear_error_and_the_rest_still_load(tmp_path):
+    write_midi(tmp_path / "good.mid", [("Melody", 0, MELODY)])
+    (tmp_path / "ode.txt").write_text(ODE)
+    (tmp_path / "not_midi.mid").write_text("this is not a MIDI file")
+    write_midi(tmp_path / "drums.mid", [("Drums", 9, [(36, b, 0.5) for b in range(8)])])
+    write_midi(tmp_path / "empty.mid", [("Nothing", 0, [])])
+    write_midi(tmp_path / "short.mid", [("Short", 0, MELODY[:3])])
+    (tmp_path / "latin1.txt").write_bytes("C4 D4 \xe9".encode("latin-1"))
+    themes, errors = load_themes(tmp_path)
+    assert sorted(t.name for t in themes) == ["good", "ode"]
+    messages = sorted(str(e) for e in errors)
+    expected = {"drums.mid": "only drums", "empty.mid": "no notes", "latin1.txt": "cannot be read",
+                "not_midi.mid": "not a readable MIDI file", "short.mid": "at least 4"}
+    assert len(messages) == len(expected)
+    for message, (file, complaint) in zip(messages, sorted(expected.items())):
+        assert file in message and complaint in message
+
+
+def test_missing_paths_and_unknown_formats_are_reported(tmp_path):
+    (tmp_path / "theme.wav").write_bytes(b"RIFF")
+    themes, errors = load_themes([tmp_path / "nope", tmp_path / "theme.wav"])
+    assert themes == []
+    assert "no such file" in str(errors[0]) and "unknown theme format" in str(errors[1])
+
+
+def test_library_file_with_names_colours_sensitivity_and_a_bad_entry(tmp_path):
+    write_midi(tmp_path / "tune.mid", [("Melody", 0, MELODY), ("Bass", 1, [(36, b, 1) for b in range(6)])])
+    (tmp_path / "library.toml").write_text(f'''
+[[theme]]
+name = "Joy"
+notes = "{ODE}"
+tempo = 100
+color = "#ffcc00"
+sensitivity = 1.2
+
+[[theme]]
+name = "The bass"
+file = "tune.mid"
+track = "Bass"
+
+[[theme]]
+name = "Broken"
+file = "missing.mid"
+''')
+    themes, errors = load_themes(tmp_path / "library.toml")
+    assert [t.name for t in themes] == ["Joy", "The bass"]
+    assert themes[0].color == "#ffcc00" and themes[0].sensitivity == 1.2
+    assert themes[0].notes[1].onset_s == pytest.approx(0.6)
+    assert [n.pitch for n in themes[1].notes] == [36] * 6
+    assert len(errors) == 1 and "missing.mid" in str(errors[0])
+
+
+def test_repeated_names_are_made_unique(tmp_path):
+    (tmp_path / "a.txt").write_text("name: Same\n" + ODE)
+    (tmp_path / "b.txt").write_text("name: Same\n" + ODE)
+    themes, _ = load_themes(tmp_path)
+    assert [t.name for t in themes] == ["Same", "Same (2)"]
