@@ -18,10 +18,40 @@ import numpy as np
 
 from detector.events import Detection
 from detector.matching import MIN_PROGRESS, SCORE_THRESHOLD, Matcher
+from detector.notes import hz_to_midi
 from detector.pitch import PitchTracker
 from detector.sanitize import mix_to_mono
 from detector.segmenter import NoteSegmenter
 from detector.themes import Theme
+
+
+#: Seconds of pitch frames the display history keeps (a scrolling roll shows ~10 s).
+HISTORY_S = 12.0
+
+
+class PitchHistory:
+    """The latest pitch frames in a preallocated ring, for a scrolling display.
+
+    Row k of the ring holds frame number k modulo capacity: `time_s` (frame centre, stream
+    seconds), `midi` (NaN when unvoiced) and `periodicity` (0-1). `frames_written` counts
+    every frame ever written; a reader copies the rows it has not drawn yet.
+    """
+
+    def __init__(self, capacity: int) -> None:
+        self.capacity = capacity
+        self.time_s = np.zeros(capacity)
+        self.midi = np.full(capacity, np.nan)
+        self.periodicity = np.zeros(capacity)
+        self.frames_written = 0
+
+    def append(self, tracker: PitchTracker, n_frames: int) -> None:
+        """Copy the tracker's first n_frames rows in (the oldest go when the ring is full)."""
+        for k in range(max(0, n_frames - self.capacity), n_frames):
+            row = self.frames_written % self.capacity
+            self.time_s[row] = tracker.end_sample[k] / tracker.sample_rate - tracker.settings.frame_delay_s
+            self.midi[row] = hz_to_midi(tracker.f0_hz[k]) if tracker.voiced[k] else np.nan
+            self.periodicity[row] = tracker.periodicity[k]
+            self.frames_written += 1
 
 
 @dataclass
@@ -31,8 +61,10 @@ class DisplayState:
 
     f0_hz, periodicity, voiced, level_db: the latest pitch frame.
     theme_score, theme_progress: per theme, 0-1 (arrays owned by the matcher).
+    history: the last HISTORY_S seconds of frames.
     """
 
+    history: PitchHistory
     f0_hz: float = 0.0
     periodicity: float = 0.0
     voiced: bool = False
@@ -67,7 +99,8 @@ class Detector:
         self.samples_consumed = 0
         self.sanitised_samples = 0
         self.notes_heard = 0
-        self.display = DisplayState(theme_score=self.matcher.theme_score,
+        history = PitchHistory(int(HISTORY_S / self.tracker.hop_s))
+        self.display = DisplayState(history=history, theme_score=self.matcher.theme_score,
                                     theme_progress=self.matcher.theme_progress)
         self._mono = np.zeros(0, dtype=np.float32)
         if warm_up:
@@ -102,6 +135,7 @@ class Detector:
             detections += self._add_note(k)
         self.samples_consumed += n
         if n_frames:
+            self.display.history.append(tracker, n_frames)
             last = n_frames - 1
             display = self.display
             display.f0_hz = float(tracker.f0_hz[last])

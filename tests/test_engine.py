@@ -87,3 +87,19 @@ def test_empty_theme_list_and_empty_blocks_are_harmless(performance):
     detector = Detector([], SAMPLE_RATE, warm_up=False)
     assert detector.process(np.zeros(0, dtype=np.float32)) == []
     assert detector.process(performance) == []
+
+
+def test_pitch_history_keeps_the_last_seconds_for_a_scrolling_display(themes, theme_named):
+    from detector.synth import render_notes
+    from detector.notes import Note
+    audio = render_notes([Note(69.0, 0.0, 20.0)], SAMPLE_RATE, "organ")
+    detector = Detector(themes, SAMPLE_RATE, warm_up=False)
+    for start in range(0, len(audio), 2048):
+        detector.process(audio[start:start + 2048])
+    history = detector.display.history
+    assert history.frames_written > history.capacity  # it wrapped around
+    newest = (history.frames_written - 1) % history.capacity
+    assert history.time_s[newest] == pytest.approx(detector.time_s, abs=0.05)
+    assert history.time_s.max() - history.time_s.min() == pytest.approx(12.0, abs=0.05)
+    inside = history.time_s < 19.5
+    assert np.nanmedian(np.abs(history.midi[inside] - 69.0)) < 0.1
