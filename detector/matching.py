@@ -54,6 +54,7 @@ INSERT_SAME_PITCH_COST = 0.15
 MAX_INSERT_RUN = 2
 LOG_TEMPO_MIN = math.log(1 / 2.2)   # performed IOI / template IOI bounds for a path's tempo
 LOG_TEMPO_MAX = math.log(1 / 0.45)
+PRUNE_SLACK = 1.5
 STALE_S = 3.0             # a path with no note for this long (beyond the expected IOI) dies
 
 # Columns of the float state matrix (one row per template note).
@@ -74,7 +75,7 @@ def _pitch_cost(deviation):
     return cost, slip
 
 
-@numba.njit(cache=True, nogil=True)
+@numba.njit(cache=True, nogil=True, inline="always")
 def _try_step(old, src, dst, new, tpl_pitch, tpl_onset, i, j_from, pitch, onset_s, step_cost):
     """Candidate: extend the path in old[src] (at template note j_from) to template note i."""
     if old[src, _COST] == np.inf:
@@ -112,7 +113,7 @@ def _try_step(old, src, dst, new, tpl_pitch, tpl_onset, i, j_from, pitch, onset_
     new[dst, _INS_RUN] = 0
 
 
-@numba.njit(cache=True, nogil=True)
+@numba.njit(cache=True, nogil=True, inline="always")
 def _start_path(new, dst, cost, tpl_pitch, tpl_onset, i, pitch, onset_s):
     if cost >= new[dst, _COST]:
         return
@@ -145,11 +146,17 @@ def match_note_kernel(old, new, tpl_pitch, tpl_onset, tpl_duration, theme_offset
         first, last = theme_offset[t], theme_offset[t + 1]
         best_display, best_progress = 0.0, 0.0
         announce, announce_score = -1, 0.0
+        # A path whose cost is already past what the whole theme may cost can never be
+        # announced, and one far behind the bar at its point (by PRUNE_SLACK, about one wrong
+        # note) is very unlikely to be this theme: both are dropped, which keeps most states
+        # empty and the work per note small even with thousands of themes.
+        budget = (1.0 - thresholds[t]) * (last - first)
         for g in range(first, last):
             i = g - first
-            for c in range(_N_COLS):
-                new[g, c] = 0.0
             new[g, _COST] = np.inf
+            if i >= 2 and old[g, _COST] == np.inf and old[g - 1, _COST] == np.inf and \
+                    old[g - 2, _COST] == np.inf:
+                continue
             # insert: this performed note is an extra one; the path stays where it was.
             if old[g, _COST] < np.inf and old[g, _INS_RUN] < MAX_INSERT_RUN:
                 stale = onset_s - old[g, _LAST_ONSET_S] > STALE_S
@@ -170,7 +177,11 @@ def match_note_kernel(old, new, tpl_pitch, tpl_onset, tpl_duration, theme_offset
                 repeat = abs(tpl_pitch[g - 1] - tpl_pitch[g - 2]) < 0.5
                 skip = SKIP_REPEAT_COST if repeat else SKIP_COST
                 _try_step(old, g - 2, g, new, tpl_pitch, tpl_onset, g, g - 2, pitch, onset_s, skip)
-            if new[g, _COST] == np.inf or new[g, _N_MATCHED] < 2:
+            cost = new[g, _COST]
+            if cost > budget or cost > (1.0 - thresholds[t]) * (i + 1) + PRUNE_SLACK:
+                new[g, _COST] = np.inf
+                continue
+            if new[g, _N_MATCHED] < 2:
                 continue
             score = 1.0 - new[g, _COST] / (i + 1)
             progress = (i + 1) / (last - first)
