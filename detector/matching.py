@@ -35,7 +35,7 @@ from detector.themes import Theme
 
 #: Fraction of a theme's notes that must be matched before it is announced.
 MIN_PROGRESS = 0.65
-#: ... and never fewer matched notes than this (short themes must be heard whole).
+#: ... and never fewer distinct matched notes than this (short themes must be heard whole).
 MIN_MATCHED_NOTES = 6
 #: Announce when 1 - mean cost per template note reaches this (scaled by sensitivity).
 SCORE_THRESHOLD = 0.8
@@ -48,7 +48,8 @@ TIME_SPAN = 0.5
 TIME_REJECT = math.log(2.0)
 PITCH_WEIGHT = 0.65
 SKIP_COST = 0.6
-SKIP_REPEAT_COST = 0.15   # skipping a template note that repeats the pitch before it
+SKIP_REPEAT_COST = 0.1    # skipping a template note that repeats the pitch before it
+MAX_SKIPPED = 6           # template notes one step may pass over (mostly repeats)
 INSERT_COST = 0.45
 INSERT_SAME_PITCH_COST = 0.15
 MAX_INSERT_RUN = 2
@@ -59,8 +60,8 @@ STALE_S = 3.0             # a path with no note for this long (beyond the expect
 
 # Columns of the float state matrix (one row per template note).
 (_COST, _KEY_SUM, _LT_SUM, _START_S, _LAST_ONSET_S, _LAST_PITCH, _N_MATCHED, _N_TEMPO,
- _INS_RUN, _START_TPL_S) = range(10)
-_N_COLS = 10
+ _INS_RUN, _START_TPL_S, _EVIDENCE) = range(11)
+_N_COLS = 11
 
 
 @numba.njit(cache=True, nogil=True, inline="always")
@@ -76,10 +77,12 @@ def _pitch_cost(deviation):
 
 
 @numba.njit(cache=True, nogil=True, inline="always")
-def _try_step(old, src, dst, new, tpl_pitch, tpl_onset, i, j_from, pitch, onset_s, step_cost):
-    """Candidate: extend the path in old[src] (at template note j_from) to template note i."""
-    if old[src, _COST] == np.inf:
-        return
+def _try_step(old, src, dst, new, tpl_pitch, tpl_onset, evidence, pitch, onset_s, step_cost):
+    """Candidate: extend the path at template note src (in old) to template note dst.
+
+    evidence: what matching dst adds to the path's count of distinct notes heard.
+    """
+    i, j_from = dst, src
     n = old[src, _N_MATCHED]
     key = old[src, _KEY_SUM] / n
     pc, slip = _pitch_cost(pitch - tpl_pitch[i] - key)
@@ -109,6 +112,8 @@ def _try_step(old, src, dst, new, tpl_pitch, tpl_onset, i, j_from, pitch, onset_
     new[dst, _LAST_ONSET_S] = onset_s
     new[dst, _LAST_PITCH] = pitch
     new[dst, _N_MATCHED] = n + 1
+    # Only a note heard at the right pitch is evidence; a wrong one merely passes.
+    new[dst, _EVIDENCE] = old[src, _EVIDENCE] + (evidence if pc < 0.8 else 0.0)
     new[dst, _N_TEMPO] = n_tempo + 1
     new[dst, _INS_RUN] = 0
 
@@ -125,18 +130,20 @@ def _start_path(new, dst, cost, tpl_pitch, tpl_onset, i, pitch, onset_s):
     new[dst, _LAST_ONSET_S] = onset_s
     new[dst, _LAST_PITCH] = pitch
     new[dst, _N_MATCHED] = 1
+    new[dst, _EVIDENCE] = 1
     new[dst, _N_TEMPO] = 0
     new[dst, _INS_RUN] = 0
 
 
 @numba.njit(cache=True, nogil=True)
 def match_note_kernel(old, new, tpl_pitch, tpl_onset, tpl_duration, theme_offset,
-                      min_index, thresholds, fired_end_s, pitch, onset_s,
+                      weight, needed, thresholds, fired_end_s, pitch, onset_s,
                       theme_score, theme_progress, out_theme, out_state, out_score):
     """Advance every theme's alignment by one performed note (pitch MIDI, onset_s).
 
     old/new: (n_template_notes, _N_COLS) state before/after; new is overwritten.
-    min_index[t]: one less than the matched notes that make theme t announceable.
+    weight[g]: 1 if template note g starts a new pitch (0 for a repeat), the evidence it gives.
+    needed[t]: the evidence (distinct template notes heard) that makes theme t announceable.
     thresholds[t]: the score needed; fired_end_s[t]: end of the theme's last event.
     Writes each theme's display score and progress, and returns the number of themes to
     announce, listed in out_theme/out_state/out_score.
@@ -154,9 +161,6 @@ def match_note_kernel(old, new, tpl_pitch, tpl_onset, tpl_duration, theme_offset
         for g in range(first, last):
             i = g - first
             new[g, _COST] = np.inf
-            if i >= 2 and old[g, _COST] == np.inf and old[g - 1, _COST] == np.inf and \
-                    old[g - 2, _COST] == np.inf:
-                continue
             # insert: this performed note is an extra one; the path stays where it was.
             if old[g, _COST] < np.inf and old[g, _INS_RUN] < MAX_INSERT_RUN:
                 stale = onset_s - old[g, _LAST_ONSET_S] > STALE_S
@@ -171,12 +175,22 @@ def match_note_kernel(old, new, tpl_pitch, tpl_onset, tpl_duration, theme_offset
                 _start_path(new, g, 0.0, tpl_pitch, tpl_onset, g, pitch, onset_s)
             elif i == 1:
                 _start_path(new, g, SKIP_COST, tpl_pitch, tpl_onset, g, pitch, onset_s)
-            if i >= 1:
-                _try_step(old, g - 1, g, new, tpl_pitch, tpl_onset, g, g - 1, pitch, onset_s, 0.0)
-            if i >= 2:
-                repeat = abs(tpl_pitch[g - 1] - tpl_pitch[g - 2]) < 0.5
-                skip = SKIP_REPEAT_COST if repeat else SKIP_COST
-                _try_step(old, g - 2, g, new, tpl_pitch, tpl_onset, g, g - 2, pitch, onset_s, skip)
+            # match from g - 1, or skip to g from further back: over one note not heard, and
+            # over any run of repeated notes (legato repeats merge into one performed note).
+            skip_cost, lost_notes = 0.0, 0
+            for j in range(g - 1, max(first, g - 1 - MAX_SKIPPED) - 1, -1):
+                if j < g - 1:
+                    skipped = j + 1
+                    if abs(tpl_pitch[skipped] - tpl_pitch[j]) < 0.5:
+                        skip_cost += SKIP_REPEAT_COST
+                    else:
+                        lost_notes += 1
+                        if lost_notes > 1:
+                            break
+                        skip_cost += SKIP_COST
+                if old[j, _COST] < np.inf:
+                    _try_step(old, j, g, new, tpl_pitch, tpl_onset, weight[g], pitch, onset_s,
+                              skip_cost)
             cost = new[g, _COST]
             if cost > budget or cost > (1.0 - thresholds[t]) * (i + 1) + PRUNE_SLACK:
                 new[g, _COST] = np.inf
@@ -185,12 +199,12 @@ def match_note_kernel(old, new, tpl_pitch, tpl_onset, tpl_duration, theme_offset
                 continue
             score = 1.0 - new[g, _COST] / (i + 1)
             progress = (i + 1) / (last - first)
-            display = score * min(1.0, (i + 1) / (min_index[t] + 1))
+            display = score * min(1.0, new[g, _EVIDENCE] / needed[t])
             if display > best_display:
                 best_display, best_progress = display, progress
-            # Enough notes actually heard (not skipped over) and a good enough match.
-            if (new[g, _N_MATCHED] > min_index[t] and score >= thresholds[t] and new[g, _START_S] >= fired_end_s[t]
-                    and score > announce_score):
+            # Enough distinct notes actually heard (not skipped over) and a good enough match.
+            if (new[g, _EVIDENCE] >= needed[t] and score >= thresholds[t]
+                    and new[g, _START_S] >= fired_end_s[t] and score > announce_score):
                 announce, announce_score = g, score
         theme_score[t] = best_display
         theme_progress[t] = best_progress
@@ -218,8 +232,12 @@ class Matcher:
         self._pitch = np.array([n.pitch for n in notes], dtype=np.float64)
         self._onset = np.array([n.onset_s for n in notes], dtype=np.float64)
         self._duration = np.array([n.duration_s for n in notes], dtype=np.float64)
-        needed = np.maximum(np.ceil(min_progress * lengths), np.minimum(MIN_MATCHED_NOTES, lengths))
-        self._min_index = (needed - 1).astype(np.int64)
+        # Evidence counts distinct notes: a repeated note adds nothing, however articulated.
+        self._weight = np.ones(len(notes), dtype=np.float64)
+        self._weight[1:][np.abs(np.diff(self._pitch)) < 0.5] = 0.0
+        self._weight[self._offset[:-1]] = 1.0
+        distinct = np.add.reduceat(self._weight, self._offset[:-1]) if len(lengths) else np.zeros(0)
+        self._needed = np.maximum(np.ceil(min_progress * distinct), np.minimum(MIN_MATCHED_NOTES, distinct))
         # Sensitivity s lowers (s > 1) or raises (s < 1) the bar: the allowed mean cost scales with s.
         sensitivity = np.array([theme.sensitivity for theme in self.themes], dtype=np.float64)
         self._threshold = 1.0 - (1.0 - threshold) * sensitivity
@@ -228,6 +246,7 @@ class Matcher:
         self._new = np.full((n_states, _N_COLS), np.inf)
         n_themes = len(self.themes)
         self._fired_end_s = np.full(max(1, n_themes), -np.inf)
+        self._last_event_end_s, self._last_event_score = -np.inf, 0.0
         self.theme_score = np.zeros(n_themes)
         self.theme_progress = np.zeros(n_themes)
         self._out_theme = np.zeros(max(1, n_themes), dtype=np.int64)
@@ -242,13 +261,25 @@ class Matcher:
         """
         n = match_note_kernel(
             self._old, self._new, self._pitch, self._onset, self._duration, self._offset,
-            self._min_index, self._threshold, self._fired_end_s, pitch, onset_s,
+            self._weight, self._needed, self._threshold, self._fired_end_s, pitch, onset_s,
             self.theme_score, self.theme_progress, self._out_theme, self._out_state,
             self._out_score,
         )
         self._old, self._new = self._new, self._old
-        return [self._announce(int(self._out_theme[k]), int(self._out_state[k]),
-                               float(self._out_score[k])) for k in range(n)]
+        found = sorted((self._announce(int(self._out_theme[k]), int(self._out_state[k]),
+                                       float(self._out_score[k])) for k in range(n)),
+                       key=lambda f: -f[1])
+        return [f for f in found if self._is_new_passage(*f[:4])]
+
+    def _is_new_passage(self, theme: int, score: float, start_s: float, end_s: float) -> bool:
+        """One passage, one theme: a detection overlapping an earlier one of another theme with
+        an equal or better score is dropped (two themes that share a melody would otherwise both
+        fire), and that theme is kept quiet for the passage."""
+        if start_s < self._last_event_end_s and score <= self._last_event_score:
+            self._fired_end_s[theme] = max(self._fired_end_s[theme], self._last_event_end_s)
+            return False
+        self._last_event_end_s, self._last_event_score = end_s, score
+        return True
 
     def _announce(self, theme: int, state: int, score: float):
         row = self._old[state]

@@ -23,7 +23,9 @@ PITCH_TOLERANCE = 0.75
 #: Unvoiced frames that end a note (30 ms).
 GAP_FRAMES = 3
 #: A level rise (dB) over the note's recent minimum that counts as a re-attack.
-REATTACK_DB = 6.0
+REATTACK_DB = 4.5
+#: How fast (dB per frame) the remembered minimum forgets an old dip.
+VALLEY_LEAK_DB = 0.5
 
 # Integer state.
 _IN_NOTE, _CAND_N, _UNVOICED_RUN, _SINCE_ONSET = range(4)
@@ -67,12 +69,12 @@ def segment_kernel(f0_hz, voiced, level_db, end_sample, n_frames, sample_rate, f
         if istate[_IN_NOTE]:
             istate[_SINCE_ONSET] += 1
             fits = abs(pitch - fstate[_NOTE_PITCH]) <= PITCH_TOLERANCE
-            reattack = (level > fstate[_VALLEY_DB] + REATTACK_DB and level > fstate[_PREV_DB] + 2.0
+            reattack = (level > fstate[_VALLEY_DB] + REATTACK_DB and level > fstate[_PREV_DB] + 1.5
                         and istate[_SINCE_ONSET] > MIN_NOTE_FRAMES)
             fstate[_PREV_DB] = level
             if fits and not reattack:
                 istate[_CAND_N] = 0
-                fstate[_VALLEY_DB] = min(fstate[_VALLEY_DB], level)
+                fstate[_VALLEY_DB] = min(fstate[_VALLEY_DB] + VALLEY_LEAK_DB, level)
                 continue
             if reattack:
                 istate[_IN_NOTE] = 0
