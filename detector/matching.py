@@ -49,6 +49,8 @@ TIME_REJECT = math.log(2.0)
 PITCH_WEIGHT = 0.65
 SKIP_COST = 0.6
 SKIP_REPEAT_COST = 0.1    # skipping a template note that repeats the pitch before it
+EVIDENCE_BONUS = 0.25     # cost a path may carry more than a rival per extra note heard
+REPEAT_EVIDENCE = 0.5     # what hearing a repeated note adds to the evidence (a new pitch: 1)
 MAX_SKIPPED = 6           # template notes one step may pass over (mostly repeats)
 INSERT_COST = 0.45
 INSERT_SAME_PITCH_COST = 0.15
@@ -77,6 +79,15 @@ def _pitch_cost(deviation):
 
 
 @numba.njit(cache=True, nogil=True, inline="always")
+def _better(cost, evidence, rival_cost, rival_evidence):
+    """Which of two paths into one state to keep: the cheaper, where each note of evidence
+    is worth EVIDENCE_BONUS (so a path that heard a note beats one that slid past it)."""
+    if rival_cost == np.inf:
+        return cost < np.inf
+    return cost - EVIDENCE_BONUS * evidence < rival_cost - EVIDENCE_BONUS * rival_evidence
+
+
+@numba.njit(cache=True, nogil=True, inline="always")
 def _try_step(old, src, dst, new, tpl_pitch, tpl_onset, evidence, pitch, onset_s, step_cost):
     """Candidate: extend the path at template note src (in old) to template note dst.
 
@@ -102,7 +113,9 @@ def _try_step(old, src, dst, new, tpl_pitch, tpl_onset, evidence, pitch, onset_s
             return
         tc = min(1.0, max(0.0, (dev - TIME_FREE) / TIME_SPAN))
     cost = old[src, _COST] + step_cost + PITCH_WEIGHT * pc + (1.0 - PITCH_WEIGHT) * tc
-    if cost >= new[dst, _COST]:
+    # Only a note heard at the right pitch is evidence; a wrong one merely passes.
+    gained = old[src, _EVIDENCE] + (evidence if pc < 0.8 else 0.0)
+    if not _better(cost, gained, new[dst, _COST], new[dst, _EVIDENCE]):
         return
     new[dst, _COST] = cost
     new[dst, _KEY_SUM] = old[src, _KEY_SUM] + pitch - tpl_pitch[i] - 12.0 * slip
@@ -112,15 +125,14 @@ def _try_step(old, src, dst, new, tpl_pitch, tpl_onset, evidence, pitch, onset_s
     new[dst, _LAST_ONSET_S] = onset_s
     new[dst, _LAST_PITCH] = pitch
     new[dst, _N_MATCHED] = n + 1
-    # Only a note heard at the right pitch is evidence; a wrong one merely passes.
-    new[dst, _EVIDENCE] = old[src, _EVIDENCE] + (evidence if pc < 0.8 else 0.0)
+    new[dst, _EVIDENCE] = gained
     new[dst, _N_TEMPO] = n_tempo + 1
     new[dst, _INS_RUN] = 0
 
 
 @numba.njit(cache=True, nogil=True, inline="always")
 def _start_path(new, dst, cost, tpl_pitch, tpl_onset, i, pitch, onset_s):
-    if cost >= new[dst, _COST]:
+    if not _better(cost, 1.0, new[dst, _COST], new[dst, _EVIDENCE]):
         return
     new[dst, _COST] = cost
     new[dst, _KEY_SUM] = pitch - tpl_pitch[i]
@@ -142,7 +154,7 @@ def match_note_kernel(old, new, tpl_pitch, tpl_onset, tpl_duration, theme_offset
     """Advance every theme's alignment by one performed note (pitch MIDI, onset_s).
 
     old/new: (n_template_notes, _N_COLS) state before/after; new is overwritten.
-    weight[g]: 1 if template note g starts a new pitch (0 for a repeat), the evidence it gives.
+    weight[g]: the evidence template note g gives when heard: 1, or less for a repeated pitch.
     needed[t]: the evidence (distinct template notes heard) that makes theme t announceable.
     thresholds[t]: the score needed; fired_end_s[t]: end of the theme's last event.
     Writes each theme's display score and progress, and returns the number of themes to
@@ -232,9 +244,10 @@ class Matcher:
         self._pitch = np.array([n.pitch for n in notes], dtype=np.float64)
         self._onset = np.array([n.onset_s for n in notes], dtype=np.float64)
         self._duration = np.array([n.duration_s for n in notes], dtype=np.float64)
-        # Evidence counts distinct notes: a repeated note adds nothing, however articulated.
+        # Evidence counts distinct notes fully and a repeated note by half: a repeat that legato
+        # merges costs little, yet a short theme made of repeats can still be told from chance.
         self._weight = np.ones(len(notes), dtype=np.float64)
-        self._weight[1:][np.abs(np.diff(self._pitch)) < 0.5] = 0.0
+        self._weight[1:][np.abs(np.diff(self._pitch)) < 0.5] = REPEAT_EVIDENCE
         self._weight[self._offset[:-1]] = 1.0
         distinct = np.add.reduceat(self._weight, self._offset[:-1]) if len(lengths) else np.zeros(0)
         self._needed = np.maximum(np.ceil(min_progress * distinct), np.minimum(MIN_MATCHED_NOTES, distinct))
