@@ -1,11 +1,12 @@
 """Audio in: files through libsndfile (soundfile) and the input devices PortAudio knows.
 
-sounddevice is imported only where devices are used, so scanning files works on a machine
-without PortAudio.
+sounddevice and rtmixer are imported only where devices are used, so scanning files works on a
+machine without PortAudio.
 """
 
 from __future__ import annotations
 
+import atexit
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -95,6 +96,27 @@ def find_input_device(spec: str | int | None) -> InputDevice:
     return matches[0]
 
 
+#: Streams whose audio server went away: kept referenced, never stopped or closed (see abandon).
+_ABANDONED: list = []
+
+
+def abandon(stream) -> None:
+    """Give up on a stream whose device or audio server has gone: never stop or close it.
+
+    PortAudio's JACK host (19.6, and still in 19.7) waits ten minutes in Pa_StopStream,
+    Pa_CloseStream and Pa_Terminate for a server that has stopped and will never answer
+    (PortAudio issue #820). So the stream stays open and referenced (its callback must outlive
+    it), and sounddevice is kept from terminating PortAudio at exit; the operating system
+    reclaims both when the process ends. Opening a stream once the server is back needs a new
+    process. Only for a server that has gone: skipping Pa_Terminate while a JACK server still
+    runs makes the process crash at exit.
+    """
+    _ABANDONED.append(stream)
+    exit_handler = getattr(_sounddevice(), "_exit_handler", None)
+    if exit_handler is not None:
+        atexit.unregister(exit_handler)
+
+
 def _sounddevice():
     try:
         import sounddevice
@@ -102,3 +124,14 @@ def _sounddevice():
         raise AudioInputError(f"PortAudio is not installed ({error}); run scripts/bootstrap "
                               "or install the Debian package libportaudio2") from None
     return sounddevice
+
+
+def _rtmixer():
+    """rtmixer: PortAudio streams whose callback is C code that never enters Python."""
+    _sounddevice()
+    try:
+        import rtmixer
+    except ImportError as error:
+        raise AudioInputError(f"rtmixer is not installed ({error}); run scripts/bootstrap "
+                              "or `pip install rtmixer`") from None
+    return rtmixer

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import csv
 import json
+from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import TextIO
 
 #: The JSON-lines fields, in order. Other programs read them: the names and meanings are stable.
 JSON_FIELDS = ("file", "theme", "time_s", "start_s", "end_s", "score", "transpose", "tempo")
@@ -59,3 +62,12 @@ class Detection:
             f"(heard from {self.start_s:.2f}s, {self.transpose:+d} semitones, "
             f"tempo x{self.tempo:.2f}, score {self.score:.2f})"
         )
+
+
+def write_cue_sheet(entries: Iterable[tuple[Detection, str | None]], stream: TextIO) -> None:
+    """A CSV cue sheet: a header of JSON_FIELDS, then one row per (detection, file), with the
+    values of the JSON lines (`file` empty for live input). Open the stream with newline=""."""
+    writer = csv.DictWriter(stream, fieldnames=JSON_FIELDS)
+    writer.writeheader()
+    for detection, file in entries:
+        writer.writerow(detection.as_record(file))

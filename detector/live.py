@@ -1,10 +1,21 @@
 """The live path: PortAudio input -> ring buffer -> analysis worker -> detection queue.
 
 Three threads, each owning its work:
-- PortAudio's callback copies each block into a preallocated RingBuffer and counts overflows;
-- the analysis worker drains the ring buffer and runs the Detector;
-- whoever consumes events (the command line, the GUI) reads `Listener.events`, a queue, and
-  `Listener.detector.display`, and never calls into the worker.
+- PortAudio's real-time thread runs rtmixer's C callback, which copies each block into a
+  lock-free ring buffer and counts overflows without ever entering Python (detector/ringbuffer.py
+  says why C and not Python);
+- the analysis worker drains the ring buffer, checks the input (detector/inputcheck.py), runs
+  the Detector, and watches the stream;
+- whoever consumes (the command line, the GUI) reads `events` (Detection) and `notices` (str),
+  both queues, and `stats` and `detector.display`, and never calls into the worker.
+
+Every numba kernel is compiled (or loaded from numba's cache) when the Listener is made, before
+the stream starts, so the first block costs what every block costs.
+
+When the device or its audio server goes away (the stream stops being active, or PortAudio
+calls the finished callback), the worker notices within POLL_S, analyses what was buffered and
+stops; `stats.error` says what happened. The stream is then abandoned, never stopped or closed
+(see detector.audio.abandon), so the process can still exit at once.
 """
 
 from __future__ import annotations
@@ -17,36 +28,62 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from detector.audio import InputDevice, _sounddevice, find_input_device
+from detector.audio import InputDevice, _rtmixer, _sounddevice, abandon, find_input_device
 from detector.engine import Detector
 from detector.errors import AudioInputError
 from detector.events import Detection
+from detector.inputcheck import InputCheck
 from detector.ringbuffer import RingBuffer
 from detector.themes import Theme
 
 #: Seconds of audio the ring buffer holds: how far the worker may fall behind before dropping.
-RING_SECONDS = 2.0
+RING_SECONDS = 4.0
 #: How long the worker sleeps when the ring buffer is empty.
 POLL_S = 0.002
+#: The most frames handed to the detector at once.
+CHUNK_FRAMES = 1024
+#: No audio arriving for this long, while the stream claims to run, is a stall worth a notice.
+STALL_S = 2.0
 
 
 @dataclass(frozen=True)
 class InputSettings:
-    """What to open. channels: 1-based input channels to mix to mono (None: all of them)."""
+    """What to open.
+
+    device: index, part of the name, or None for the system's default input.
+    sample_rate: Hz; None takes the device's default.
+    block_size: frames per callback; 0 lets PortAudio choose (with JACK: the server's period).
+    latency: "low", "high" or seconds of input latency to ask PortAudio for.
+    channels: 1-based input channels, mixed to mono by the detector; None for all of them.
+    """
 
     device: str | int | None = None
     sample_rate: int | None = None
-    block_size: int = 0          # 0 lets PortAudio choose
+    block_size: int = 0
     latency: str | float = "low"
     channels: tuple[int, ...] | None = None
 
 
-@dataclass
+@dataclass(frozen=True)
 class StreamStats:
-    """Counters a status bar shows. Written by the callback and the worker, read by anyone."""
+    """A snapshot of the stream's counters, for a status line or bar.
+
+    callbacks: blocks the callback recorded.
+    overflows: blocks PortAudio flagged as input overflow: audio lost before it reached us
+        (with JACK, every xrun the server reports).
+    dropped_frames: frames skipped because the analysis fell a whole ring buffer behind.
+    sanitised_samples: NaN, Inf or absurd samples the detector replaced by silence.
+    backlog_s: audio recorded but not analysed yet: how far the worker trails the input.
+    callback_load: PortAudio's estimate of the share of each block period the callback takes.
+    device_stopped: the input went away, or the analysis failed; `error` says which.
+    """
 
     callbacks: int = 0
-    overflows: int = 0           # PortAudio reported input overflow
+    overflows: int = 0
+    dropped_frames: int = 0
+    sanitised_samples: int = 0
+    backlog_s: float = 0.0
+    callback_load: float = 0.0
     device_stopped: bool = False
     error: str = ""
 
@@ -54,99 +91,170 @@ class StreamStats:
 class Listener:
     """Listens on an input device and detects themes until stopped.
 
-    Use as a context manager, or call start() and stop(). Detections arrive in `events`
-    (a queue.Queue of Detection); `stats`, `detector.display` and the ring buffer's
-    `dropped_frames` describe the stream.
+    Use as a context manager, or call start() and stop(). Making one compiles the kernels and
+    opens the stream (AudioInputError, naming the device, if it cannot); start() starts it.
+    Detections arrive in `events`, notices about the input (silence, clipping, overflows, ...)
+    in `notices`, both queue.Queue; `stats` and `detector.display` describe the stream.
     """
 
     def __init__(self, themes: Sequence[Theme], settings: InputSettings = InputSettings()) -> None:
-        sd = _sounddevice()
+        rtmixer, sd = _rtmixer(), _sounddevice()
         self.device: InputDevice = find_input_device(settings.device)
         self.sample_rate = int(settings.sample_rate or self.device.default_rate_hz)
-        selected = settings.channels or tuple(range(1, self.device.channels + 1))
-        if max(selected) > self.device.channels or min(selected) < 1:
-            raise AudioInputError(f"{self.device.name}: has {self.device.channels} input "
-                                  f"channel(s); cannot use channel(s) {list(selected)}")
-        self._selected = np.array([c - 1 for c in selected], dtype=np.intp)
-        n_open = max(selected)
-        # Compile every kernel before the stream exists: the first block costs what all do.
+        self.channels = _checked_channels(settings.channels, self.device)
         self.detector = Detector(themes, self.sample_rate)
+        self.check = InputCheck(self.sample_rate)
         self.events: queue.Queue[Detection] = queue.Queue()
-        self.stats = StreamStats()
-        self.ring = RingBuffer(int(RING_SECONDS * self.sample_rate), n_open)
-        self._chunk = np.zeros((max(1024, settings.block_size or 0), n_open), dtype=np.float32)
-        self._picked = np.zeros((self._chunk.shape[0], len(selected)), dtype=np.float32)
-        self._running = threading.Event()
-        self._worker = threading.Thread(target=self._analyse, name="theme-detector-worker",
-                                        daemon=True)
+        self.notices: queue.Queue[str] = queue.Queue()
         try:
-            self._stream = sd.InputStream(
-                device=self.device.index, samplerate=self.sample_rate, channels=n_open,
-                dtype="float32", blocksize=settings.block_size, latency=settings.latency,
-                callback=self._callback, finished_callback=self._finished,
-            )
+            self._recorder = rtmixer.Recorder(
+                device=self.device.index, samplerate=self.sample_rate, channels=max(self.channels),
+                blocksize=settings.block_size, latency=settings.latency,
+                finished_callback=self._finished)
         except (sd.PortAudioError, ValueError) as error:
             raise AudioInputError(f"{self.device.name}: cannot open input at "
                                   f"{self.sample_rate} Hz ({error})") from None
+        self.ring = RingBuffer(self._recorder, self.channels, int(RING_SECONDS * self.sample_rate))
+        self._chunk = np.zeros((CHUNK_FRAMES, len(self.channels)), dtype=np.float32)
+        self._running = threading.Event()
+        self._stopping = False
+        self._ended = False       # PortAudio ended the stream on its own
+        self._failure = ""        # why listening ended early ('' while it has not)
+        self._frames_seen = 0
+        self._progress_at = 0.0
+        self._worker = threading.Thread(target=self._analyse, name="theme-detector-worker",
+                                        daemon=True)
 
-    def _callback(self, indata: np.ndarray, frames: int, time_info, status) -> None:
-        """PortAudio's real-time thread: copy and count. No allocation, lock, analysis or print."""
-        self.stats.callbacks += 1
-        if status.input_overflow:
-            self.stats.overflows += 1
-        self.ring.write(indata)
-
-    def _finished(self) -> None:
-        """PortAudio calls this when the stream ends, also when the device goes away."""
-        if self._running.is_set():
-            self.stats.device_stopped = True
-            self.stats.error = f"{self.device.name}: the input stream stopped (device gone?)"
-
-    def _analyse(self) -> None:
-        """The worker: drain the ring buffer as it fills and run the detector."""
-        while self._running.is_set():
-            if self._analyse_buffered() == 0:
-                if self.stats.device_stopped:
-                    break
-                time.sleep(POLL_S)
-
-    def _analyse_buffered(self) -> int:
-        """Run the detector over what the ring buffer holds (up to one chunk); return frames."""
-        n = self.ring.read_into(self._chunk)
-        if n:
-            picked = self._picked[:n]
-            np.take(self._chunk[:n], self._selected, axis=1, out=picked)
-            for detection in self.detector.process(picked):
-                self.events.put(detection)
-        return n
+    @property
+    def input_latency_s(self) -> float:
+        """The input latency PortAudio reports for the stream."""
+        return float(self._recorder.latency)
 
     @property
     def active(self) -> bool:
-        """True while the stream runs and the worker keeps up."""
-        return self._running.is_set() and not self.stats.device_stopped
+        """True from start() until stop(), unless the input went away or analysis failed."""
+        return self._running.is_set() and not self._failure
+
+    @property
+    def backlog_s(self) -> float:
+        """Seconds of audio recorded and not yet analysed."""
+        return (self.ring.recorded_frames - self.detector.samples_consumed) / self.sample_rate
+
+    @property
+    def stats(self) -> StreamStats:
+        ring = self.ring
+        return StreamStats(
+            callbacks=ring.callbacks, overflows=ring.overflows, dropped_frames=ring.dropped_frames,
+            sanitised_samples=self.detector.sanitised_samples, backlog_s=self.backlog_s,
+            callback_load=float(self._recorder.cpu_load), device_stopped=bool(self._failure),
+            error=self._failure)
+
+    def stream_time_s(self) -> float:
+        """Now, on the stream's clock (PortAudio's stream time, seconds)."""
+        return float(self._recorder.time)
+
+    def callback_time_s(self, frame: int) -> float | None:
+        """Stream time at which the callback delivered input frame `frame` (0: the first one
+        recorded); None before the first callback.
+
+        For measuring end-to-end latency. Exact while every callback brings the same number of
+        frames (a JACK period, or a fixed block size) and nothing was dropped.
+        """
+        first_s, block = self.ring.first_callback_time_s(), self.ring.block_frames
+        if first_s is None or not block:
+            return None
+        return first_s + (frame // block) * block / self.sample_rate
 
     def start(self) -> "Listener":
+        """Start the stream, then the worker (so it never sees a stream that has not started)."""
+        self.ring.start()
+        try:
+            self._recorder.start()
+        except _sounddevice().PortAudioError as error:
+            raise AudioInputError(f"{self.device.name}: cannot start input ({error})") from None
+        self._progress_at = time.monotonic()
         self._running.set()
         self._worker.start()
-        self._stream.start()
         return self
 
     def stop(self) -> None:
-        """Stop the stream, then let the worker finish what is buffered."""
+        """Stop the stream; the worker analyses what is still buffered, then ends."""
         if not self._running.is_set():
             return
-        try:
-            self._stream.stop()
-            self._stream.close()
-        except Exception as error:  # a vanished device can fail to stop; nothing is lost
-            self.stats.error = self.stats.error or f"{self.device.name}: {error}"
+        self._stopping = True
+        if self._jack_server_gone():
+            abandon(self._recorder)  # stopping it would hang for ten minutes
+        else:
+            try:
+                self._recorder.stop()
+                self._recorder.close()
+            except _sounddevice().PortAudioError as error:  # nothing is lost: the ring still holds it
+                self._failure = self._failure or f"{self.device.name}: {error}"
         self._running.clear()
-        self._worker.join(timeout=5.0)
-        while self._analyse_buffered():
-            pass
+        self._worker.join()
+
+    def _jack_server_gone(self) -> bool:
+        """The JACK server stopped under the stream (PortAudio then hangs in stop and close)."""
+        return "JACK" in self.device.host_api and (self._ended or not self._recorder.active)
 
     def __enter__(self) -> "Listener":
         return self.start()
 
     def __exit__(self, *exc) -> None:
         self.stop()
+
+    def _finished(self) -> None:
+        """PortAudio's thread, when the stream ends: also when the device goes away."""
+        if not self._stopping:
+            self._ended = True
+
+    def _analyse(self) -> None:
+        """The worker: analyse what arrives until stopped, the input is lost, or analysis fails;
+        then what is left in the ring buffer."""
+        try:
+            while self._running.is_set() and not self._failure:
+                if not self._analyse_buffered():
+                    self._watch_stream()
+                    time.sleep(POLL_S)
+            while self._analyse_buffered():
+                pass
+        except Exception as error:  # a bug must not leave a stream that silently detects nothing
+            self._failure = f"analysis stopped: {type(error).__name__}: {error}"
+
+    def _analyse_buffered(self) -> int:
+        """Check and detect over up to one chunk of what the ring buffer holds; return frames."""
+        n = self.ring.read_into(self._chunk)
+        if n:
+            block = self._chunk[:n]
+            for notice in self.check.process(block, self.ring.overflows, self.ring.dropped_frames):
+                self.notices.put(notice)
+            for detection in self.detector.process(block):
+                self.events.put(detection)
+        return n
+
+    def _watch_stream(self) -> None:
+        """Between blocks: has the input gone away, or stalled?"""
+        if self._stopping:
+            return
+        if self._ended or not self._recorder.active:
+            self._failure = (f"input lost: {self.device.name} [{self.device.host_api}] stopped "
+                             "delivering audio (its audio server stopped, or the device was "
+                             "unplugged); start again when it is back")
+            return
+        frames, now = self.ring.recorded_frames, time.monotonic()
+        if frames != self._frames_seen:
+            self._frames_seen, self._progress_at = frames, now
+        elif now - self._progress_at >= STALL_S:
+            self.notices.put(f"no audio from {self.device.name} for {STALL_S:g} s: the device or "
+                             "its audio server has stalled")
+            self._progress_at = float("inf")  # once per stall: re-armed when frames arrive
+
+
+def _checked_channels(channels: tuple[int, ...] | None, device: InputDevice) -> tuple[int, ...]:
+    """The 1-based channels to record, all of the device's by default; AudioInputError if the
+    device does not have them."""
+    selected = channels or tuple(range(1, device.channels + 1))
+    if min(selected) < 1 or max(selected) > device.channels:
+        raise AudioInputError(f"{device.name}: has {device.channels} input channel(s); cannot "
+                              f"use channel(s) {list(selected)}")
+    return tuple(selected)

@@ -53,7 +53,8 @@ EVIDENCE_BONUS = 0.25     # cost a path may carry more than a rival per extra no
 REPEAT_EVIDENCE = 0.5     # what hearing a repeated note adds to the evidence (a new pitch: 1)
 MAX_SKIPPED = 6           # template notes one step may pass over (mostly repeats)
 INSERT_COST = 0.45
-INSERT_SAME_PITCH_COST = 0.15
+INSERT_NEAR_COST = 0.15   # an extra note next to the last one: a split note, a scoop, a trill
+INSERT_NEAR_SEMITONES = 1.5
 MAX_INSERT_RUN = 2
 LOG_TEMPO_MIN = math.log(1 / 2.2)   # performed IOI / template IOI bounds for a path's tempo
 LOG_TEMPO_MAX = math.log(1 / 0.45)
@@ -177,8 +178,8 @@ def match_note_kernel(old, new, tpl_pitch, tpl_onset, tpl_duration, theme_offset
             if old[g, _COST] < np.inf and old[g, _INS_RUN] < MAX_INSERT_RUN:
                 stale = onset_s - old[g, _LAST_ONSET_S] > STALE_S
                 if not stale:
-                    same = abs(pitch - old[g, _LAST_PITCH]) < 0.5
-                    penalty = INSERT_SAME_PITCH_COST if same else INSERT_COST
+                    near = abs(pitch - old[g, _LAST_PITCH]) < INSERT_NEAR_SEMITONES
+                    penalty = INSERT_NEAR_COST if near else INSERT_COST
                     for c in range(_N_COLS):
                         new[g, c] = old[g, c]
                     new[g, _COST] = old[g, _COST] + penalty

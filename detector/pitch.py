@@ -26,6 +26,8 @@ FMAX_HZ = 1760.0
 MAX_INTERNAL_RATE_HZ = 16000.0
 #: YIN's absolute threshold on the CMND: the first dip under it is taken as the period.
 YIN_THRESHOLD = 0.15
+#: Without a dip under YIN_THRESHOLD, take the first dip within this of the deepest one.
+FALLBACK_MARGIN = 0.1
 #: A frame is voiced when its best CMND dip is under this and its level is over SILENCE_DB.
 VOICING_CMND = 0.3
 SILENCE_DB = -55.0
@@ -132,8 +134,9 @@ def _yin_frame(buf, start, window, tau_min, tau_max, hop, energy, corr, diff, cm
         diff[tau] = d
         running += d
         cmnd[tau] = d * tau / running if running > 0.0 else 1.0
-    # The YIN rule: the first dip under the threshold, followed to its local minimum;
-    # otherwise the global minimum (a weak, probably unvoiced estimate).
+    # The YIN rule: the first dip under the threshold, followed to its local minimum.
+    # Failing that (a weak, perhaps unvoiced frame), the first dip nearly as deep as the
+    # deepest: the deepest alone is often a subharmonic when a reverberant tail overlaps.
     best = -1
     for tau in range(tau_min, tau_max + 1):
         if cmnd[tau] < YIN_THRESHOLD:
@@ -142,10 +145,16 @@ def _yin_frame(buf, start, window, tau_min, tau_max, hop, energy, corr, diff, cm
             best = tau
             break
     if best < 0:
-        best = tau_min
+        deepest = tau_min
         for tau in range(tau_min + 1, tau_max + 1):
-            if cmnd[tau] < cmnd[best]:
+            if cmnd[tau] < cmnd[deepest]:
+                deepest = tau
+        best = deepest
+        for tau in range(tau_min, deepest):
+            if cmnd[tau] <= cmnd[tau - 1] and cmnd[tau] <= cmnd[tau + 1] and \
+                    cmnd[tau] < cmnd[deepest] + FALLBACK_MARGIN:
                 best = tau
+                break
     # Parabolic refinement on the raw difference function, as in YIN's step 5. A short period
     # is refined at a multiple of it instead (the dip near k * period), which divides the
     # interpolation error by k: high notes would otherwise be off by 10+ cents.

@@ -1,54 +1,109 @@
-"""A single-producer, single-consumer ring buffer of audio frames, preallocated.
+"""The ring buffer between the audio callback and the analysis worker: lock-free, filled in C.
 
-The audio callback writes, the analysis worker reads. Neither waits for the other and neither
-allocates: each side only moves its own counter, and a counter is a Python int whose update
-is atomic under the GIL, so no lock is needed. When the reader falls behind by a whole
-buffer, the writer drops the new block and counts it (an overflow): the reader never sees a
-torn block.
+The writer is rtmixer's audio callback: C code that PortAudio's real-time thread runs without
+entering Python, so it never waits for the GIL, whatever the other threads (a GUI, the worker)
+are doing. It copies each input block, channels already picked, into PortAudio's single-writer,
+single-reader lock-free ring buffer (pa_ringbuffer). Nothing on that side allocates, locks,
+analyses or prints. The analysis worker is the one reader, here.
+
+benchmarks/live.py measures this against a minimal Python callback: under GIL pressure from a
+busy Python thread, the Python callback waited milliseconds for the GIL and lost audio; the C
+callback did not (figures in the README).
+
+When the worker falls a whole buffer behind, the callback fills the buffer to the brim and
+stops recording rather than overwrite what was not read: the worker never sees a torn block.
+The reader notices, starts a new recording as soon as there is room, and counts the frames that
+arrived in between as dropped.
 """
 
 from __future__ import annotations
+
+from collections.abc import Sequence
 
 import numpy as np
 
 
 class RingBuffer:
-    """capacity frames of `channels` float32 samples."""
+    """Input frames of the selected channels, recorded by an rtmixer.Recorder, read by one worker.
 
-    def __init__(self, capacity: int, channels: int) -> None:
-        self._data = np.zeros((capacity, channels), dtype=np.float32)
-        self.capacity = capacity
-        self._written = 0  # frames ever written; only the writer changes it
-        self._read = 0     # frames ever read; only the reader changes it
+    Parameters
+    ----------
+    recorder : the open (not necessarily started) rtmixer.Recorder that writes.
+    channels : 1-based input channels to record, in order (the frames read have one column each).
+    min_frames : capacity wanted; rounded up to a power of two, as pa_ringbuffer requires.
+    """
+
+    def __init__(self, recorder, channels: Sequence[int], min_frames: int) -> None:
+        import rtmixer
+
+        self.capacity = 1 << max(0, int(min_frames) - 1).bit_length()
+        self.channels = tuple(channels)
+        self.sample_rate = float(recorder.samplerate)
         self.dropped_frames = 0
+        self._recorder = recorder
+        self._ring = rtmixer.RingBuffer(4 * len(self.channels), self.capacity)
+        self._action = None           # the rtmixer action recording now
+        self._marker = None           # an action that noted the first recording callback's time
+        self._ended_frames = 0        # frames, overflows and callbacks of recordings that ended
+        self._ended_overflows = 0
+        self._ended_callbacks = 0
+        self._gap_from_s: float | None = None  # stream time the last overrun began, until counted
+
+    def start(self) -> None:
+        """Ask the callback to record from its next block on (the stream may already run)."""
+        self._action = self._recorder.record_ringbuffer(self._ring, channels=list(self.channels))
+        self._marker = self._marker or self._recorder.fetch_and_reset_stats()
 
     @property
     def available(self) -> int:
-        """Frames written and not yet read."""
-        return self._written - self._read
+        """Frames recorded and not yet read."""
+        return self._ring.read_available
 
-    def write(self, frames: np.ndarray) -> bool:
-        """Copy frames (n, channels) in; False (and counted) if they do not fit.
+    @property
+    def recorded_frames(self) -> int:
+        """Frames the callback has written since start() (dropped ones not included)."""
+        return self._ended_frames + (self._action.done_frames if self._action else 0)
 
-        Real-time path: called from the audio callback. No allocation, no lock, no print.
-        """
-        n = frames.shape[0]
-        if n > self.capacity - self.available:
-            self.dropped_frames += n
-            return False
-        start = self._written % self.capacity
-        first = min(n, self.capacity - start)
-        self._data[start:start + first] = frames[:first]
-        self._data[:n - first] = frames[first:]
-        self._written += n
-        return True
+    @property
+    def block_frames(self) -> int:
+        """Frames per callback: the largest block recorded so far (0 before the first)."""
+        return self._action.stats.max_blocksize if self._action else 0
+
+    @property
+    def overflows(self) -> int:
+        """Callbacks that PortAudio flagged as input overflow: audio lost before it reached us."""
+        return self._ended_overflows + (self._action.stats.input_overflows if self._action else 0)
+
+    @property
+    def callbacks(self) -> int:
+        """Callbacks that recorded a block."""
+        return self._ended_callbacks + (self._action.stats.blocks if self._action else 0)
 
     def read_into(self, out: np.ndarray) -> int:
-        """Move up to len(out) frames into out (n, channels); return how many."""
-        n = min(out.shape[0], self.available)
-        start = self._read % self.capacity
-        first = min(n, self.capacity - start)
-        out[:first] = self._data[start:start + first]
-        out[first:n] = self._data[:n - first]
-        self._read += n
+        """Move up to len(out) frames into out, shape (n, channels) float32; return how many.
+
+        Also restarts the recording after an overrun and counts what it dropped.
+        """
+        n = self._ring.readinto(out)
+        if self._gap_from_s is not None and self._action.done_frames:
+            self.dropped_frames += round((self._action.actual_time - self._gap_from_s) * self.sample_rate)
+            self._gap_from_s = None
+        if n and self._action is not None and self._action not in self._recorder.actions:
+            self._restart()
         return n
+
+    def first_callback_time_s(self) -> float | None:
+        """Stream time (the recorder's clock, `recorder.time`) of the first recording callback,
+        or None before it ran. For latency measurements."""
+        if self._marker is None or self._marker in self._recorder.actions:
+            return None
+        return self._marker.actual_time
+
+    def _restart(self) -> None:
+        """The callback stopped at a full buffer: count what it recorded and record again."""
+        ended = self._action
+        self._ended_frames += ended.done_frames
+        self._ended_overflows += ended.stats.input_overflows
+        self._ended_callbacks += ended.stats.blocks
+        self._gap_from_s = ended.actual_time + ended.done_frames / self.sample_rate
+        self._action = self._recorder.record_ringbuffer(self._ring, channels=list(self.channels))

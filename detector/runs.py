@@ -6,6 +6,7 @@ raised as ThemeDetectorError and become one line on stderr there.
 
 from __future__ import annotations
 
+import queue
 import sys
 import time
 from collections.abc import Sequence
@@ -75,44 +76,70 @@ def scan(theme_paths: Sequence[str], files: Sequence[str], as_json: bool) -> int
 
 
 def listen(theme_paths: Sequence[str], as_json: bool, device: str | None, sample_rate: int | None,
-           block_size: int, channels: tuple[int, ...] | None, duration_s: float | None) -> int:
-    """`listen`: print detections as they happen until Ctrl-C, `duration_s`, or the device stops."""
+           block_size: int, latency: str | float, channels: tuple[int, ...] | None,
+           duration_s: float | None) -> int:
+    """`listen`: print detections as they happen until Ctrl-C, `duration_s`, or the input goes.
+
+    Detections go to stdout the moment they are announced; notices about the input (silence,
+    clipping, overflows, ...) and a closing summary of the counts go to stderr. Returns 0, or 1
+    when the input went away or the analysis failed, after printing every detection made.
+    """
     from detector.live import InputSettings, Listener  # needs PortAudio
 
     themes = load_or_explain(theme_paths)
     settings = InputSettings(device=device, sample_rate=sample_rate, block_size=block_size,
-                             channels=channels)
+                             latency=latency, channels=channels)
     listener = Listener(themes, settings)
-    print(f"theme-detector: listening on {listener.device.name} at {listener.sample_rate} Hz "
-          "(Ctrl-C stops)", file=sys.stderr)
-    deadline = time.monotonic() + duration_s if duration_s else float("inf")
+    found = 0
     try:
         with listener:
+            print(f"theme-detector: listening on {_describe_input(listener)} (Ctrl-C stops)",
+                  file=sys.stderr, flush=True)
+            deadline = time.monotonic() + duration_s if duration_s else float("inf")
             while listener.active and time.monotonic() < deadline:
-                _print_pending(listener, as_json, timeout_s=0.1)
+                found += _print_pending(listener, as_json, wait_s=0.1)
     except KeyboardInterrupt:
         pass
-    _print_pending(listener, as_json, timeout_s=0.0)
+    found += _print_pending(listener, as_json, wait_s=0.0)
     stats = listener.stats
-    print(f"theme-detector: stopped after {listener.detector.time_s:.1f} s of audio; "
-          f"{stats.overflows} overflow(s), {listener.ring.dropped_frames} dropped frames, "
-          f"{listener.detector.sanitised_samples} invalid samples replaced", file=sys.stderr)
+    print(f"theme-detector: stopped after {listener.detector.time_s:.1f} s of audio: "
+          f"{found} detection(s); {stats.overflows} input overflow(s), {stats.dropped_frames} "
+          f"frame(s) dropped, {stats.sanitised_samples} invalid sample(s) replaced by silence",
+          file=sys.stderr)
     if stats.error:
         print(f"theme-detector: {stats.error}", file=sys.stderr)
         return 1
     return 0
 
 
-def _print_pending(listener, as_json: bool, timeout_s: float) -> None:
-    import queue
+def _describe_input(listener) -> str:
+    """Device, host API, channels, rate and (when PortAudio knows it) the input latency."""
+    latency_ms = 1000 * listener.input_latency_s
+    return (f"{listener.device.name} [{listener.device.host_api}], channel(s) "
+            f"{','.join(map(str, listener.channels))}, at {listener.sample_rate} Hz"
+            + (f", input latency {latency_ms:.1f} ms" if latency_ms > 0 else ""))
 
+
+def _print_pending(listener, as_json: bool, wait_s: float) -> int:
+    """Print the waiting notices (stderr) and detections (stdout), waiting up to wait_s for a
+    detection; return how many detections were printed."""
+    for notice in _drain(listener.notices):
+        print(f"theme-detector: {notice}", file=sys.stderr, flush=True)
+    detections = _drain(listener.events, wait_s)
+    for detection in detections:
+        report(detection, as_json)
+    return len(detections)
+
+
+def _drain(waiting: queue.Queue, wait_s: float = 0.0) -> list:
+    """What the queue holds, after waiting up to wait_s for the first item."""
+    items = []
     try:
-        detection = listener.events.get(timeout=timeout_s) if timeout_s else listener.events.get_nowait()
+        items.append(waiting.get(timeout=wait_s) if wait_s else waiting.get_nowait())
         while True:
-            report(detection, as_json)
-            detection = listener.events.get_nowait()
+            items.append(waiting.get_nowait())
     except queue.Empty:
-        return
+        return items
 
 
 def devices() -> int:

@@ -1,10 +1,16 @@
-"""Online note segmentation: from 10 ms pitch frames to note onsets, as they happen.
+"""Online note segmentation: from 10 ms pitch frames to notes, announced as they sound.
 
-A note is announced once its pitch has been stable for MIN_NOTE_FRAMES voiced frames, so the
-matcher hears about it ~40 ms after its onset (plus the tracker's window), long before it ends.
-A note ends on silence, on a new stable pitch, or on a re-attack at the same pitch (a level jump
-after a dip), which is how repeated notes are told apart. Short excursions (an octave slip of
-the tracker, a vibrato swing, a glide between notes) neither end a note nor start one.
+A note begins when MIN_NOTE_FRAMES voiced frames hold one pitch (a glide between notes moves
+too far to qualify). It is announced to the matcher ANNOUNCE_FRAMES after its onset, or when it
+ends if sooner, with the median pitch of its frames after the attack: late enough that a sung
+note's scoop or a vibrato swing does not bias it, early enough (~100 ms) to announce a theme
+long before it ends. A note ends on silence, on a new stable pitch, or on a re-attack at the
+same pitch (a level jump after a dip), which is how repeated notes are told apart. Short
+excursions (an octave slip of the tracker, a vibrato swing) neither end a note nor start one.
+
+A leap of more than LEAP_SEMITONES straight after a note must hold for LEAP_FRAMES before it
+counts: where a reverberant tail overlaps the next note, YIN locks for a while onto the two
+notes' common subharmonic, two or three octaves down, and that is not a melody note.
 
 Real-time contract: `NoteSegmenter.process` allocates nothing once its outputs fit the block.
 """
@@ -16,92 +22,156 @@ import math
 import numba
 import numpy as np
 
-#: Voiced frames of stable pitch that make a note (40 ms at a 10 ms hop).
-MIN_NOTE_FRAMES = 4
+#: Voiced frames of stable pitch that make a note (50 ms at a 10 ms hop).
+MIN_NOTE_FRAMES = 5
+#: Frames after its onset at which a still-sounding note is announced.
+ANNOUNCE_FRAMES = 10
+#: Frames at the start of a note left out of its pitch (the attack, a scoop).
+ATTACK_FRAMES = 2
 #: How far (semitones) a frame may stray from the note's pitch and still belong to it.
 PITCH_TOLERANCE = 0.75
+#: How far (semitones) the frames of a new note may stray from their median.
+ONSET_TOLERANCE = 0.5
 #: Unvoiced frames that end a note (30 ms).
 GAP_FRAMES = 3
 #: A level rise (dB) over the note's recent minimum that counts as a re-attack.
 REATTACK_DB = 4.5
 #: How fast (dB per frame) the remembered minimum forgets an old dip.
 VALLEY_LEAK_DB = 0.5
+#: A jump this large (semitones) right after a note needs LEAP_FRAMES to count.
+LEAP_SEMITONES = 15.0
+LEAP_FRAMES = 15
+#: "Right after": within this many seconds of the previous note's last frame.
+LEAP_WINDOW_S = 0.3
+_BUFFER = 16  # frames of pitch kept per note and per candidate
 
 # Integer state.
-_IN_NOTE, _CAND_N, _UNVOICED_RUN, _SINCE_ONSET = range(4)
+_IN_NOTE, _ANNOUNCED, _NOTE_N, _CAND_N, _UNVOICED_RUN = range(5)
 # Float state.
-_NOTE_PITCH, _VALLEY_DB, _PREV_DB, _CAND_START_S = range(4)
+_NOTE_REF, _VALLEY_DB, _PREV_DB, _CAND_START_S, _NOTE_START_S, _LAST_PITCH, _LAST_END_S = range(7)
 
 
 @numba.njit(cache=True, nogil=True)
-def _median(values, n, scratch):
-    for k in range(n):
-        scratch[k] = values[k]
-    scratch[:n].sort()
-    if n % 2:
-        return scratch[n // 2]
-    return 0.5 * (scratch[n // 2 - 1] + scratch[n // 2])
+def _median(values, start, n, scratch):
+    """Median of values[start:n] (n - start >= 1), sorting in scratch."""
+    m = n - start
+    for k in range(m):
+        scratch[k] = values[start + k]
+    scratch[:m].sort()
+    if m % 2:
+        return scratch[m // 2]
+    return 0.5 * (scratch[m // 2 - 1] + scratch[m // 2])
+
+
+@numba.njit(cache=True, nogil=True)
+def _announce(istate, fstate, note_pitch, scratch, clock, out_pitch, out_onset_s,
+              out_end_sample, n_notes):
+    """Write the current note as announced at detector clock `clock`; return n_notes + 1."""
+    n = istate[_NOTE_N]
+    skip = ATTACK_FRAMES if n - ATTACK_FRAMES >= MIN_NOTE_FRAMES - ATTACK_FRAMES else 0
+    pitch = _median(note_pitch, skip, n, scratch)
+    out_pitch[n_notes] = pitch
+    out_onset_s[n_notes] = fstate[_NOTE_START_S]
+    out_end_sample[n_notes] = clock
+    istate[_ANNOUNCED] = 1
+    fstate[_LAST_PITCH] = pitch
+    return n_notes + 1
+
+
+@numba.njit(cache=True, nogil=True)
+def _end_note(istate, fstate, note_pitch, scratch, clock, out_pitch, out_onset_s,
+              out_end_sample, n_notes):
+    """Close the current note, announcing it now if it was not yet; return n_notes."""
+    if not istate[_ANNOUNCED]:
+        n_notes = _announce(istate, fstate, note_pitch, scratch, clock, out_pitch, out_onset_s,
+                            out_end_sample, n_notes)
+    istate[_IN_NOTE] = 0
+    return n_notes
 
 
 @numba.njit(cache=True, nogil=True)
 def segment_kernel(f0_hz, voiced, level_db, end_sample, n_frames, sample_rate, frame_delay_s,
-                   istate, fstate, cand_pitch, scratch,
+                   istate, fstate, cand_pitch, note_pitch, scratch,
                    out_pitch, out_onset_s, out_end_sample):
     """Advance the segmenter over n_frames pitch frames; write each note announced.
 
     A frame's time (its window's centre) is end_sample / sample_rate - frame_delay_s.
-
-    cand_pitch and scratch hold MIN_NOTE_FRAMES candidate pitches (MIDI). Returns the number of
-    notes written; out_end_sample is the detector clock (input samples) at each announcement.
+    cand_pitch, note_pitch and scratch hold _BUFFER pitches (MIDI) each. Returns the number
+    of notes written; out_end_sample is the detector clock (input samples) at each announcement.
     """
     n_notes = 0
     for f in range(n_frames):
+        time_s = end_sample[f] / sample_rate - frame_delay_s
+        level = level_db[f]
         if not voiced[f]:
             istate[_UNVOICED_RUN] += 1
             istate[_CAND_N] = 0
-            if istate[_UNVOICED_RUN] >= GAP_FRAMES:
-                istate[_IN_NOTE] = 0
-            fstate[_PREV_DB] = level_db[f]
+            if istate[_IN_NOTE] and istate[_UNVOICED_RUN] >= GAP_FRAMES:
+                n_notes = _end_note(istate, fstate, note_pitch, scratch, end_sample[f],
+                                    out_pitch, out_onset_s, out_end_sample, n_notes)
+            fstate[_PREV_DB] = level
             continue
         istate[_UNVOICED_RUN] = 0
         pitch = 69.0 + 12.0 * math.log2(f0_hz[f] / 440.0)
-        level = level_db[f]
         if istate[_IN_NOTE]:
-            istate[_SINCE_ONSET] += 1
-            fits = abs(pitch - fstate[_NOTE_PITCH]) <= PITCH_TOLERANCE
+            fits = abs(pitch - fstate[_NOTE_REF]) <= PITCH_TOLERANCE
             reattack = (level > fstate[_VALLEY_DB] + REATTACK_DB and level > fstate[_PREV_DB] + 1.5
-                        and istate[_SINCE_ONSET] > MIN_NOTE_FRAMES)
+                        and istate[_NOTE_N] > MIN_NOTE_FRAMES)
             fstate[_PREV_DB] = level
             if fits and not reattack:
                 istate[_CAND_N] = 0
                 fstate[_VALLEY_DB] = min(fstate[_VALLEY_DB] + VALLEY_LEAK_DB, level)
+                fstate[_LAST_END_S] = time_s
+                n = istate[_NOTE_N]
+                if n < _BUFFER:
+                    note_pitch[n] = pitch
+                    istate[_NOTE_N] = n + 1
+                if not istate[_ANNOUNCED] and istate[_NOTE_N] >= ANNOUNCE_FRAMES:
+                    n_notes = _announce(istate, fstate, note_pitch, scratch, end_sample[f],
+                                        out_pitch, out_onset_s, out_end_sample, n_notes)
                 continue
             if reattack:
-                istate[_IN_NOTE] = 0
+                n_notes = _end_note(istate, fstate, note_pitch, scratch, end_sample[f],
+                                    out_pitch, out_onset_s, out_end_sample, n_notes)
                 istate[_CAND_N] = 0
         else:
             fstate[_PREV_DB] = level
-        # Outside a note, or straying from it: gather a candidate of stable pitch.
+        # Gather a candidate of stable pitch (outside a note, or straying from it).
         n = istate[_CAND_N]
-        if n > 0 and abs(pitch - _median(cand_pitch, n, scratch)) > PITCH_TOLERANCE:
+        if n > 0 and abs(pitch - _median(cand_pitch, 0, n, scratch)) > ONSET_TOLERANCE:
             n = 0
         if n == 0:
-            fstate[_CAND_START_S] = end_sample[f] / sample_rate - frame_delay_s
+            fstate[_CAND_START_S] = time_s
+        if n == _BUFFER:  # a held leap candidate: keep the latest frames
+            cand_pitch[:-1] = cand_pitch[1:]
+            n -= 1
         cand_pitch[n] = pitch
         n += 1
         istate[_CAND_N] = n
         if n < MIN_NOTE_FRAMES:
             continue
-        note_pitch = _median(cand_pitch, n, scratch)
+        if istate[_IN_NOTE]:  # a new pitch has settled: the note before it is over
+            n_notes = _end_note(istate, fstate, note_pitch, scratch, end_sample[f],
+                                out_pitch, out_onset_s, out_end_sample, n_notes)
+        candidate = _median(cand_pitch, 0, n, scratch)
+        leap = (abs(candidate - fstate[_LAST_PITCH]) > LEAP_SEMITONES
+                and fstate[_CAND_START_S] - fstate[_LAST_END_S] < LEAP_WINDOW_S)
+        if leap and n < LEAP_FRAMES:
+            continue
+        # A new note begins, with the candidate's frames.
         istate[_IN_NOTE] = 1
+        istate[_ANNOUNCED] = 0
         istate[_CAND_N] = 0
-        istate[_SINCE_ONSET] = n
-        fstate[_NOTE_PITCH] = note_pitch
+        for k in range(n):
+            note_pitch[k] = cand_pitch[k]
+        istate[_NOTE_N] = n
+        fstate[_NOTE_REF] = candidate
+        fstate[_NOTE_START_S] = fstate[_CAND_START_S]
         fstate[_VALLEY_DB] = level
-        out_pitch[n_notes] = note_pitch
-        out_onset_s[n_notes] = fstate[_CAND_START_S]
-        out_end_sample[n_notes] = end_sample[f]
-        n_notes += 1
+        fstate[_LAST_END_S] = time_s
+        if n >= ANNOUNCE_FRAMES:
+            n_notes = _announce(istate, fstate, note_pitch, scratch, end_sample[f],
+                                out_pitch, out_onset_s, out_end_sample, n_notes)
     return n_notes
 
 
@@ -115,10 +185,12 @@ class NoteSegmenter:
     def __init__(self, sample_rate: int, frame_delay_s: float) -> None:
         self.sample_rate = sample_rate
         self.frame_delay_s = frame_delay_s
-        self._istate = np.zeros(4, dtype=np.int64)
-        self._fstate = np.zeros(4, dtype=np.float64)
-        self._cand = np.zeros(MIN_NOTE_FRAMES, dtype=np.float64)
-        self._scratch = np.zeros(MIN_NOTE_FRAMES, dtype=np.float64)
+        self._istate = np.zeros(5, dtype=np.int64)
+        self._fstate = np.zeros(7, dtype=np.float64)
+        self._fstate[_LAST_END_S] = -np.inf
+        self._cand = np.zeros(_BUFFER, dtype=np.float64)
+        self._note = np.zeros(_BUFFER, dtype=np.float64)
+        self._scratch = np.zeros(_BUFFER, dtype=np.float64)
         self._grow(64)
 
     def _grow(self, n: int) -> None:
@@ -132,5 +204,6 @@ class NoteSegmenter:
         if n_frames > self.pitch.shape[0]:
             self._grow(n_frames)
         return segment_kernel(f0_hz, voiced, level_db, end_sample, n_frames, self.sample_rate,
-                              self.frame_delay_s, self._istate, self._fstate, self._cand, self._scratch,
-                              self.pitch, self.onset_s, self.end_sample)
+                              self.frame_delay_s, self._istate, self._fstate, self._cand,
+                              self._note, self._scratch, self.pitch, self.onset_s,
+                              self.end_sample)
