@@ -42,10 +42,17 @@ def test_reference_f0_puts_each_note_frequency_on_its_frames():
     np.testing.assert_array_equal(scored, ~(attack | release))
 
 
+def test_onset_age_counts_from_each_held_note_onset():
+    age = pitch.onset_age(NOTES, np.array([0.05, 0.105, 0.295, 0.305, 0.45]))
+    np.testing.assert_allclose(age, [np.nan, 0.005, 0.195, 0.005, np.nan])
+
+
 def test_perfect_estimate_scores_full_marks():
     metrics = pitch.melody_metrics([pitch.scored_frames(_clip(), _estimate(1.0))])
+    by_age = metrics.pop("raw_pitch_accuracy_by_onset_age")
     assert metrics == pytest.approx({"raw_pitch_accuracy": 1.0, "raw_chroma_accuracy": 1.0,
                                      "voicing_recall": 1.0, "voicing_false_alarm": 0.0})
+    assert by_age == {"30-100 ms": 1.0, "100-200 ms": 1.0, ">= 200 ms": None}  # no note lasts 200 ms
 
 
 def test_octave_error_costs_pitch_accuracy_but_not_chroma():
@@ -81,7 +88,9 @@ def test_pitch_benchmark_runs_on_a_tiny_input():
     for result in summary["trackers"].values():
         assert result["realtime_factor"] > 0
         for metrics in result["metrics"].values():
-            assert all(0.0 <= value <= 1.0 for value in metrics.values())
+            fractions = [value for key, value in metrics.items() if key != "raw_pitch_accuracy_by_onset_age"]
+            fractions += [v for v in metrics["raw_pitch_accuracy_by_onset_age"].values() if v is not None]
+            assert all(0.0 <= value <= 1.0 for value in fractions)
     assert all(isinstance(t["met"], bool) for t in summary["targets"])
     assert "ours" in pitch.report(summary)
 

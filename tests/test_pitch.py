@@ -57,7 +57,7 @@ def test_multiples_of_the_hop_give_one_frame_per_hop():
     tracker = PitchTracker(48000)
     hop_samples = tracker.settings.hop * tracker.settings.decimation
     frames = sum(tracker.process(np.zeros(hop_samples, dtype=np.float32)) for _ in range(500))
-    assert 500 - frames == pytest.approx(tracker.settings.buffer_len / tracker.settings.hop, abs=1)
+    assert 500 - frames == pytest.approx(tracker.settings.frame_len / tracker.settings.hop, abs=1)
     assert tracker.hop_s == pytest.approx(0.01, abs=1e-4)
 
 

@@ -1,0 +1,188 @@
+"""The live display, driven as a user would, on Qt's offscreen platform (pytest-qt).
+
+Audio reaches the window through the same FilePlayer a user's file goes through, unpaced so
+the tests run fast; the window's own frame timer pulls what the worker produced.
+"""
+
+import os
+
+os.environ["QT_QPA_PLATFORM"] = "offscreen"  # before Qt starts: no window pops up, screenshots work
+
+import csv
+import math
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+import soundfile
+from PySide6.QtCore import QMimeData, QPointF, Qt, QUrl
+from PySide6.QtGui import QDropEvent, QImage
+
+from detector.demo import random_melody
+from detector.events import JSON_FIELDS, Detection
+from detector.live import InputSettings
+from detector.notes import Note
+from detector.synth import render_notes
+from detector.themes import theme_from_notes
+from gui.app import MainWindow
+from gui.overlay import place_theme
+from gui.player import FilePlayer
+
+from conftest import SAMPLE_RATE, render_performance
+
+#: Generous: a cold numba cache makes the first detector slow to build.
+WAIT_MS = 30_000
+
+
+@pytest.fixture
+def window(qtbot, themes):
+    window = MainWindow(themes)
+    qtbot.addWidget(window)
+    window.show()
+    yield window
+    window.close()
+
+
+def play(qtbot, window: MainWindow, audio: np.ndarray, name: str = "clip") -> None:
+    """Feed audio through the window as fast as the machine allows, until it has all been heard."""
+    assert window.start(lambda themes: FilePlayer.from_array(audio, SAMPLE_RATE, themes, name, speed=math.inf))
+    qtbot.waitUntil(lambda: not window.running, timeout=WAIT_MS)
+
+
+def lamp(window: MainWindow, name: str) -> int:
+    return [theme.name for theme in window.themes].index(name)
+
+
+@pytest.fixture(scope="module")
+def greensleeves_audio(theme_named):
+    audio, _, _ = render_performance(theme_named("Greensleeves"), transpose=-4, tempo=0.8,
+                                     timbre="oboe", before_s=4.0, seed=2)
+    return audio
+
+
+@pytest.fixture(scope="module")
+def other_music():
+    rng = np.random.default_rng(11)
+    return render_notes(random_melody(rng, 0.0, 20.0), SAMPLE_RATE, "clarinet", seed=11)
+
+
+def test_a_theme_played_lights_its_lamp_logs_it_and_draws_it_on_the_roll(qtbot, window, greensleeves_audio, tmp_path):
+    play(qtbot, window, greensleeves_audio, "greensleeves")
+    entries = window.log.table.entries()
+    assert [(d.theme, d.transpose) for d, _ in entries] == [("Greensleeves", -4)]
+    assert window.lamps.is_lit(lamp(window, "Greensleeves"))
+    assert window.lamps.detections.tolist() == [int(t.name == "Greensleeves") for t in window.themes]
+    assert window.roll.overlay_shown
+    # What a user sees, saved as they would see it.
+    shot = tmp_path / "detected.png"
+    assert window.grab().save(str(shot))
+    image = QImage(str(shot))
+    assert (image.width(), image.height()) == (window.width(), window.height())
+
+
+def test_other_music_lights_no_lamp_and_logs_nothing(qtbot, window, other_music, tmp_path):
+    play(qtbot, window, other_music, "other music")
+    assert window.log.table.entries() == []
+    assert not any(window.lamps.is_lit(k) for k in range(len(window.themes)))
+    assert window.lamps.detections.sum() == 0
+    assert not window.roll.overlay_shown
+    assert window.grab().save(str(tmp_path / "nothing_found.png"))
+
+
+def test_the_cue_sheet_holds_what_the_log_shows(qtbot, window, greensleeves_audio, tmp_path):
+    recording = tmp_path / "recording.wav"
+    soundfile.write(recording, greensleeves_audio, SAMPLE_RATE)
+    assert window.start(lambda themes: FilePlayer.open(recording, themes, speed=math.inf))
+    qtbot.waitUntil(lambda: not window.running, timeout=WAIT_MS)
+    sheet = tmp_path / "cues.csv"
+    window.log.export(sheet)
+    with open(sheet, newline="", encoding="utf-8") as stream:
+        reader = csv.DictReader(stream)
+        rows = list(reader)
+    assert tuple(reader.fieldnames) == JSON_FIELDS
+    (detection, _), = window.log.table.entries()
+    assert rows == [{key: str(value) for key, value in detection.as_record(str(recording)).items()}]
+    assert rows[0]["theme"] == "Greensleeves" and rows[0]["transpose"] == "-4"
+
+
+def test_a_bad_theme_file_is_reported_and_the_other_themes_kept(window, tmp_path):
+    before = [theme.name for theme in window.themes]
+    (tmp_path / "broken.mid").write_bytes(b"MThd this is not MIDI")
+    (tmp_path / "typo.txt").write_text("Q4 R5")
+    (tmp_path / "mine.txt").write_text("name: Mine\nA4 C5:2 D5 E5:1.5 F5:0.5 E5 D5:2 B4")
+    window.load_theme_files([tmp_path / "broken.mid", tmp_path / "typo.txt", tmp_path / "mine.txt"])
+    shown = window.messages.text()
+    assert "broken.mid: not a readable MIDI file" in shown
+    assert "typo.txt, line 1: 'Q4' is not a note name" in shown
+    assert "Traceback" not in shown and window.messages.isVisible()
+    assert [theme.name for theme in window.themes] == before + ["Mine"]
+    assert len(window.lamps.detections) == len(before) + 1
+
+
+def test_theme_files_dropped_on_the_window_are_loaded(window, tmp_path):
+    dropped = tmp_path / "dropped.notes"
+    dropped.write_text("name: Dropped\nC5 D5 E5 C5 E5 C5 E5:2")
+    mime = QMimeData()
+    mime.setUrls([QUrl.fromLocalFile(str(dropped))])
+    event = QDropEvent(QPointF(20, 20), Qt.DropAction.CopyAction, mime, Qt.MouseButton.LeftButton,
+                       Qt.KeyboardModifier.NoModifier)
+    window.dropEvent(event)
+    assert window.themes[-1].name == "Dropped"
+
+
+def test_loading_themes_while_listening_restarts_the_source_with_them(qtbot, window, other_music, tmp_path):
+    window.start(lambda themes: FilePlayer.from_array(other_music, SAMPLE_RATE, themes, "slow", speed=1.0))
+    first = window.source
+    (tmp_path / "mine.txt").write_text("name: Mine\nA4 C5:2 D5 E5:1.5 F5:0.5 E5 D5:2 B4")
+    window.load_theme_files([tmp_path / "mine.txt"])
+    assert window.running and window.source is not first
+    assert [theme.name for theme in window.source.detector.themes][-1] == "Mine"
+    window.stop()
+
+
+def test_a_device_that_cannot_open_is_one_clear_message(window):
+    assert not window.listen(InputSettings(device="no such device anywhere"))
+    shown = window.messages.text()
+    assert any(reason in shown for reason in ("no input device matches", "no audio input device found",
+                                               "PortAudio is not installed"))
+    assert "Traceback" not in shown and not window.running
+
+
+def test_a_file_that_is_not_audio_is_one_clear_message(window, tmp_path):
+    notes = tmp_path / "notes.wav"
+    notes.write_text("C4 D4 E4")
+    assert not window.play_file(notes)
+    assert "notes.wav: not a readable audio file" in window.messages.text()
+
+
+def test_the_display_survives_thousands_of_frames(qtbot, window, greensleeves_audio):
+    # PySide6 6.12.0 lost a reference to True at every signal emission, and pyqtgraph emits
+    # some at every frame: on Python < 3.12 the display crashed after a few minutes.
+    play(qtbot, window, greensleeves_audio)
+    true_references = sys.getrefcount(True)
+    for _ in range(2000):
+        window.refresh()
+    assert sys.getrefcount(True) >= true_references - 100
+
+
+def test_the_overlay_places_the_theme_where_it_was_heard(theme_named):
+    theme = theme_from_notes("steps", [Note(60 + k, 0.5 * k, 0.5) for k in range(8)])
+    # Heard a fourth up, twice as fast, from 10 s, the 2nd-6th template notes matched.
+    heard_from_s = 10.0
+    detection = Detection(theme="steps", time_s=11.5, start_s=heard_from_s, end_s=heard_from_s + 5 * 0.25,
+                          score=0.9, transpose=5, tempo=2.0, progress=6 / 8)
+    placed = place_theme(theme, detection)
+    np.testing.assert_allclose(placed.onset_s, heard_from_s + 0.25 * np.arange(7))
+    np.testing.assert_allclose(placed.end_s - placed.onset_s, 0.25)
+    np.testing.assert_allclose(placed.pitch, 66 + np.arange(7))
+    assert placed.matched.tolist() == [True] * 5 + [False] * 2
+
+
+def test_gui_command_without_a_display_says_so(tmp_path):
+    env = {k: v for k, v in os.environ.items() if k not in ("DISPLAY", "WAYLAND_DISPLAY", "QT_QPA_PLATFORM")}
+    exe = str(Path(sys.executable).with_name("theme-detector"))
+    result = subprocess.run([exe, "gui"], capture_output=True, text=True, env=env, timeout=120)
+    assert result.returncode == 2
+    assert "no display" in result.stderr and "Traceback" not in result.stderr
