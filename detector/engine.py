@@ -1,7 +1,8 @@
 """Detector: the block processor that turns audio into theme detections.
 
-    audio block -> mono, sanitised -> PitchTracker (10 ms frames) -> NoteSegmenter (notes as
-    they start) -> Matcher (every theme) -> Detection
+    audio block -> mono, sanitised -> tracker (f0 per 10 ms frame: YIN for a single line,
+    harmonic-sum salience for a melody inside an ensemble) -> NoteSegmenter (notes as they
+    sound) -> Matcher (every theme) -> Detection
 
 A host (the live callback's worker, a file scan, a test, a GUI) hands it blocks of any size;
 the result is the same whatever the block size, because every stage keeps its own state and
@@ -19,7 +20,9 @@ import numpy as np
 from detector.events import Detection
 from detector.matching import MIN_PROGRESS, SCORE_THRESHOLD, Matcher
 from detector.notes import hz_to_midi
+from detector.framing import FramedTracker
 from detector.pitch import PitchTracker
+from detector.salience import MelodyTracker
 from detector.sanitize import mix_to_mono
 from detector.segmenter import NoteSegmenter
 from detector.themes import Theme
@@ -44,7 +47,7 @@ class PitchHistory:
         self.periodicity = np.zeros(capacity)
         self.frames_written = 0
 
-    def append(self, tracker: PitchTracker, n_frames: int) -> None:
+    def append(self, tracker: FramedTracker, n_frames: int) -> None:
         """Copy the tracker's first n_frames rows in (the oldest go when the ring is full)."""
         for k in range(max(0, n_frames - self.capacity), n_frames):
             row = self.frames_written % self.capacity
@@ -60,6 +63,8 @@ class DisplayState:
     torn read shows a mixture of two neighbouring blocks, never garbage).
 
     f0_hz, periodicity, voiced, level_db: the latest pitch frame.
+    ensemble: whether that frame was read as a melody inside an ensemble (salience) rather
+        than as a single line (YIN): fixed by the mode, or chosen by the signal in "auto".
     theme_score, theme_progress: per theme, 0-1 (arrays owned by the matcher).
     history: the last HISTORY_S seconds of frames.
     """
@@ -69,8 +74,21 @@ class DisplayState:
     periodicity: float = 0.0
     voiced: bool = False
     level_db: float = -120.0
+    ensemble: bool = False
     theme_score: np.ndarray | None = None
     theme_progress: np.ndarray | None = None
+
+
+MODES = ("auto", "melody", "ensemble")
+
+
+def make_tracker(mode: str, sample_rate: int) -> FramedTracker:
+    """The f0 front end for a mode (see Detector)."""
+    if mode == "melody":
+        return PitchTracker(sample_rate)
+    if mode in ("ensemble", "auto"):
+        return MelodyTracker(sample_rate, auto=mode == "auto")
+    raise ValueError(f"mode must be one of {', '.join(MODES)}, not {mode!r}")
 
 
 class Detector:
@@ -81,6 +99,8 @@ class Detector:
     themes : the themes to listen for (any number; the cost grows linearly).
     sample_rate : input rate in Hz, 8000-192000.
     min_progress : fraction of a theme that must be heard before it is announced.
+    mode : "melody" (a single line: voice, solo instrument; cheapest), "ensemble" (a melody
+        inside chords, bass, an orchestra) or "auto" (decides from the signal, frame by frame).
     threshold : score (0-1) a match must reach; per theme it is scaled by Theme.sensitivity.
     warm_up : compile the kernels now (leave True except for throwaway detectors).
 
@@ -88,13 +108,14 @@ class Detector:
     costs what every block costs.
     """
 
-    def __init__(self, themes: Sequence[Theme], sample_rate: int, *,
+    def __init__(self, themes: Sequence[Theme], sample_rate: int, *, mode: str = "auto",
                  min_progress: float = MIN_PROGRESS, threshold: float = SCORE_THRESHOLD,
                  warm_up: bool = True) -> None:
         self.themes = tuple(themes)
         self.sample_rate = int(sample_rate)
-        self.tracker = PitchTracker(self.sample_rate)
-        self.segmenter = NoteSegmenter(self.sample_rate, self.tracker.settings.frame_delay_s)
+        self.mode = mode
+        self.tracker = make_tracker(mode, self.sample_rate)
+        self.segmenter = NoteSegmenter(self.sample_rate, self.tracker.frame_delay_s)
         self.matcher = Matcher(self.themes, min_progress=min_progress, threshold=threshold)
         self.samples_consumed = 0
         self.sanitised_samples = 0
@@ -142,6 +163,7 @@ class Detector:
             display.periodicity = float(tracker.periodicity[last])
             display.voiced = bool(tracker.voiced[last])
             display.level_db = float(tracker.level_db[last])
+            display.ensemble = bool(tracker.ensemble[last])
         return detections
 
     def _add_note(self, k: int) -> list[Detection]:
@@ -159,7 +181,7 @@ class Detector:
     def _warm_up(self) -> None:
         """Run every kernel once, on a throwaway detector, so compiling (or loading from numba's
         cache) happens now and not on the first live block."""
-        scratch = Detector(self.themes[:1], self.sample_rate, warm_up=False)
+        scratch = Detector(self.themes[:1], self.sample_rate, mode=self.mode, warm_up=False)
         t = np.arange(self.sample_rate // 2) / self.sample_rate
         tone = (0.3 * np.sin(2 * np.pi * 440.0 * t)).astype(np.float32)
         gap = np.zeros(self.sample_rate // 20, dtype=np.float32)

@@ -115,8 +115,9 @@ class FramedTracker:
     """Base of the pitch trackers: feeds `_analyse` one frame per hop, from blocks of any size.
 
     After `process(block)` returns n, the first n rows of `f0_hz`, `periodicity` (0-1, the
-    voicing confidence), `level_db` (power of the frame's latest hop, dBFS), `voiced` and
-    `end_sample` hold the frames finished during that block. Subclasses set the frame length
+    voicing confidence), `level_db` (power of the frame's latest hop, dBFS), `voiced`,
+    `ensemble` (read as a melody inside an ensemble) and `end_sample` hold the frames finished
+    during that block. Subclasses set the frame length
     and implement `_analyse`. No allocation per block once the outputs fit the largest block.
     """
 
@@ -147,6 +148,7 @@ class FramedTracker:
         self.level_db = np.zeros(n_frames, dtype=np.float64)
         self.voiced = np.zeros(n_frames, dtype=np.bool_)
         self.end_sample = np.zeros(n_frames, dtype=np.int64)
+        self.ensemble = np.zeros(n_frames, dtype=np.bool_)
 
     def process(self, block: np.ndarray) -> int:
         """Consume a mono float32 block; return the number of frames finished."""

@@ -28,6 +28,11 @@ VOICING_CMND = 0.3
 SILENCE_DB = -55.0
 
 
+def yin_lag_range(internal_rate_hz: float) -> tuple[int, int]:
+    """The lags (samples) YIN searches: the periods of FMAX_HZ down to FMIN_HZ."""
+    return max(2, math.floor(internal_rate_hz / FMAX_HZ)), math.ceil(internal_rate_hz / FMIN_HZ)
+
+
 @numba.njit(cache=True, nogil=True, fastmath=True)
 def _autocorrelation(buf, start, window, tau_max, out):
     """out[tau] = sum_j buf[start + j] * buf[start + j + tau], j < window, tau <= tau_max + 1.
@@ -135,8 +140,7 @@ class PitchTracker(FramedTracker):
 
     def __init__(self, sample_rate: int, hop_s: float = 0.01) -> None:
         internal = FrameSettings.for_rate(sample_rate, 0.0, hop_s).internal_rate_hz
-        self.tau_max = math.ceil(internal / FMIN_HZ)
-        self.tau_min = max(2, math.floor(internal / FMAX_HZ))
+        self.tau_min, self.tau_max = yin_lag_range(internal)
         # The YIN window spans the longest period; the frame holds it plus its longest lag.
         super().__init__(sample_rate, (2 * self.tau_max + 1) / internal, hop_s)
         self._energy = np.zeros(self.settings.frame_len + 2, dtype=np.float64)
