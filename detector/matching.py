@@ -14,9 +14,15 @@ is free and rubato costs only what departs from the path's tempo). Steps:
 - insert: an extra performed note (an ornament, a split note) is passed over;
 - start: any performed note may begin a path at template note 0, or at 1 (first note lost).
 
-A theme is announced when a path has covered MIN_PROGRESS of the template with enough notes
-and a mean cost per template note low enough: usually well before the theme ends. One event
-per occurrence: a new event needs a path that starts after the last one's end.
+A theme is announced when a path has heard enough of it and matched it well enough (a mean
+cost per template note under 1 - threshold): usually well before the theme ends. "Enough" is
+measured in bits: each template note heard at the right pitch adds the surprisal of its
+interval under a background model of melodies (a repeat or a step says little, a leap much),
+so 2**-bits is roughly the chance that other music matches by accident. A theme needs
+MIN_PROGRESS of its bits, at least MIN_EVIDENCE_BITS (or all of them, if it has fewer) and
+at most SUFFICIENT_BITS: a theme of stock steps and repeats must be heard longer than one
+with a telling leap, and a long theme is announced once it cannot be chance. One
+event per occurrence: a new event needs a path that starts after the last one's end.
 
 The work per performed note is O(total template notes); nothing happens between notes. The
 kernel is flat numba over arrays (one concatenated template, per-theme offsets); the Matcher
@@ -33,10 +39,16 @@ import numpy as np
 
 from detector.themes import Theme
 
-#: Fraction of a theme's notes that must be matched before it is announced.
+#: Fraction of a theme's evidence (bits) that must be heard before it is announced ...
 MIN_PROGRESS = 0.65
-#: ... and never fewer distinct matched notes than this (short themes must be heard whole).
-MIN_MATCHED_NOTES = 6
+#: ... and never fewer bits than this (a short or plain theme must be heard whole) ...
+MIN_EVIDENCE_BITS = 20.0
+#: ... but never more than this either: past it, chance is out of the question.
+SUFFICIENT_BITS = 32.0
+#: How often melodies move by each interval (semitones, either direction; larger: the last
+#: value), roughly as in folk and popular tunes: the background a chance match comes from.
+INTERVAL_PROBABILITY = (0.20, 0.10, 0.15, 0.06, 0.035, 0.03, 0.005, 0.012, 0.004, 0.003,
+                        0.002, 0.001, 0.004, 0.001)
 #: Announce when 1 - mean cost per template note reaches this (scaled by sensitivity).
 SCORE_THRESHOLD = 0.8
 
@@ -49,8 +61,7 @@ TIME_REJECT = math.log(2.0)
 PITCH_WEIGHT = 0.65
 SKIP_COST = 0.6
 SKIP_REPEAT_COST = 0.1    # skipping a template note that repeats the pitch before it
-EVIDENCE_BONUS = 0.25     # cost a path may carry more than a rival per extra note heard
-REPEAT_EVIDENCE = 0.5     # what hearing a repeated note adds to the evidence (a new pitch: 1)
+EVIDENCE_BONUS = 0.08     # cost a path may carry more than a rival per extra bit heard
 MAX_SKIPPED = 6           # template notes one step may pass over (mostly repeats)
 INSERT_COST = 0.45
 INSERT_NEAR_COST = 0.15   # an extra note next to the last one: a split note, a scoop, a trill
@@ -82,7 +93,7 @@ def _pitch_cost(deviation):
 @numba.njit(cache=True, nogil=True, inline="always")
 def _better(cost, evidence, rival_cost, rival_evidence):
     """Which of two paths into one state to keep: the cheaper, where each note of evidence
-    is worth EVIDENCE_BONUS (so a path that heard a note beats one that slid past it)."""
+    is worth EVIDENCE_BONUS per bit (so a path that heard a note beats one that slid past it)."""
     if rival_cost == np.inf:
         return cost < np.inf
     return cost - EVIDENCE_BONUS * evidence < rival_cost - EVIDENCE_BONUS * rival_evidence
@@ -92,7 +103,7 @@ def _better(cost, evidence, rival_cost, rival_evidence):
 def _try_step(old, src, dst, new, tpl_pitch, tpl_onset, evidence, pitch, onset_s, step_cost):
     """Candidate: extend the path at template note src (in old) to template note dst.
 
-    evidence: what matching dst adds to the path's count of distinct notes heard.
+    evidence: the bits that hearing dst (at the right pitch) adds to the path.
     """
     i, j_from = dst, src
     n = old[src, _N_MATCHED]
@@ -133,7 +144,7 @@ def _try_step(old, src, dst, new, tpl_pitch, tpl_onset, evidence, pitch, onset_s
 
 @numba.njit(cache=True, nogil=True, inline="always")
 def _start_path(new, dst, cost, tpl_pitch, tpl_onset, i, pitch, onset_s):
-    if not _better(cost, 1.0, new[dst, _COST], new[dst, _EVIDENCE]):
+    if not _better(cost, 0.0, new[dst, _COST], new[dst, _EVIDENCE]):
         return
     new[dst, _COST] = cost
     new[dst, _KEY_SUM] = pitch - tpl_pitch[i]
@@ -143,7 +154,7 @@ def _start_path(new, dst, cost, tpl_pitch, tpl_onset, i, pitch, onset_s):
     new[dst, _LAST_ONSET_S] = onset_s
     new[dst, _LAST_PITCH] = pitch
     new[dst, _N_MATCHED] = 1
-    new[dst, _EVIDENCE] = 1
+    new[dst, _EVIDENCE] = 0.0
     new[dst, _N_TEMPO] = 0
     new[dst, _INS_RUN] = 0
 
@@ -155,8 +166,8 @@ def match_note_kernel(old, new, tpl_pitch, tpl_onset, tpl_duration, theme_offset
     """Advance every theme's alignment by one performed note (pitch MIDI, onset_s).
 
     old/new: (n_template_notes, _N_COLS) state before/after; new is overwritten.
-    weight[g]: the evidence template note g gives when heard: 1, or less for a repeated pitch.
-    needed[t]: the evidence (distinct template notes heard) that makes theme t announceable.
+    weight[g]: the evidence (bits) template note g gives when heard at the right pitch.
+    needed[t]: the evidence that makes theme t announceable.
     thresholds[t]: the score needed; fired_end_s[t]: end of the theme's last event.
     Writes each theme's display score and progress, and returns the number of themes to
     announce, listed in out_theme/out_state/out_score.
@@ -229,6 +240,18 @@ def match_note_kernel(old, new, tpl_pitch, tpl_onset, tpl_duration, theme_offset
     return n_out
 
 
+def interval_bits(pitch: np.ndarray, theme_offset: np.ndarray) -> np.ndarray:
+    """Per template note, the surprisal (bits) of the interval from the note before it.
+
+    A theme's first note says nothing (any key is allowed): 0 bits.
+    """
+    table = -np.log2(np.array(INTERVAL_PROBABILITY))
+    steps = np.abs(np.round(np.diff(pitch, prepend=pitch[:1]))).astype(np.int64)
+    bits = table[np.minimum(steps, len(table) - 1)]
+    bits[theme_offset[:-1]] = 0.0
+    return bits
+
+
 class Matcher:
     """Every theme's alignment against the note stream; call `add_note` for each note.
 
@@ -245,13 +268,10 @@ class Matcher:
         self._pitch = np.array([n.pitch for n in notes], dtype=np.float64)
         self._onset = np.array([n.onset_s for n in notes], dtype=np.float64)
         self._duration = np.array([n.duration_s for n in notes], dtype=np.float64)
-        # Evidence counts distinct notes fully and a repeated note by half: a repeat that legato
-        # merges costs little, yet a short theme made of repeats can still be told from chance.
-        self._weight = np.ones(len(notes), dtype=np.float64)
-        self._weight[1:][np.abs(np.diff(self._pitch)) < 0.5] = REPEAT_EVIDENCE
-        self._weight[self._offset[:-1]] = 1.0
-        distinct = np.add.reduceat(self._weight, self._offset[:-1]) if len(lengths) else np.zeros(0)
-        self._needed = np.maximum(np.ceil(min_progress * distinct), np.minimum(MIN_MATCHED_NOTES, distinct))
+        self._weight = interval_bits(self._pitch, self._offset)
+        total = np.add.reduceat(self._weight, self._offset[:-1]) if len(lengths) else np.zeros(0)
+        progress = np.minimum(min_progress * total, SUFFICIENT_BITS)
+        self._needed = np.minimum(total, np.maximum(progress, MIN_EVIDENCE_BITS))
         # Sensitivity s lowers (s > 1) or raises (s < 1) the bar: the allowed mean cost scales with s.
         sensitivity = np.array([theme.sensitivity for theme in self.themes], dtype=np.float64)
         self._threshold = 1.0 - (1.0 - threshold) * sensitivity

@@ -81,9 +81,9 @@ def test_the_first_two_thirds_of_a_theme_are_enough(themes, theme_named):
     assert names(matcher, feed(matcher, notes)) == [theme.name]
 
 
-def test_half_a_theme_is_not_enough(themes, theme_named):
+def test_a_scale_fragment_at_the_start_of_a_theme_is_not_enough(themes, theme_named):
     theme = theme_named("In the Hall of the Mountain King")
-    notes = perform(theme, 0.0, 4, 0.9)[: len(theme.notes) // 2]
+    notes = perform(theme, 0.0, 4, 0.9)[:6]  # A B C D E C: steps anyone might play
     matcher = Matcher(themes)
     assert feed(matcher, notes) == []
 
