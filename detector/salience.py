@@ -34,7 +34,8 @@ AUTO_ENSEMBLE = 0.9           # auto mode: below this average YIN periodicity, u
 AUTO_SOLO = 0.95              # ... and above this, YIN again
 AUTO_LEVEL_DB = -45.0         # frames quieter than this do not move the average
 _N_BINS = int(round(12 * BINS_PER_SEMITONE * math.log2(FMAX_HZ / FMIN_HZ))) + 1
-_MAX_PEAKS = 128
+_MAX_PEAKS = 64
+_KERNEL_STEPS = 10  # kernel table entries per salience bin
 
 
 @numba.njit(cache=True, nogil=True)
@@ -67,7 +68,7 @@ def _fft(re, im, bitrev, cos_table, sin_table):
 
 @numba.njit(cache=True, nogil=True, fastmath=True)
 def _salience_frame(signal, start, frame_len, internal_rate, window, re, im, bitrev, cos_table,
-                    sin_table, magnitude, peak_hz, peak_amp, salience, state):
+                    sin_table, magnitude, peak_hz, peak_amp, salience, kernel, state):
     """The predominant f0 of signal[start : start + frame_len]: (f0_hz, confidence 0-1).
 
     state[0] is the salience bin followed in the previous frame (-1: none); the caller
@@ -118,10 +119,9 @@ def _salience_frame(signal, start, frame_len, internal_rate, window, re, im, bit
                 lo = max(0, int(centre) - BINS_PER_SEMITONE + 1)
                 hi = min(salience.shape[0] - 1, int(centre) + BINS_PER_SEMITONE)
                 for i in range(lo, hi + 1):
-                    d = (i - centre) / BINS_PER_SEMITONE
-                    if abs(d) < 1.0:
-                        c = math.cos(0.5 * math.pi * d)
-                        salience[i] += weight * c * c
+                    d = int(abs(i - centre) * _KERNEL_STEPS)
+                    if d < kernel.shape[0]:
+                        salience[i] += weight * kernel[d]
             weight *= HARMONIC_DECAY
     best = 0
     for i in range(1, salience.shape[0]):
@@ -159,7 +159,7 @@ def _salience_frame(signal, start, frame_len, internal_rate, window, re, im, bit
 @numba.njit(cache=True, nogil=True, fastmath=True)
 def salience_frames_kernel(signal, first_end, n_frames, hop, frame_len, internal_rate,
                            window, re, im, bitrev, cos_table, sin_table, magnitude,
-                           peak_hz, peak_amp, salience, state, auto, tau_min, tau_max,
+                           peak_hz, peak_amp, salience, kernel, state, auto, tau_min, tau_max,
                            yin_energy, yin_corr, yin_diff, yin_cmnd,
                            out_f0, out_periodicity, out_level_db, out_voiced, out_ensemble):
     """Predominant f0 of n_frames frames of signal, frame k ending at first_end + k * hop.
@@ -190,7 +190,7 @@ def salience_frames_kernel(signal, first_end, n_frames, hop, frame_len, internal
                 continue
         f0, confidence = _salience_frame(signal, end - frame_len, frame_len, internal_rate,
                                          window, re, im, bitrev, cos_table, sin_table,
-                                         magnitude, peak_hz, peak_amp, salience, state)
+                                         magnitude, peak_hz, peak_amp, salience, kernel, state)
         voiced = confidence >= EXPLAINED_VOICED and level_db > SILENCE_DB
         if not voiced:
             state[0] = -1.0
@@ -230,7 +230,7 @@ class MelodyTracker(FramedTracker):
         self._yin_diff = np.zeros(self._tau_max + 3)
         self._yin_cmnd = np.zeros(self._tau_max + 3)
         frame_len = self.settings.frame_len
-        n_fft = 1 << (2 * frame_len - 1).bit_length()  # zero-padded to at least twice the frame
+        n_fft = 1 << (frame_len - 1).bit_length()  # the frame, zero-padded to a power of two
         self._window = np.hanning(frame_len).astype(np.float64)
         self._re = np.zeros(n_fft)
         self._im = np.zeros(n_fft)
@@ -243,6 +243,9 @@ class MelodyTracker(FramedTracker):
         self._peak_hz = np.zeros(_MAX_PEAKS)
         self._peak_amp = np.zeros(_MAX_PEAKS)
         self._salience = np.zeros(_N_BINS)
+        # cos^2 spreading kernel over one semitone, tabulated (it is the inner loop).
+        offsets = np.arange(BINS_PER_SEMITONE * _KERNEL_STEPS) / (BINS_PER_SEMITONE * _KERNEL_STEPS)
+        self._kernel = np.cos(0.5 * np.pi * offsets) ** 2
         self._state = np.array([-1.0, 1.0, 0.0])
 
     def _analyse(self, signal: np.ndarray, first_end: int, n_frames: int) -> None:
@@ -250,7 +253,7 @@ class MelodyTracker(FramedTracker):
         salience_frames_kernel(
             signal, first_end, n_frames, s.hop, s.frame_len, s.internal_rate_hz, self._window,
             self._re, self._im, self._bitrev, self._cos, self._sin, self._magnitude,
-            self._peak_hz, self._peak_amp, self._salience, self._state, self.auto,
+            self._peak_hz, self._peak_amp, self._salience, self._kernel, self._state, self.auto,
             self._tau_min, self._tau_max, self._yin_energy, self._yin_corr, self._yin_diff,
             self._yin_cmnd, self.f0_hz, self.periodicity, self.level_db, self.voiced,
             self.ensemble)
