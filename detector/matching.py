@@ -40,7 +40,7 @@ import numpy as np
 from detector.themes import Theme
 
 #: Fraction of a theme's evidence (bits) that must be heard before it is announced ...
-MIN_PROGRESS = 0.65
+MIN_PROGRESS = 0.55
 #: ... and never fewer bits than this (a short or plain theme must be heard whole) ...
 MIN_EVIDENCE_BITS = 20.0
 #: ... but never more than this either: past it, chance is out of the question.
@@ -70,6 +70,8 @@ MAX_INSERT_RUN = 2
 LOG_TEMPO_MIN = math.log(1 / 2.2)   # performed IOI / template IOI bounds for a path's tempo
 LOG_TEMPO_MAX = math.log(1 / 0.45)
 PRUNE_SLACK = 1.5
+RIVAL_FRACTION = 0.5      # a theme is held back while a rival has heard this much of its need
+RIVAL_WINDOW_S = 3.0      # ... from a start this close, and matches better
 STALE_S = 3.0             # a path with no note for this long (beyond the expected IOI) dies
 
 # Columns of the float state matrix (one row per template note).
@@ -162,20 +164,24 @@ def _start_path(new, dst, cost, tpl_pitch, tpl_onset, i, pitch, onset_s):
 @numba.njit(cache=True, nogil=True)
 def match_note_kernel(old, new, tpl_pitch, tpl_onset, tpl_duration, theme_offset,
                       weight, needed, thresholds, fired_end_s, pitch, onset_s,
-                      theme_score, theme_progress, out_theme, out_state, out_score):
+                      theme_score, theme_progress, rival_score, rival_fraction, rival_start_s,
+                      out_theme, out_state, out_score):
     """Advance every theme's alignment by one performed note (pitch MIDI, onset_s).
 
     old/new: (n_template_notes, _N_COLS) state before/after; new is overwritten.
     weight[g]: the evidence (bits) template note g gives when heard at the right pitch.
     needed[t]: the evidence that makes theme t announceable.
     thresholds[t]: the score needed; fired_end_s[t]: end of the theme's last event.
-    Writes each theme's display score and progress, and returns the number of themes to
+    Writes each theme's display score and progress, and for its best path so far the raw
+    score, the fraction of the needed evidence heard and the start (rival_*, used to hold back a
+    theme while another explains the same passage better), and returns the number of themes to
     announce, listed in out_theme/out_state/out_score.
     """
     n_out = 0
     for t in range(theme_offset.shape[0] - 1):
         first, last = theme_offset[t], theme_offset[t + 1]
         best_display, best_progress = 0.0, 0.0
+        rival_score[t], rival_fraction[t], rival_start_s[t] = 0.0, 0.0, 0.0
         announce, announce_score = -1, 0.0
         # A path whose cost is already past what the whole theme may cost can never be
         # announced, and one far behind the bar at its point (by PRUNE_SLACK, about one wrong
@@ -226,6 +232,9 @@ def match_note_kernel(old, new, tpl_pitch, tpl_onset, tpl_duration, theme_offset
             display = score * min(1.0, new[g, _EVIDENCE] / needed[t])
             if display > best_display:
                 best_display, best_progress = display, progress
+                rival_score[t] = score
+                rival_fraction[t] = new[g, _EVIDENCE] / needed[t]
+                rival_start_s[t] = new[g, _START_S]
             # Enough distinct notes actually heard (not skipped over) and a good enough match.
             if (new[g, _EVIDENCE] >= needed[t] and score >= thresholds[t]
                     and new[g, _START_S] >= fired_end_s[t] and score > announce_score):
@@ -283,6 +292,9 @@ class Matcher:
         self._last_event_end_s, self._last_event_score = -np.inf, 0.0
         self.theme_score = np.zeros(n_themes)
         self.theme_progress = np.zeros(n_themes)
+        self._rival_score = np.zeros(n_themes)
+        self._rival_fraction = np.zeros(n_themes)
+        self._rival_start_s = np.zeros(n_themes)
         self._out_theme = np.zeros(max(1, n_themes), dtype=np.int64)
         self._out_state = np.zeros(max(1, n_themes), dtype=np.int64)
         self._out_score = np.zeros(max(1, n_themes))
@@ -296,14 +308,29 @@ class Matcher:
         n = match_note_kernel(
             self._old, self._new, self._pitch, self._onset, self._duration, self._offset,
             self._weight, self._needed, self._threshold, self._fired_end_s, pitch, onset_s,
-            self.theme_score, self.theme_progress, self._out_theme, self._out_state,
-            self._out_score,
+            self.theme_score, self.theme_progress, self._rival_score, self._rival_fraction,
+            self._rival_start_s, self._out_theme, self._out_state, self._out_score,
         )
         self._old, self._new = self._new, self._old
-        found = sorted((self._announce(int(self._out_theme[k]), int(self._out_state[k]),
+        found = sorted((self._describe(int(self._out_theme[k]), int(self._out_state[k]),
                                        float(self._out_score[k])) for k in range(n)),
                        key=lambda f: -f[1])
-        return [f for f in found if self._is_new_passage(*f[:4])]
+        announced = []
+        for detection in found:
+            theme, score, start_s, end_s = detection[:4]
+            if self._outshone(theme, score, start_s):
+                continue  # held back: it may still be announced at a later note
+            self._fired_end_s[theme] = end_s
+            if self._is_new_passage(theme, score, start_s, end_s):
+                announced.append(detection)
+        return announced
+
+    def _outshone(self, theme: int, score: float, start_s: float) -> bool:
+        """Is another theme, half heard or more, matching the same passage better?"""
+        rivals = ((self._rival_fraction >= RIVAL_FRACTION) & (self._rival_score > score)
+                  & (np.abs(self._rival_start_s - start_s) < RIVAL_WINDOW_S))
+        rivals[theme] = False
+        return bool(rivals.any())
 
     def _is_new_passage(self, theme: int, score: float, start_s: float, end_s: float) -> bool:
         """One passage, one theme: a detection overlapping an earlier one of another theme with
@@ -315,12 +342,12 @@ class Matcher:
         self._last_event_end_s, self._last_event_score = end_s, score
         return True
 
-    def _announce(self, theme: int, state: int, score: float):
+    def _describe(self, theme: int, state: int, score: float):
+        """(theme, score, start_s, end_s, transpose, tempo, progress) of the path at `state`."""
         row = self._old[state]
         # The tempo over the whole passage: steadier than the mean of the local ratios.
         tempo = (self._onset[state] - row[_START_TPL_S]) / (row[_LAST_ONSET_S] - row[_START_S])
         end_s = row[_LAST_ONSET_S] + self._duration[state] / tempo
-        self._fired_end_s[theme] = end_s
         first, last = self._offset[theme], self._offset[theme + 1]
         progress = (state - first + 1) / (last - first)
         transpose = int(round(row[_KEY_SUM] / row[_N_MATCHED]))
