@@ -30,6 +30,8 @@ ANNOUNCE_FRAMES = 10
 ATTACK_FRAMES = 2
 #: How far (semitones) a frame may stray from the note's pitch and still belong to it.
 PITCH_TOLERANCE = 0.75
+#: Until a note is announced, its frames are compared with the median of this many latest.
+DRIFT_FRAMES = 8
 #: How far (semitones) the frames of a new note may stray from their median.
 ONSET_TOLERANCE = 0.5
 #: Unvoiced frames that end a note (30 ms).
@@ -123,9 +125,15 @@ def segment_kernel(f0_hz, voiced, level_db, end_sample, n_frames, sample_rate, f
                 fstate[_VALLEY_DB] = min(fstate[_VALLEY_DB] + VALLEY_LEAK_DB, level)
                 fstate[_LAST_END_S] = time_s
                 n = istate[_NOTE_N]
-                if n < _BUFFER:
-                    note_pitch[n] = pitch
-                    istate[_NOTE_N] = n + 1
+                if n == _BUFFER:  # keep the latest frames
+                    note_pitch[:-1] = note_pitch[1:]
+                    n -= 1
+                note_pitch[n] = pitch
+                istate[_NOTE_N] = n + 1
+                # Until it is announced, the reference follows a note that scoops into place.
+                if not istate[_ANNOUNCED]:
+                    fstate[_NOTE_REF] = _median(note_pitch, max(0, n + 1 - DRIFT_FRAMES), n + 1,
+                                                scratch)
                 if not istate[_ANNOUNCED] and istate[_NOTE_N] >= ANNOUNCE_FRAMES:
                     n_notes = _announce(istate, fstate, note_pitch, scratch, end_sample[f],
                                         out_pitch, out_onset_s, out_end_sample, n_notes)
