@@ -64,6 +64,7 @@ SKIP_REPEAT_COST = 0.1    # skipping a template note that repeats the pitch befo
 EVIDENCE_BONUS = 0.08     # cost a path may carry more than a rival per extra bit heard
 MAX_SKIPPED = 6           # template notes one step may pass over (mostly repeats)
 INSERT_COST = 0.45
+INSERT_REPEAT_COST = 0.05 # an extra note at the last one's pitch (not limited in number)
 INSERT_NEAR_COST = 0.15   # an extra note next to the last one: a split note, a scoop, a trill
 INSERT_NEAR_SEMITONES = 1.5
 MAX_INSERT_RUN = 2
@@ -195,12 +196,16 @@ def match_note_kernel(old, new, tpl_pitch, tpl_onset, tpl_duration, theme_offset
             if old[g, _COST] < np.inf and old[g, _INS_RUN] < MAX_INSERT_RUN:
                 stale = onset_s - old[g, _LAST_ONSET_S] > STALE_S
                 if not stale:
-                    near = abs(pitch - old[g, _LAST_PITCH]) < INSERT_NEAR_SEMITONES
-                    penalty = INSERT_NEAR_COST if near else INSERT_COST
+                    distance = abs(pitch - old[g, _LAST_PITCH])
                     for c in range(_N_COLS):
                         new[g, c] = old[g, c]
-                    new[g, _COST] = old[g, _COST] + penalty
-                    new[g, _INS_RUN] = old[g, _INS_RUN] + 1
+                    if distance < 0.5:
+                        # The same pitch again: a re-articulated or tremolo-split note.
+                        new[g, _COST] = old[g, _COST] + INSERT_REPEAT_COST
+                    else:
+                        near = distance < INSERT_NEAR_SEMITONES
+                        new[g, _COST] = old[g, _COST] + (INSERT_NEAR_COST if near else INSERT_COST)
+                        new[g, _INS_RUN] = old[g, _INS_RUN] + 1
             if i == 0:
                 _start_path(new, g, 0.0, tpl_pitch, tpl_onset, g, pitch, onset_s)
             elif i == 1:
