@@ -27,6 +27,7 @@ BINS_PER_SEMITONE = 10
 N_HARMONICS = 10
 HARMONIC_DECAY = 0.8          # alpha: the weight of harmonic h is alpha ** (h - 1)
 PEAK_FLOOR_DB = -40.0         # spectral peaks this far under the frame's strongest are ignored
+HEIGHT_PREFERENCE = 0.2      # salience gains 2**0.2 (+15 %) per octave up
 CONTINUITY = 0.6              # keep following the line while it has this share of the best
 EXPLAINED_VOICED = 0.3        # voiced when the melody's harmonics explain this share of peaks
 SILENCE_DB = -55.0
@@ -68,7 +69,8 @@ def _fft(re, im, bitrev, cos_table, sin_table):
 
 @numba.njit(cache=True, nogil=True, fastmath=True)
 def _salience_frame(signal, start, frame_len, internal_rate, window, re, im, bitrev, cos_table,
-                    sin_table, magnitude, peak_hz, peak_amp, salience, kernel, state):
+                    sin_table, magnitude, peak_hz, peak_amp, salience, kernel, height_weight,
+                    state):
     """The predominant f0 of signal[start : start + frame_len]: (f0_hz, confidence 0-1).
 
     state[0] is the salience bin followed in the previous frame (-1: none); the caller
@@ -123,6 +125,9 @@ def _salience_frame(signal, start, frame_len, internal_rate, window, re, im, bit
                     if d < kernel.shape[0]:
                         salience[i] += weight * kernel[d]
             weight *= HARMONIC_DECAY
+    # The melody is usually the top line: favour height a little, against the bass.
+    for i in range(salience.shape[0]):
+        salience[i] *= height_weight[i]
     best = 0
     for i in range(1, salience.shape[0]):
         if salience[i] > salience[best]:
@@ -159,7 +164,8 @@ def _salience_frame(signal, start, frame_len, internal_rate, window, re, im, bit
 @numba.njit(cache=True, nogil=True, fastmath=True)
 def salience_frames_kernel(signal, first_end, n_frames, hop, frame_len, internal_rate,
                            window, re, im, bitrev, cos_table, sin_table, magnitude,
-                           peak_hz, peak_amp, salience, kernel, state, auto, tau_min, tau_max,
+                           peak_hz, peak_amp, salience, kernel, height_weight, state, auto,
+                           tau_min, tau_max,
                            yin_energy, yin_corr, yin_diff, yin_cmnd,
                            out_f0, out_periodicity, out_level_db, out_voiced, out_ensemble):
     """Predominant f0 of n_frames frames of signal, frame k ending at first_end + k * hop.
@@ -190,7 +196,8 @@ def salience_frames_kernel(signal, first_end, n_frames, hop, frame_len, internal
                 continue
         f0, confidence = _salience_frame(signal, end - frame_len, frame_len, internal_rate,
                                          window, re, im, bitrev, cos_table, sin_table,
-                                         magnitude, peak_hz, peak_amp, salience, kernel, state)
+                                         magnitude, peak_hz, peak_amp, salience, kernel,
+                                         height_weight, state)
         voiced = confidence >= EXPLAINED_VOICED and level_db > SILENCE_DB
         if not voiced:
             state[0] = -1.0
@@ -246,6 +253,8 @@ class MelodyTracker(FramedTracker):
         # cos^2 spreading kernel over one semitone, tabulated (it is the inner loop).
         offsets = np.arange(BINS_PER_SEMITONE * _KERNEL_STEPS) / (BINS_PER_SEMITONE * _KERNEL_STEPS)
         self._kernel = np.cos(0.5 * np.pi * offsets) ** 2
+        octaves = np.arange(_N_BINS) / (12 * BINS_PER_SEMITONE)
+        self._height_weight = 2.0 ** (HEIGHT_PREFERENCE * octaves)
         self._state = np.array([-1.0, 1.0, 0.0])
 
     def _analyse(self, signal: np.ndarray, first_end: int, n_frames: int) -> None:
@@ -253,7 +262,8 @@ class MelodyTracker(FramedTracker):
         salience_frames_kernel(
             signal, first_end, n_frames, s.hop, s.frame_len, s.internal_rate_hz, self._window,
             self._re, self._im, self._bitrev, self._cos, self._sin, self._magnitude,
-            self._peak_hz, self._peak_amp, self._salience, self._kernel, self._state, self.auto,
+            self._peak_hz, self._peak_amp, self._salience, self._kernel, self._height_weight,
+            self._state, self.auto,
             self._tau_min, self._tau_max, self._yin_energy, self._yin_corr, self._yin_diff,
             self._yin_cmnd, self.f0_hz, self.periodicity, self.level_db, self.voiced,
             self.ensemble)
