@@ -42,7 +42,7 @@ from detector.themes import Theme
 #: Fraction of a theme's evidence (bits) that must be heard before it is announced ...
 MIN_PROGRESS = 0.55
 #: ... and never fewer bits than this (a short or plain theme must be heard whole) ...
-MIN_EVIDENCE_BITS = 20.0
+MIN_EVIDENCE_BITS = 22.0
 #: ... but never more than this either: past it, chance is out of the question.
 SUFFICIENT_BITS = 32.0
 #: How often melodies move by each interval (semitones, either direction; larger: the last
@@ -172,7 +172,8 @@ def match_note_kernel(old, new, tpl_pitch, tpl_onset, tpl_duration, theme_offset
     old/new: (n_template_notes, _N_COLS) state before/after; new is overwritten.
     weight[g]: the evidence (bits) template note g gives when heard at the right pitch.
     needed[t]: the evidence that makes theme t announceable.
-    thresholds[t]: the score needed; fired_end_s[t]: end of the theme's last event.
+    thresholds[t]: the score needed; fired_end_s[t]: end of the theme's last event, moved on
+    while paths that began before it keep advancing (the occurrence is still being played).
     Writes each theme's display score and progress, and for its best path so far the raw
     score, the fraction of the needed evidence heard and the start (rival_*, used to hold back a
     theme while another explains the same passage better), and returns the number of themes to
@@ -184,6 +185,7 @@ def match_note_kernel(old, new, tpl_pitch, tpl_onset, tpl_duration, theme_offset
         best_display, best_progress = 0.0, 0.0
         rival_score[t], rival_fraction[t], rival_start_s[t] = 0.0, 0.0, 0.0
         announce, announce_score = -1, 0.0
+        occurrence_goes_on = False
         # A path whose cost is already past what the whole theme may cost can never be
         # announced, and one far behind the bar at its point (by PRUNE_SLACK, about one wrong
         # note) is very unlikely to be this theme: both are dropped, which keeps most states
@@ -230,6 +232,8 @@ def match_note_kernel(old, new, tpl_pitch, tpl_onset, tpl_duration, theme_offset
             if cost > budget or cost > (1.0 - thresholds[t]) * (i + 1) + PRUNE_SLACK:
                 new[g, _COST] = np.inf
                 continue
+            if new[g, _START_S] < fired_end_s[t] and new[g, _LAST_ONSET_S] == onset_s:
+                occurrence_goes_on = True  # a path of the announced passage still advances
             if new[g, _N_MATCHED] < 2:
                 continue
             score = 1.0 - new[g, _COST] / (i + 1)
@@ -246,6 +250,8 @@ def match_note_kernel(old, new, tpl_pitch, tpl_onset, tpl_duration, theme_offset
                 announce, announce_score = g, score
         theme_score[t] = best_display
         theme_progress[t] = best_progress
+        if occurrence_goes_on:  # one event per occurrence, however long it goes on
+            fired_end_s[t] = max(fired_end_s[t], onset_s)
         if announce >= 0:
             out_theme[n_out] = t
             out_state[n_out] = announce

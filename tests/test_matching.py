@@ -88,12 +88,14 @@ def test_a_scale_fragment_at_the_start_of_a_theme_is_not_enough(themes, theme_na
     assert feed(matcher, notes) == []
 
 
-@settings(max_examples=40, deadline=None)
-@given(seed=st.integers(0, 100_000))
-def test_random_tonal_melodies_are_not_themes(themes, seed):
-    matcher = Matcher(themes)
-    notes = random_melody(np.random.default_rng(seed), 0.0, 30.0)
-    assert feed(matcher, notes) == []
+def test_an_hour_of_other_tonal_music_raises_at_most_one_false_alarm(themes):
+    """The target is at most one false alarm per hour: an hour of seeded random melodies."""
+    matcher, t, false_alarms = Matcher(themes), 0.0, []
+    while t < 3600.0:
+        notes = random_melody(np.random.default_rng(int(t)), t, 30.0)
+        false_alarms += feed(matcher, notes)
+        t = notes[-1].end_s + 2.0
+    assert len(false_alarms) <= 1
 
 
 def test_a_theme_repeated_is_announced_twice(themes, theme_named):
