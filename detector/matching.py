@@ -229,7 +229,10 @@ def match_note_kernel(old, new, tpl_pitch, tpl_onset, tpl_duration, theme_offset
                     _try_step(old, j, g, new, tpl_pitch, tpl_onset, weight[g], pitch, onset_s,
                               skip_cost)
             cost = new[g, _COST]
-            if cost > budget or cost > (1.0 - thresholds[t]) * (i + 1) + PRUNE_SLACK:
+            hopeless = cost > budget or cost > (1.0 - thresholds[t]) * (i + 1) + PRUNE_SLACK
+            # A path whose every step so far was at a wrong pitch is not this theme starting.
+            misfit = new[g, _N_MATCHED] >= 2 and new[g, _EVIDENCE] == 0.0
+            if hopeless or misfit:
                 new[g, _COST] = np.inf
                 continue
             if new[g, _START_S] < fired_end_s[t] and new[g, _LAST_ONSET_S] == onset_s:
