@@ -36,6 +36,7 @@ AUTO_SOLO = 0.95              # ... and above this, YIN again
 AUTO_LEVEL_DB = -45.0         # frames quieter than this do not move the average
 _N_BINS = int(round(12 * BINS_PER_SEMITONE * math.log2(FMAX_HZ / FMIN_HZ))) + 1
 _MAX_PEAKS = 64
+LOG2_HARMONIC = np.log2(np.arange(N_HARMONICS + 1).clip(1))  # log2(h), looked up per harmonic
 _KERNEL_STEPS = 10  # kernel table entries per salience bin
 
 
@@ -67,28 +68,44 @@ def _fft(re, im, bitrev, cos_table, sin_table):
         size *= 2
 
 
+@numba.njit(cache=True, nogil=True)
+def _real_spectrum(frame, re, im, bitrev, cos_table, sin_table, cos_post, sin_post, magnitude):
+    """magnitude[k] = |DFT(frame)[k]| for k < n/2, frame real of length n, by one complex FFT
+    of length n/2 (even samples as the real part, odd as the imaginary) and the standard
+    untangling: X[k] = E[k] + exp(-2 pi i k / n) O[k]."""
+    half = frame.shape[0] // 2
+    for j in range(half):
+        re[j] = frame[2 * j]
+        im[j] = frame[2 * j + 1]
+    _fft(re, im, bitrev, cos_table, sin_table)
+    for k in range(half):
+        m = (half - k) % half
+        cr, ci = re[m], -im[m]                                # conj(Z[half - k])
+        er, ei = 0.5 * (re[k] + cr), 0.5 * (im[k] + ci)       # E = (Z + conj) / 2
+        odd_r, odd_i = 0.5 * (im[k] - ci), -0.5 * (re[k] - cr)  # O = (Z - conj) / 2i
+        wr, wi = cos_post[k], -sin_post[k]
+        xr = er + wr * odd_r - wi * odd_i
+        xi = ei + wr * odd_i + wi * odd_r
+        magnitude[k] = math.sqrt(xr * xr + xi * xi)
+
+
 @numba.njit(cache=True, nogil=True, fastmath=True)
-def _salience_frame(signal, start, frame_len, internal_rate, window, re, im, bitrev, cos_table,
-                    sin_table, magnitude, peak_hz, peak_amp, salience, kernel, height_weight,
-                    state):
+def _salience_frame(signal, start, frame_len, internal_rate, window, frame, re, im, bitrev,
+                    cos_table, sin_table, cos_post, sin_post, magnitude, peak_hz, peak_amp,
+                    salience, kernel, height_weight, state):
     """The predominant f0 of signal[start : start + frame_len]: (f0_hz, confidence 0-1).
 
     state[0] is the salience bin followed in the previous frame (-1: none); the caller
     updates it.
     """
-    n_fft = re.shape[0]
+    n_fft = frame.shape[0]
     bin_hz = internal_rate / n_fft
-    for j in range(n_fft):
-        re[j] = 0.0
-        im[j] = 0.0
     for j in range(frame_len):
-        re[j] = signal[start + j] * window[j]
-    _fft(re, im, bitrev, cos_table, sin_table)
+        frame[j] = signal[start + j] * window[j]
+    _real_spectrum(frame, re, im, bitrev, cos_table, sin_table, cos_post, sin_post, magnitude)
     strongest = 0.0
     for j in range(n_fft // 2):
-        m = math.sqrt(re[j] * re[j] + im[j] * im[j])
-        magnitude[j] = m
-        strongest = max(strongest, m)
+        strongest = max(strongest, magnitude[j])
     # Spectral peaks, refined by a parabola through the log magnitudes.
     floor = strongest * 10.0 ** (PEAK_FLOOR_DB / 20.0)
     n_peaks = 0
@@ -110,14 +127,16 @@ def _salience_frame(signal, start, frame_len, internal_rate, window, re, im, bit
     # Harmonic summation onto the 10-cent f0 grid.
     for i in range(salience.shape[0]):
         salience[i] = 0.0
+    bins_per_octave = 12.0 * BINS_PER_SEMITONE
+    lowest = bins_per_octave * math.log2(0.97)
     for p in range(n_peaks):
         weight = peak_amp[p]
+        peak_bin = bins_per_octave * math.log2(peak_hz[p] / FMIN_HZ)
         for h in range(1, N_HARMONICS + 1):
-            f0 = peak_hz[p] / h
-            if f0 < FMIN_HZ * 0.97:
+            centre = peak_bin - bins_per_octave * LOG2_HARMONIC[h]
+            if centre < lowest:
                 break
-            if f0 <= FMAX_HZ:
-                centre = 12.0 * BINS_PER_SEMITONE * math.log2(f0 / FMIN_HZ)
+            if centre <= salience.shape[0] - 1:
                 lo = max(0, int(centre) - BINS_PER_SEMITONE + 1)
                 hi = min(salience.shape[0] - 1, int(centre) + BINS_PER_SEMITONE)
                 for i in range(lo, hi + 1):
@@ -163,7 +182,8 @@ def _salience_frame(signal, start, frame_len, internal_rate, window, re, im, bit
 
 @numba.njit(cache=True, nogil=True, fastmath=True)
 def salience_frames_kernel(signal, first_end, n_frames, hop, frame_len, internal_rate,
-                           window, re, im, bitrev, cos_table, sin_table, magnitude,
+                           window, frame, re, im, bitrev, cos_table, sin_table, cos_post,
+                           sin_post, magnitude,
                            peak_hz, peak_amp, salience, kernel, height_weight, state, auto,
                            tau_min, tau_max,
                            yin_energy, yin_corr, yin_diff, yin_cmnd,
@@ -195,9 +215,9 @@ def salience_frames_kernel(signal, first_end, n_frames, hop, frame_len, internal
                 state[0] = -1.0
                 continue
         f0, confidence = _salience_frame(signal, end - frame_len, frame_len, internal_rate,
-                                         window, re, im, bitrev, cos_table, sin_table,
-                                         magnitude, peak_hz, peak_amp, salience, kernel,
-                                         height_weight, state)
+                                         window, frame, re, im, bitrev, cos_table, sin_table,
+                                         cos_post, sin_post, magnitude, peak_hz, peak_amp,
+                                         salience, kernel, height_weight, state)
         voiced = confidence >= EXPLAINED_VOICED and level_db > SILENCE_DB
         if not voiced:
             state[0] = -1.0
@@ -239,13 +259,17 @@ class MelodyTracker(FramedTracker):
         frame_len = self.settings.frame_len
         n_fft = 1 << (frame_len - 1).bit_length()  # the frame, zero-padded to a power of two
         self._window = np.hanning(frame_len).astype(np.float64)
-        self._re = np.zeros(n_fft)
-        self._im = np.zeros(n_fft)
-        bits = n_fft.bit_length() - 1
-        self._bitrev = np.array([int(format(i, f"0{bits}b")[::-1], 2) for i in range(n_fft)],
+        half = n_fft // 2
+        self._frame = np.zeros(n_fft)  # the windowed frame, zero-padded
+        self._re = np.zeros(half)
+        self._im = np.zeros(half)
+        bits = half.bit_length() - 1
+        self._bitrev = np.array([int(format(i, f"0{bits}b")[::-1], 2) for i in range(half)],
                                 dtype=np.int64)
-        angles = 2 * np.pi * np.arange(n_fft // 2) / n_fft
+        angles = 2 * np.pi * np.arange(half // 2) / half       # twiddles of the half FFT
         self._cos, self._sin = np.cos(angles), np.sin(angles)
+        post = 2 * np.pi * np.arange(half) / n_fft              # ... and of the untangling
+        self._cos_post, self._sin_post = np.cos(post), np.sin(post)
         self._magnitude = np.zeros(n_fft // 2)
         self._peak_hz = np.zeros(_MAX_PEAKS)
         self._peak_amp = np.zeros(_MAX_PEAKS)
@@ -261,7 +285,8 @@ class MelodyTracker(FramedTracker):
         s = self.settings
         salience_frames_kernel(
             signal, first_end, n_frames, s.hop, s.frame_len, s.internal_rate_hz, self._window,
-            self._re, self._im, self._bitrev, self._cos, self._sin, self._magnitude,
+            self._frame, self._re, self._im, self._bitrev, self._cos, self._sin,
+            self._cos_post, self._sin_post, self._magnitude,
             self._peak_hz, self._peak_amp, self._salience, self._kernel, self._height_weight,
             self._state, self.auto,
             self._tau_min, self._tau_max, self._yin_energy, self._yin_corr, self._yin_diff,
