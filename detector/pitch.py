@@ -26,6 +26,12 @@ FALLBACK_MARGIN = 0.1
 #: A frame is voiced when its best CMND dip is under this and its level is over SILENCE_DB.
 VOICING_CMND = 0.3
 SILENCE_DB = -55.0
+#: A period this many semitones below the line's recent register is suspected subharmonic ...
+REGISTER_SEMITONES = 14.0
+#: ... and replaced by a sub-multiple whose own CMND dip is under this.
+SUBMULTIPLE_DIP = 0.5
+#: Per-frame decay of the register average (0.99: about a second).
+REGISTER_DECAY = 0.99
 
 
 def yin_lag_range(internal_rate_hz: float) -> tuple[int, int]:
@@ -119,15 +125,53 @@ def _yin_frame(buf, start, window, tau_min, tau_max, hop, energy, corr, diff, cm
     return period, cmnd[best], (energy[length] - energy[length - hop]) / hop
 
 
+@numba.njit(cache=True, nogil=True)
+def in_register(period, best_cmnd, tau_min, diff, cmnd, register):
+    """Undo YIN's subharmonic errors under overlapping notes, using where the line has been.
+
+    When a reverberant tail overlaps the next note, the mixture's only clean period is the
+    two notes' common one, two or three octaves down, and YIN takes it. register[0] follows
+    log2 of the period of clearly periodic frames (~1 s average); a period more than
+    REGISTER_SEMITONES longer than that is replaced by the sub-multiple period / k that has a
+    dip of its own (CMND under SUBMULTIPLE_DIP) nearest the register, if one lies within an
+    octave of it. Returns the period to use.
+    """
+    if best_cmnd < YIN_THRESHOLD and register[0] == 0.0:
+        register[0] = math.log2(period)
+    reference = register[0]
+    if reference != 0.0 and math.log2(period) - reference > REGISTER_SEMITONES / 12.0:
+        best, best_distance = 0, 1.0
+        for k in range(2, 9):
+            tau = int(round(period / k))
+            if tau - 1 < tau_min:
+                break
+            for t in (tau - 1, tau + 1):
+                if cmnd[t] < cmnd[tau]:
+                    tau = t
+            distance = abs(math.log2(tau) - reference)
+            if cmnd[tau] < SUBMULTIPLE_DIP and distance < best_distance:
+                best, best_distance = tau, distance
+        if best > 0:
+            a, b, c = diff[best - 1], diff[best], diff[best + 1]
+            curvature = a - 2.0 * b + c
+            shift = 0.5 * (a - c) / curvature if curvature > 0.0 else 0.0
+            period = best + min(0.5, max(-0.5, shift))
+    if best_cmnd < YIN_THRESHOLD:
+        register[0] = REGISTER_DECAY * register[0] + (1.0 - REGISTER_DECAY) * math.log2(period)
+    return period
+
+
 @numba.njit(cache=True, nogil=True, fastmath=True)
 def yin_frames_kernel(signal, first_end, n_frames, hop, window, tau_min, tau_max, internal_rate,
-                      energy, corr, diff, cmnd, out_f0, out_periodicity, out_level_db, out_voiced):
+                      energy, corr, diff, cmnd, register, out_f0, out_periodicity, out_level_db,
+                      out_voiced):
     """YIN on n_frames frames of signal, frame k ending at first_end + k * hop."""
     length = window + tau_max + 1
     for k in range(n_frames):
         start = first_end + k * hop - length
         period, best_cmnd, power = _yin_frame(signal, start, window, tau_min, tau_max, hop,
                                               energy, corr, diff, cmnd)
+        period = in_register(period, best_cmnd, tau_min, diff, cmnd, register)
         level_db = 10.0 * math.log10(power + 1e-20)
         out_f0[k] = internal_rate / period
         out_periodicity[k] = max(0.0, 1.0 - best_cmnd)
@@ -147,12 +191,14 @@ class PitchTracker(FramedTracker):
         self._corr = np.zeros(self.tau_max + 3, dtype=np.float32)
         self._diff = np.zeros(self.tau_max + 3, dtype=np.float64)
         self._cmnd = np.zeros(self.tau_max + 3, dtype=np.float64)
+        self._register = np.zeros(1)  # log2 of the recent period (0: none yet)
 
     def _analyse(self, signal: np.ndarray, first_end: int, n_frames: int) -> None:
         s = self.settings
         yin_frames_kernel(signal, first_end, n_frames, s.hop, self.tau_max, self.tau_min,
                           self.tau_max, s.internal_rate_hz, self._energy, self._corr, self._diff,
-                          self._cmnd, self.f0_hz, self.periodicity, self.level_db, self.voiced)
+                          self._cmnd, self._register, self.f0_hz, self.periodicity,
+                          self.level_db, self.voiced)
 
 
 def track_pitch(audio: np.ndarray, sample_rate: int, block_size: int = 4096

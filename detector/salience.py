@@ -20,7 +20,7 @@ import numba
 import numpy as np
 
 from detector.framing import FMAX_HZ, FMIN_HZ, FramedTracker
-from detector.pitch import VOICING_CMND, _yin_frame, yin_lag_range
+from detector.pitch import VOICING_CMND, _yin_frame, in_register, yin_lag_range
 
 FRAME_S = 0.064
 BINS_PER_SEMITONE = 10
@@ -186,7 +186,7 @@ def salience_frames_kernel(signal, first_end, n_frames, hop, frame_len, internal
                            sin_post, magnitude,
                            peak_hz, peak_amp, salience, kernel, height_weight, state, auto,
                            tau_min, tau_max,
-                           yin_energy, yin_corr, yin_diff, yin_cmnd,
+                           yin_energy, yin_corr, yin_diff, yin_cmnd, yin_register,
                            out_f0, out_periodicity, out_level_db, out_voiced, out_ensemble):
     """Predominant f0 of n_frames frames of signal, frame k ending at first_end + k * hop.
 
@@ -207,6 +207,7 @@ def salience_frames_kernel(signal, first_end, n_frames, hop, frame_len, internal
             length = 2 * tau_max + 1
             period, cmnd, _ = _yin_frame(signal, end - length, tau_max, tau_min, tau_max, hop,
                                          yin_energy, yin_corr, yin_diff, yin_cmnd)
+            period = in_register(period, cmnd, tau_min, yin_diff, yin_cmnd, yin_register)
             if not _choose_ensemble(state, 1.0 - cmnd, level_db):
                 out_f0[k] = internal_rate / period
                 out_periodicity[k] = max(0.0, 1.0 - cmnd)
@@ -256,6 +257,7 @@ class MelodyTracker(FramedTracker):
         self._yin_corr = np.zeros(self._tau_max + 3, dtype=np.float32)
         self._yin_diff = np.zeros(self._tau_max + 3)
         self._yin_cmnd = np.zeros(self._tau_max + 3)
+        self._yin_register = np.zeros(1)
         frame_len = self.settings.frame_len
         n_fft = 1 << (frame_len - 1).bit_length()  # the frame, zero-padded to a power of two
         self._window = np.hanning(frame_len).astype(np.float64)
@@ -288,7 +290,6 @@ class MelodyTracker(FramedTracker):
             self._frame, self._re, self._im, self._bitrev, self._cos, self._sin,
             self._cos_post, self._sin_post, self._magnitude,
             self._peak_hz, self._peak_amp, self._salience, self._kernel, self._height_weight,
-            self._state, self.auto,
-            self._tau_min, self._tau_max, self._yin_energy, self._yin_corr, self._yin_diff,
-            self._yin_cmnd, self.f0_hz, self.periodicity, self.level_db, self.voiced,
-            self.ensemble)
+            self._state, self.auto, self._tau_min, self._tau_max, self._yin_energy,
+            self._yin_corr, self._yin_diff, self._yin_cmnd, self._yin_register, self.f0_hz,
+            self.periodicity, self.level_db, self.voiced, self.ensemble)

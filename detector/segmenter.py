@@ -25,7 +25,7 @@ import numpy as np
 #: Voiced frames of stable pitch that make a note (50 ms at a 10 ms hop).
 MIN_NOTE_FRAMES = 5
 #: Frames after its onset at which a still-sounding note is announced.
-ANNOUNCE_FRAMES = 10
+ANNOUNCE_FRAMES = 16
 #: Frames at the start of a note left out of its pitch (the attack, a scoop).
 ATTACK_FRAMES = 2
 #: How far (semitones) a frame may stray from the note's pitch and still belong to it.
