@@ -247,8 +247,13 @@ def match_note_kernel(old, new, tpl_pitch, tpl_onset, tpl_duration, theme_offset
                 rival_score[t] = score
                 rival_fraction[t] = new[g, _EVIDENCE] / needed[t]
                 rival_start_s[t] = new[g, _START_S]
-            # Enough distinct notes actually heard (not skipped over) and a good enough match.
-            if (new[g, _EVIDENCE] >= needed[t] and score >= thresholds[t]
+            # Enough evidence actually heard (not skipped over), a good enough match, and a
+            # tempo over the whole passage within the range a performance may take.
+            elapsed_s = new[g, _LAST_ONSET_S] - new[g, _START_S]
+            tempo_ok = (LOG_TEMPO_MIN <= math.log(max(elapsed_s, 1e-3)
+                                                 / max(tpl_onset[g] - new[g, _START_TPL_S], 1e-3))
+                        <= LOG_TEMPO_MAX)
+            if (new[g, _EVIDENCE] >= needed[t] and score >= thresholds[t] and tempo_ok
                     and new[g, _START_S] >= fired_end_s[t] and score > announce_score):
                 announce, announce_score = g, score
         theme_score[t] = best_display
