@@ -16,6 +16,9 @@ import soundfile
 
 from detector.errors import AudioInputError
 
+#: File suffixes taken as audio when a folder is scanned (what libsndfile reads).
+AUDIO_SUFFIXES = (".wav", ".flac", ".ogg", ".oga", ".opus", ".mp3", ".aif", ".aiff", ".aifc", ".w64")
+
 
 @dataclass(frozen=True)
 class AudioFileInfo:
@@ -48,6 +51,24 @@ def read_blocks(path: str | Path, block_size: int = 16384) -> Iterator[np.ndarra
             yield from source.blocks(blocksize=block_size, dtype="float32", always_2d=True)
     except (soundfile.LibsndfileError, RuntimeError) as error:
         raise AudioInputError(f"{path}: reading failed ({_reason(error)})") from None
+
+
+def read_excerpt(path: str | Path, start_s: float = 0.0, end_s: float | None = None
+                 ) -> tuple[np.ndarray, int]:
+    """(frames, sample rate): the file from start_s to end_s (default: its end) as float32 of
+    shape (n, channels); AudioInputError if it cannot be read or the excerpt is empty."""
+    info = audio_file_info(path)
+    start = max(0, int(round(start_s * info.sample_rate)))
+    stop = info.frames if end_s is None else min(info.frames, int(round(end_s * info.sample_rate)))
+    if stop <= start:
+        raise AudioInputError(f"{path}: nothing between {start_s:g} s and "
+                              f"{end_s if end_s is not None else info.duration_s:g} s "
+                              f"(the file lasts {info.duration_s:.2f} s)")
+    try:
+        frames, _ = soundfile.read(str(path), start=start, stop=stop, dtype="float32", always_2d=True)
+    except (soundfile.LibsndfileError, RuntimeError) as error:
+        raise AudioInputError(f"{path}: reading failed ({_reason(error)})") from None
+    return frames, info.sample_rate
 
 
 def _reason(error: Exception) -> str:
@@ -96,20 +117,20 @@ def find_input_device(spec: str | int | None) -> InputDevice:
     return matches[0]
 
 
-#: Streams whose audio server went away: kept referenced, never stopped or closed (see abandon).
+#: Streams whose JACK server stopped: kept referenced, never stopped or closed (see abandon).
 _ABANDONED: list = []
 
 
 def abandon(stream) -> None:
-    """Give up on a stream whose device or audio server has gone: never stop or close it.
+    """Give up on a stream whose JACK server has stopped: never stop or close it.
 
-    PortAudio's JACK host (19.6, and still in 19.7) waits ten minutes in Pa_StopStream,
-    Pa_CloseStream and Pa_Terminate for a server that has stopped and will never answer
-    (PortAudio issue #820). So the stream stays open and referenced (its callback must outlive
-    it), and sounddevice is kept from terminating PortAudio at exit; the operating system
-    reclaims both when the process ends. Opening a stream once the server is back needs a new
-    process. Only for a server that has gone: skipping Pa_Terminate while a JACK server still
-    runs makes the process crash at exit.
+    PortAudio's JACK host (19.6, and unchanged in its current source) waits ten minutes in
+    Pa_StopStream, Pa_CloseStream and Pa_Terminate for a server that has stopped and will
+    never answer (PortAudio issue #820). So the stream stays open and referenced (its callback
+    must outlive it), and sounddevice is kept from terminating PortAudio at exit; the operating
+    system reclaims both when the process ends. Opening a stream once the server is back needs
+    a new process. Only for a server that has gone: skipping Pa_Terminate while a JACK server
+    still runs makes the process crash at exit.
     """
     _ABANDONED.append(stream)
     exit_handler = getattr(_sounddevice(), "_exit_handler", None)

@@ -10,14 +10,21 @@ import sys
 from pathlib import Path
 
 from detector import runs
+from detector.archive import default_jobs
 from detector.demo import BUILTIN_THEMES
+from detector.engine import MODES
 from detector.errors import ThemeDetectorError
+from detector.learn import user_theme_folder
+from detector.outputs import OSC_DETECTED, OSC_SCORE, OutputOptions
 
 EXAMPLES = """\
 examples:
   theme-detector demo                              hear the built-in demo (no microphone needed)
   theme-detector scan recording.wav                look for the built-in themes in a file
   theme-detector scan --themes my_themes/ --json *.wav > detections.jsonl
+  theme-detector scan archive/ --out cues/         every audio file below, a cue sheet each
+  theme-detector listen --osc 127.0.0.1:9000       send detections over OSC too
+  theme-detector learn clip.wav --name "My theme"  learn a theme from a recording
   theme-detector devices                           list audio inputs
   theme-detector listen --device 2 --themes library.toml
   theme-detector gui recording.wav                 watch the live display while a file plays
@@ -30,21 +37,40 @@ def build_parser() -> argparse.ArgumentParser:
         description="Hear known musical themes in audio, in any key and at any tempo.")
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
-    themes_help = ("a theme file, folder or .toml library (MIDI .mid, note list .txt); repeat "
-                   f"for more; default: the built-in themes in {BUILTIN_THEMES}")
+    themes_help = ("a theme file, folder or .toml library (MIDI .mid, note list .txt, MusicXML, "
+                   f"ABC); repeat for more; default: the built-in themes in {BUILTIN_THEMES}")
     output = argparse.ArgumentParser(add_help=False)
     output.add_argument("--themes", action="append", metavar="PATH", help=themes_help)
     output.add_argument("--json", action="store_true",
                         help="print one JSON object per detection (file, theme, time_s, start_s, "
                              "end_s, score, transpose, tempo) instead of text")
 
-    scan = commands.add_parser("scan", parents=[output], help="find themes in audio files",
+    sinks = output_options_parser()
+    modes = argparse.ArgumentParser(add_help=False)
+    modes.add_argument("--mode", choices=MODES, default="auto",
+                       help="how to read the melody: 'melody' for a single line (voice, solo "
+                       "instrument), 'ensemble' for a melody inside chords, bass or an orchestra, "
+                       "'auto' to decide from the sound as it goes (default: auto)")
+    scan = commands.add_parser("scan", parents=[output, sinks, modes], help="find themes in audio files",
                                description="Scan audio files with the same online algorithm as "
                                "`listen`, as fast as the machine allows; times are what a live "
-                               "listener would have seen.")
-    scan.add_argument("files", nargs="+", metavar="FILE", help="audio files (WAV, FLAC, OGG, MP3)")
+                               "listener would have seen. Folders are searched for audio files, "
+                               "recursively; files are spread over the machine's cores.")
+    scan.add_argument("files", nargs="+", metavar="FILE|FOLDER",
+                      help="audio files (WAV, FLAC, OGG, MP3, AIFF) or folders of them")
+    scan.add_argument("--out", type=Path, metavar="DIR",
+                      help="write a CSV cue sheet per file (DIR/<folder>/<path>.csv) and "
+                      "DIR/summary.csv")
+    scan.add_argument("--resume", action="store_true",
+                      help="with --out: skip files whose cue sheet is already there")
+    scan.add_argument("--jobs", type=_positive_int, default=default_jobs(), metavar="N",
+                      help="processes scanning at once (default: all cores, here %(default)s)")
+    scan.add_argument("--dask", metavar="ADDRESS",
+                      help="scan on a Dask cluster instead (scheduler address, e.g. "
+                      "tcp://10.0.0.5:8786; its workers need theme-detector and the files)")
 
-    listen = commands.add_parser("listen", parents=[output], help="detect themes live from an input",
+    listen = commands.add_parser("listen", parents=[output, sinks],
+                                 help="detect themes live from an input",
                                  description="Listen to an audio input and print each theme as "
                                  "it is heard. Ctrl-C stops.")
     listen.add_argument("--device", help="input device index or part of its name "
@@ -62,7 +88,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     commands.add_parser("devices", help="list audio inputs")
 
-    demo = commands.add_parser("demo", help="run the built-in demo (no microphone needed)",
+    demo = commands.add_parser("demo", parents=[sinks, modes],
+                               help="run the built-in demo (no microphone needed)",
                                description="Play a generated performance of several built-in "
                                "themes, transposed, at other tempi and among other music, through "
                                "the detector, and print what it finds and when.")
@@ -79,7 +106,77 @@ def build_parser() -> argparse.ArgumentParser:
     gui.add_argument("--themes", action="append", metavar="PATH", help=themes_help)
     gui.add_argument("--mute", action="store_true", help="play FILE silently")
     gui.add_argument("file", nargs="?", metavar="FILE", help="an audio file to play (WAV, FLAC, OGG, MP3)")
+
+    learn = commands.add_parser("learn", help="learn a theme from a recording",
+                                description="Pitch-track a clip of the theme played or sung "
+                                "alone, find its notes, print them as a note list to check, and "
+                                "write them as a MIDI theme file.")
+    learn.add_argument("clip", type=Path, metavar="CLIP", help="an audio file (WAV, FLAC, OGG, MP3)")
+    learn.add_argument("--name", help="the theme's name (default: the clip's file name)")
+    learn.add_argument("--start", type=float, default=0.0, metavar="SECONDS",
+                       help="where the theme starts in the clip (default: 0)")
+    learn.add_argument("--end", type=float, metavar="SECONDS",
+                       help="where it ends (default: the end of the clip)")
+    learn.add_argument("--out", type=Path, metavar="PATH",
+                       help=f"a folder or a .mid file (default: {user_theme_folder()})")
+    learn.add_argument("--force", action="store_true", help="replace an existing file")
+    learn.add_argument("--dry-run", action="store_true", help="print the notes, write nothing")
     return parser
+
+
+def output_options_parser() -> argparse.ArgumentParser:
+    """The outputs a command can send detections to, any number at once (a parent parser)."""
+    parser = argparse.ArgumentParser(add_help=False)
+    group = parser.add_argument_group("outputs (any number at once; text goes to stdout unless "
+                                      "--json or a '-' file takes it)")
+    group.add_argument("--json-file", metavar="FILE", help="write JSON lines to FILE ('-': stdout)")
+    group.add_argument("--csv", metavar="FILE", help="write a CSV cue sheet to FILE ('-': stdout)")
+    group.add_argument("--osc", action="append", type=_host_port, default=[], metavar="HOST:PORT",
+                       help=f"send OSC over UDP: {OSC_DETECTED} theme score transpose tempo "
+                       "start_s end_s time_s")
+    group.add_argument("--osc-score-rate", type=float, default=0.0, metavar="HZ",
+                       help=f"also send every theme's running score ({OSC_SCORE} theme score) "
+                       "this often while listening (default: 0, never)")
+    group.add_argument("--midi-out", action="append", default=[], metavar="PORT",
+                       help="play a note per theme on a MIDI port (an existing port's name or "
+                       "part of it; otherwise a new virtual port of that name)")
+    group.add_argument("--midi-channel", type=_midi_channel, default=1, metavar="1-16",
+                       help="MIDI channel of the notes (default: 1)")
+    group.add_argument("--midi-note", type=_midi_note, default=60, metavar="0-127",
+                       help="note of the first theme; the next theme is one higher (default: 60)")
+    return parser
+
+
+def output_options(args: argparse.Namespace) -> OutputOptions:
+    """What output_options_parser (and --json, where the command has it) parsed."""
+    return OutputOptions(json=getattr(args, "json", False), json_file=args.json_file,
+                         csv_file=args.csv, osc=tuple(args.osc),
+                         osc_score_rate_hz=args.osc_score_rate, midi_out=tuple(args.midi_out),
+                         midi_channel=args.midi_channel - 1, midi_note_base=args.midi_note)
+
+
+def _host_port(text: str) -> tuple[str, int]:
+    host, sep, port = text.rpartition(":")
+    if not sep or not host or not port.isdigit() or not 0 < int(port) < 65536:
+        raise argparse.ArgumentTypeError(f"'{text}' is not HOST:PORT, like 127.0.0.1:9000")
+    return host.strip("[]"), int(port)
+
+
+def _ranged_int(low: int, high: int):
+    def parse(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:
+            value = low - 1
+        if not low <= value <= high:
+            raise argparse.ArgumentTypeError(f"'{text}' is not a whole number from {low} to {high}")
+        return value
+    return parse
+
+
+_midi_channel = _ranged_int(1, 16)
+_midi_note = _ranged_int(0, 127)
+_positive_int = _ranged_int(1, 4096)
 
 
 def _channel_list(text: str) -> tuple[int, ...]:
@@ -105,14 +202,22 @@ def _latency(text: str) -> str | float:
 
 
 def main(argv: list[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
+    parser = build_parser()
+    args = parser.parse_args(argv)
     theme_paths = getattr(args, "themes", None) or [str(BUILTIN_THEMES)]
     signal.signal(signal.SIGINT, signal.default_int_handler)
     try:
         if args.command == "scan":
-            return runs.scan(theme_paths, args.files, as_json=args.json)
+            if args.resume and args.out is None:
+                parser.error("--resume needs --out DIR (where the cue sheets are)")
+            return runs.scan(theme_paths, args.files, output_options(args), out_dir=args.out,
+                             resume=args.resume, jobs=args.jobs, dask_address=args.dask,
+                             mode=args.mode)
+        if args.command == "learn":
+            return runs.learn(args.clip, args.name, args.start, args.end, args.out,
+                              force=args.force, dry_run=args.dry_run)
         if args.command == "listen":
-            return runs.listen(theme_paths, as_json=args.json, device=args.device,
+            return runs.listen(theme_paths, output_options(args), device=args.device,
                                sample_rate=args.samplerate, block_size=args.blocksize,
                                latency=args.latency, channels=args.channels,
                                duration_s=args.duration)
@@ -122,7 +227,7 @@ def main(argv: list[str] | None = None) -> int:
             return _display().run(theme_paths, args.file, aloud=not args.mute)
         if _wants_display(args):
             return _display().run_demo()
-        return runs.demo(as_json=args.json, save=args.save)
+        return runs.demo(output_options(args), save=args.save, mode=args.mode)
     except ThemeDetectorError as error:
         print(f"theme-detector: {error}", file=sys.stderr)
         return 2
@@ -142,7 +247,7 @@ def _display():
     try:
         from gui import app
     except ImportError as error:
-        raise ThemeDetectorError(f"the display needs PySide6 and pyqtgraph ({error}); install them "
+        raise ThemeDetectorError(f"the display needs PySide6 ({error}); install it "
                                  "with: pip install 'theme-detector[gui]'") from None
     return app
 

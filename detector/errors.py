@@ -15,3 +15,7 @@ class ThemeError(ThemeDetectorError):
 
 class AudioInputError(ThemeDetectorError):
     """An audio file or device that cannot be read or opened."""
+
+
+class OutputError(ThemeDetectorError):
+    """An output that cannot be opened: a file, an OSC host, a MIDI port, a missing library."""

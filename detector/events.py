@@ -10,6 +10,10 @@ from typing import TextIO
 
 #: The JSON-lines fields, in order. Other programs read them: the names and meanings are stable.
 JSON_FIELDS = ("file", "theme", "time_s", "start_s", "end_s", "score", "transpose", "tempo")
+#: The CSV cue sheet's columns, in order: the same values, with the passage's duration, the
+#: columns a cue list or an editor wants first (`file` is empty for live input).
+CUE_FIELDS = ("file", "theme", "start_s", "end_s", "duration_s", "transpose", "tempo", "score",
+              "time_s")
 
 
 @dataclass(frozen=True)
@@ -55,6 +59,18 @@ class Detection:
     def to_json(self, file: str | None = None) -> str:
         return json.dumps(self.as_record(file), ensure_ascii=False)
 
+    def as_cue(self, file: str | None = None) -> dict:
+        """One cue-sheet row (CUE_FIELDS): the JSON values, `file` ("" for live input) and
+        `duration_s`, the length of the matched passage so far."""
+        return {**self.as_record(file), "file": file or "",
+                "duration_s": round(self.end_s - self.start_s, 3)}
+
+    def osc_args(self) -> list[str | float | int]:
+        """The arguments of an OSC `/theme/detected` message, in order:
+        theme (string), score, transpose (int32), tempo, start_s, end_s, time_s (float32)."""
+        return [self.theme, float(self.score), int(self.transpose), float(self.tempo),
+                float(self.start_s), float(self.end_s), float(self.time_s)]
+
     def describe(self) -> str:
         """One human-readable line, e.g. for the command line's default output."""
         return (
@@ -64,10 +80,16 @@ class Detection:
         )
 
 
-def write_cue_sheet(entries: Iterable[tuple[Detection, str | None]], stream: TextIO) -> None:
-    """A CSV cue sheet: a header of JSON_FIELDS, then one row per (detection, file), with the
-    values of the JSON lines (`file` empty for live input). Open the stream with newline=""."""
-    writer = csv.DictWriter(stream, fieldnames=JSON_FIELDS)
+def cue_sheet_writer(stream: TextIO) -> csv.DictWriter:
+    """A CSV writer for cue-sheet rows (`Detection.as_cue`), its header (CUE_FIELDS) written.
+    Open the stream with newline=""."""
+    writer = csv.DictWriter(stream, fieldnames=CUE_FIELDS)
     writer.writeheader()
+    return writer
+
+
+def write_cue_sheet(entries: Iterable[tuple[Detection, str | None]], stream: TextIO) -> None:
+    """A CSV cue sheet: a header of CUE_FIELDS, then one row per (detection, file)."""
+    writer = cue_sheet_writer(stream)
     for detection, file in entries:
-        writer.writerow(detection.as_record(file))
+        writer.writerow(detection.as_cue(file))

@@ -14,8 +14,8 @@ the stream starts, so the first block costs what every block costs.
 
 When the device or its audio server goes away (the stream stops being active, or PortAudio
 calls the finished callback), the worker notices within POLL_S, analyses what was buffered and
-stops; `stats.error` says what happened. The stream is then abandoned, never stopped or closed
-(see detector.audio.abandon), so the process can still exit at once.
+stops; `stats.error` says what happened. If it was the JACK server that stopped, the stream is
+abandoned rather than stopped or closed, which would hang (see detector.audio.abandon).
 """
 
 from __future__ import annotations
@@ -103,7 +103,7 @@ class Listener:
         self.sample_rate = int(settings.sample_rate or self.device.default_rate_hz)
         self.channels = _checked_channels(settings.channels, self.device)
         self.detector = Detector(themes, self.sample_rate)
-        self.check = InputCheck(self.sample_rate)
+        self._check = InputCheck(self.sample_rate)
         self.events: queue.Queue[Detection] = queue.Queue()
         self.notices: queue.Queue[str] = queue.Queue()
         try:
@@ -142,28 +142,13 @@ class Listener:
 
     @property
     def stats(self) -> StreamStats:
+        """The counters now (any thread may ask)."""
         ring = self.ring
         return StreamStats(
             callbacks=ring.callbacks, overflows=ring.overflows, dropped_frames=ring.dropped_frames,
             sanitised_samples=self.detector.sanitised_samples, backlog_s=self.backlog_s,
             callback_load=float(self._recorder.cpu_load), device_stopped=bool(self._failure),
             error=self._failure)
-
-    def stream_time_s(self) -> float:
-        """Now, on the stream's clock (PortAudio's stream time, seconds)."""
-        return float(self._recorder.time)
-
-    def callback_time_s(self, frame: int) -> float | None:
-        """Stream time at which the callback delivered input frame `frame` (0: the first one
-        recorded); None before the first callback.
-
-        For measuring end-to-end latency. Exact while every callback brings the same number of
-        frames (a JACK period, or a fixed block size) and nothing was dropped.
-        """
-        first_s, block = self.ring.first_callback_time_s(), self.ring.block_frames
-        if first_s is None or not block:
-            return None
-        return first_s + (frame // block) * block / self.sample_rate
 
     def start(self) -> "Listener":
         """Start the stream, then the worker (so it never sees a stream that has not started)."""
@@ -226,7 +211,7 @@ class Listener:
         n = self.ring.read_into(self._chunk)
         if n:
             block = self._chunk[:n]
-            for notice in self.check.process(block, self.ring.overflows, self.ring.dropped_frames):
+            for notice in self._check.process(block, self.ring.overflows, self.ring.dropped_frames):
                 self.notices.put(notice)
             for detection in self.detector.process(block):
                 self.events.put(detection)

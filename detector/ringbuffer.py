@@ -43,7 +43,6 @@ class RingBuffer:
         self._recorder = recorder
         self._ring = rtmixer.RingBuffer(4 * len(self.channels), self.capacity)
         self._action = None           # the rtmixer action recording now
-        self._marker = None           # an action that noted the first recording callback's time
         self._ended_frames = 0        # frames, overflows and callbacks of recordings that ended
         self._ended_overflows = 0
         self._ended_callbacks = 0
@@ -52,7 +51,6 @@ class RingBuffer:
     def start(self) -> None:
         """Ask the callback to record from its next block on (the stream may already run)."""
         self._action = self._recorder.record_ringbuffer(self._ring, channels=list(self.channels))
-        self._marker = self._marker or self._recorder.fetch_and_reset_stats()
 
     @property
     def available(self) -> int:
@@ -63,11 +61,6 @@ class RingBuffer:
     def recorded_frames(self) -> int:
         """Frames the callback has written since start() (dropped ones not included)."""
         return self._ended_frames + (self._action.done_frames if self._action else 0)
-
-    @property
-    def block_frames(self) -> int:
-        """Frames per callback: the largest block recorded so far (0 before the first)."""
-        return self._action.stats.max_blocksize if self._action else 0
 
     @property
     def overflows(self) -> int:
@@ -91,13 +84,6 @@ class RingBuffer:
         if n and self._action is not None and self._action not in self._recorder.actions:
             self._restart()
         return n
-
-    def first_callback_time_s(self) -> float | None:
-        """Stream time (the recorder's clock, `recorder.time`) of the first recording callback,
-        or None before it ran. For latency measurements."""
-        if self._marker is None or self._marker in self._recorder.actions:
-            return None
-        return self._marker.actual_time
 
     def _restart(self) -> None:
         """The callback stopped at a full buffer: count what it recorded and record again."""

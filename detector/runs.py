@@ -1,4 +1,4 @@
-"""What each command does: scan files, listen live, list devices, run the demo.
+"""What each command does: scan files, listen live, list devices, run the demo, learn a theme.
 
 The command line (cli.py) parses arguments and calls these; errors a user can act on are
 raised as ThemeDetectorError and become one line on stderr there.
@@ -13,13 +13,14 @@ from collections.abc import Sequence
 from pathlib import Path
 
 import soundfile
-from tqdm import tqdm
 
-from detector.audio import audio_file_info, input_devices, read_blocks
+from detector.archive import scan_archive
+from detector.audio import input_devices, read_excerpt
 from detector.demo import builtin_themes, demo_performance
 from detector.engine import Detector
-from detector.errors import AudioInputError, ThemeError
-from detector.events import Detection
+from detector.errors import ThemeError
+from detector.learn import learn_theme, template_path, write_midi
+from detector.outputs import OutputOptions, Outputs, open_outputs
 from detector.themes import Theme, load_themes
 
 
@@ -34,50 +35,21 @@ def load_or_explain(paths: Sequence[str]) -> list[Theme]:
     return themes
 
 
-def report(detection: Detection, as_json: bool, file: str | None = None) -> None:
-    """Print one detection on stdout, as a JSON line or as a line of text."""
-    if as_json:
-        print(detection.to_json(file), flush=True)
-    else:
-        prefix = f"{file}: " if file else ""
-        print(prefix + detection.describe(), flush=True)
-
-
-def scan_file(path: Path, themes: Sequence[Theme], progress: bool = True) -> list[Detection]:
-    """Feed a file through a Detector as fast as possible; its times are stream times."""
-    info = audio_file_info(path)
-    detector = Detector(themes, info.sample_rate, warm_up=False)
-    detections: list[Detection] = []
-    with tqdm(total=round(info.duration_s, 1), unit="s", desc=path.name, leave=False,
-              disable=not progress, file=sys.stderr) as bar:
-        for block in read_blocks(path):
-            detections += detector.process(block)
-            bar.update(round(block.shape[0] / info.sample_rate, 3))
-    if detector.sanitised_samples:
-        print(f"theme-detector: {path}: {detector.sanitised_samples} invalid samples "
-              "(NaN, Inf or absurd values) were replaced by silence", file=sys.stderr)
-    return detections
-
-
-def scan(theme_paths: Sequence[str], files: Sequence[str], as_json: bool) -> int:
-    """`scan`: every file in turn; a file that cannot be read is reported and skipped."""
+def scan(theme_paths: Sequence[str], paths: Sequence[str], outputs: OutputOptions,
+         out_dir: Path | None = None, resume: bool = False, jobs: int = 1,
+         dask_address: str | None = None, mode: str = "auto") -> int:
+    """`scan`: files and folders (walked for audio), on `jobs` processes or a Dask cluster; see
+    archive.scan_archive. Returns 1 if a file could not be read, else 0."""
     themes = load_or_explain(theme_paths)
-    failures = 0
-    for name in files:
-        try:
-            detections = scan_file(Path(name), themes, progress=sys.stderr.isatty())
-        except AudioInputError as error:
-            print(f"theme-detector: skipped: {error}", file=sys.stderr)
-            failures += 1
-            continue
-        for detection in detections:
-            report(detection, as_json, name)
+    with open_outputs(outputs, [theme.name for theme in themes]) as sinks:
+        failures = scan_archive(paths, themes, sinks, out_dir, resume, jobs, dask_address,
+                                progress=sys.stderr.isatty(), mode=mode)
     return 1 if failures else 0
 
 
-def listen(theme_paths: Sequence[str], as_json: bool, device: str | None, sample_rate: int | None,
-           block_size: int, latency: str | float, channels: tuple[int, ...] | None,
-           duration_s: float | None) -> int:
+def listen(theme_paths: Sequence[str], outputs: OutputOptions, device: str | None,
+           sample_rate: int | None, block_size: int, latency: str | float,
+           channels: tuple[int, ...] | None, duration_s: float | None) -> int:
     """`listen`: print detections as they happen until Ctrl-C, `duration_s`, or the input goes.
 
     Detections go to stdout the moment they are announced; notices about the input (silence,
@@ -90,6 +62,8 @@ def listen(theme_paths: Sequence[str], as_json: bool, device: str | None, sample
     settings = InputSettings(device=device, sample_rate=sample_rate, block_size=block_size,
                              latency=latency, channels=channels)
     listener = Listener(themes, settings)
+    sinks = open_outputs(outputs, [theme.name for theme in themes])
+    poll_s = min(0.1, 1 / outputs.osc_score_rate_hz) if outputs.osc_score_rate_hz else 0.1
     found = 0
     try:
         with listener:
@@ -97,10 +71,11 @@ def listen(theme_paths: Sequence[str], as_json: bool, device: str | None, sample
                   file=sys.stderr, flush=True)
             deadline = time.monotonic() + duration_s if duration_s else float("inf")
             while listener.active and time.monotonic() < deadline:
-                found += _print_pending(listener, as_json, wait_s=0.1)
+                found += _deliver_pending(listener, sinks, wait_s=poll_s)
     except KeyboardInterrupt:
         pass
-    found += _print_pending(listener, as_json, wait_s=0.0)
+    found += _deliver_pending(listener, sinks, wait_s=0.0)
+    sinks.close()
     stats = listener.stats
     print(f"theme-detector: stopped after {listener.detector.time_s:.1f} s of audio: "
           f"{found} detection(s); {stats.overflows} input overflow(s), {stats.dropped_frames} "
@@ -120,14 +95,17 @@ def _describe_input(listener) -> str:
             + (f", input latency {latency_ms:.1f} ms" if latency_ms > 0 else ""))
 
 
-def _print_pending(listener, as_json: bool, wait_s: float) -> int:
-    """Print the waiting notices (stderr) and detections (stdout), waiting up to wait_s for a
-    detection; return how many detections were printed."""
+def _deliver_pending(listener, sinks: Outputs, wait_s: float) -> int:
+    """Print the waiting notices (stderr), deliver the waiting detections and the themes' running
+    scores to the outputs, waiting up to wait_s for a detection; return how many were delivered."""
     for notice in _drain(listener.notices):
         print(f"theme-detector: {notice}", file=sys.stderr, flush=True)
     detections = _drain(listener.events, wait_s)
     for detection in detections:
-        report(detection, as_json)
+        sinks.emit(detection)
+    detector = listener.detector
+    sinks.scores([theme.name for theme in detector.themes], detector.display.theme_score,
+                 detector.time_s)
     return len(detections)
 
 
@@ -154,25 +132,52 @@ def devices() -> int:
     return 0
 
 
-def demo(as_json: bool, save: Path | None, sample_rate: int = 44100) -> int:
+def demo(outputs: OutputOptions, save: Path | None, sample_rate: int = 44100,
+         mode: str = "auto") -> int:
     """`demo`: render the built-in performance, say what is played, and detect it."""
     themes = builtin_themes()
     audio, occurrences = demo_performance(themes, sample_rate)
     if save:
         soundfile.write(save, audio, sample_rate)
-    if not as_json:
+    if outputs.text:
         print(f"The demo performance ({len(audio) / sample_rate:.0f} s) plays, among other music:")
         for o in occurrences:
             print(f"  {o.start_s:6.2f}-{o.end_s:6.2f}s  {o.theme}, {o.transpose:+d} semitones, "
                   f"tempo x{o.tempo:.2f}, on {o.timbre}")
         print(f"Listening for {len(themes)} themes; detections as they would appear live:")
-    detector = Detector(themes, sample_rate)
+    detector = Detector(themes, sample_rate, mode=mode)
     block = 1024
     found = 0
-    for start in range(0, len(audio), block):
-        for detection in detector.process(audio[start:start + block]):
-            report(detection, as_json)
-            found += 1
-    if not as_json:
+    with open_outputs(outputs, [theme.name for theme in themes]) as sinks:
+        for start in range(0, len(audio), block):
+            for detection in detector.process(audio[start:start + block]):
+                sinks.emit(detection)
+                found += 1
+    if outputs.text:
         print(f"{found} detection(s) for {len(occurrences)} theme occurrence(s).")
+    return 0
+
+
+def learn(clip: Path, name: str | None, start_s: float, end_s: float | None, out: Path | None,
+          force: bool = False, dry_run: bool = False) -> int:
+    """`learn`: the clip's notes as a note list on stdout, and as a MIDI theme file (unless
+    dry_run) in `out` or the user's theme folder; ThemeError rather than replace a file."""
+    audio, sample_rate = read_excerpt(clip, start_s, end_s)
+    learned = learn_theme(audio, sample_rate, name or clip.stem, source=str(clip))
+    print(learned.note_list(), end="", flush=True)
+    summary = (f"theme-detector: heard {len(learned.theme.notes)} notes, "
+               f"{learned.theme.duration_s:.1f} s, tuning {learned.tuning_cents:+.0f} cents")
+    if dry_run:
+        print(summary, file=sys.stderr)
+        return 0
+    path = template_path(learned.theme.name, out)
+    if path.exists() and not force:
+        raise ThemeError(f"{path}: already exists; choose another --name or --out, or --force "
+                         "to replace it")
+    try:
+        write_midi(learned, path)
+    except OSError as error:
+        raise ThemeError(f"{path}: cannot be written ({error.strerror or error})") from None
+    print(f"{summary}; wrote {path}\n  listen for it with: theme-detector listen --themes "
+          f"'{path.parent}'", file=sys.stderr)
     return 0

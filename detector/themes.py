@@ -4,6 +4,8 @@ Formats:
 - MIDI files (.mid, .midi), type 0 and 1, read with mido. The melody is the track or channel the
   user names, otherwise the top voice of the most melodic non-drum track.
 - Note lists (.txt, .notes): note names typed by hand, e.g. ``E4 E4 F4 G4 | G4 F4 E4 D4``.
+- Notation: MusicXML (.musicxml, .mxl, .xml) and ABC (.abc), through music21 (notation.py);
+  the melody is chosen as for MIDI files.
 - A folder of such files, one theme each.
 - A library file (.toml) listing themes with names, sources, display colours and sensitivity.
 
@@ -23,6 +25,7 @@ import mido
 import numpy as np
 
 from detector.errors import ThemeError
+from detector.notation import NOTATION_SUFFIXES, read_notation
 from detector.notes import Note, name_to_midi
 
 if sys.version_info >= (3, 11):
@@ -154,8 +157,12 @@ def load_midi(path: Path, track: str | int | None = None, channel: int | None = 
             available = ", ".join(f"{i}:{n or '(unnamed)'} ch{c}" for i, n, c in voices)
             raise ThemeError(f"{path}: no track/channel matches track={track!r} channel={channel!r}; "
                              f"it has: {available}")
-    melodies = [top_voice(notes) for notes in candidates.values()]
-    return theme_from_notes(name or path.stem, max(melodies, key=_melodic), str(path))
+    return theme_from_notes(name or path.stem, pick_melody(list(candidates.values())), str(path))
+
+
+def pick_melody(voices: list[list[Note]]) -> list[Note]:
+    """The melody among several voices: the top voice of the one that moves most."""
+    return max((top_voice(notes) for notes in voices if notes), key=_melodic)
 
 
 def _melodic(notes: list[Note]) -> tuple[int, float]:
@@ -207,7 +214,8 @@ def _tempo_map(midi: mido.MidiFile):
         breakpoints.append((tick, seconds, tempo))
 
     def to_seconds(tick: int) -> float:
-        start_tick, start_s, tempo_now = max((b for b in breakpoints if b[0] <= tick), key=lambda b: b[0])
+        # The latest breakpoint at or before the tick (a set_tempo at tick 0 replaces the default).
+        start_tick, start_s, tempo_now = next(b for b in reversed(breakpoints) if b[0] <= tick)
         return start_s + mido.tick2second(tick - start_tick, midi.ticks_per_beat, tempo_now)
 
     return to_seconds
@@ -236,25 +244,41 @@ def top_voice(notes: list[Note]) -> list[Note]:
     return melody
 
 
+# ---------------------------------------------------------------- notation (MusicXML, ABC)
+
+def load_notation(path: Path) -> Theme:
+    """A theme from a MusicXML or ABC file: the melody of its parts (see `pick_melody`), named by
+    the piece's title, or else by the file."""
+    title, voices = read_notation(path)
+    if not any(voices):
+        raise ThemeError(f"{path}: contains no notes")
+    return theme_from_notes(title or path.stem, pick_melody(voices), str(path))
+
+
 # ---------------------------------------------------------------- files, folders, libraries
 
 MIDI_SUFFIXES = (".mid", ".midi")
 TEXT_SUFFIXES = (".txt", ".notes")
+#: What a folder of themes is searched for.
+THEME_SUFFIXES = MIDI_SUFFIXES + TEXT_SUFFIXES + NOTATION_SUFFIXES + (".toml",)
 
 
 def load_theme_file(path: Path) -> Theme:
-    """One theme from a MIDI file or a note list, named by the file unless it names itself."""
+    """One theme from a MIDI file, a note list or a notation file, named by the file unless it
+    names itself."""
     suffix = path.suffix.lower()
     if suffix in MIDI_SUFFIXES:
         return load_midi(path)
+    if suffix in NOTATION_SUFFIXES:
+        return load_notation(path)
     if suffix in TEXT_SUFFIXES:
         try:
             text = path.read_text(encoding="utf-8")
         except (OSError, UnicodeDecodeError) as error:
             raise ThemeError(f"{path}: cannot be read as text ({error})") from None
         return parse_note_list(text, str(path), default_name=path.stem)
-    raise ThemeError(f"{path}: unknown theme format '{suffix}' "
-                     f"(use .mid/.midi, .txt/.notes, or a .toml library)")
+    raise ThemeError(f"{path}: unknown theme format '{suffix}' (use .mid/.midi, .txt/.notes, "
+                     f"{'/'.join(NOTATION_SUFFIXES)}, or a .toml library)")
 
 
 def load_library(path: Path) -> tuple[list[Theme], list[ThemeError]]:
@@ -312,10 +336,10 @@ def load_themes(paths: str | Path | list[str | Path]) -> tuple[list[Theme], list
     errors: list[ThemeError] = []
     for entry in map(Path, paths):
         if entry.is_dir():
-            files = sorted(p for p in entry.rglob("*")
-                           if p.suffix.lower() in MIDI_SUFFIXES + TEXT_SUFFIXES + (".toml",))
+            files = sorted(p for p in entry.rglob("*") if p.suffix.lower() in THEME_SUFFIXES)
             if not files:
-                errors.append(ThemeError(f"{entry}: folder holds no theme files (.mid, .txt, .toml)"))
+                errors.append(ThemeError(f"{entry}: folder holds no theme files "
+                                         f"({', '.join(THEME_SUFFIXES)})"))
         elif entry.exists():
             files = [entry]
         else:

@@ -87,5 +87,15 @@ def test_demo_finds_every_theme_it_plays_and_nothing_else():
 def test_help_names_every_command():
     result = run("--help")
     assert result.returncode == 0
-    for command in ("scan", "listen", "devices", "demo"):
+    for command in ("scan", "listen", "devices", "demo", "gui", "learn"):
         assert command in result.stdout
+
+
+def test_scan_in_each_mode_and_a_mode_that_does_not_exist(recording):
+    path, _, _ = recording
+    for mode in ("melody", "ensemble"):
+        result = run("scan", "--mode", mode, "--json", str(path))
+        assert result.returncode == 0, result.stderr
+        assert [json.loads(line)["theme"] for line in result.stdout.splitlines()] == ["Greensleeves"]
+    result = run("scan", "--mode", "orchestra", str(path))
+    assert result.returncode == 2 and "invalid choice: 'orchestra'" in result.stderr

@@ -1,0 +1,258 @@
+"""Scanning files and archives: one file through a Detector, or a folder tree spread over the
+machine's cores (a process pool) or over a Dask cluster, with one cue sheet per file, resumable,
+and a summary.
+
+Each file is scanned by the same online algorithm as `listen`, fed as fast as the machine allows,
+so its times are what a live listener would have seen. A worker (a pool process or a Dask worker)
+runs `scan_one` on a path and returns a FileScan; only paths, themes and detections travel.
+"""
+
+from __future__ import annotations
+
+import csv
+import os
+import sys
+from collections.abc import Iterator, Sequence
+from concurrent.futures import Executor, ProcessPoolExecutor, as_completed
+from contextlib import contextmanager
+from dataclasses import dataclass
+from multiprocessing import get_context
+from pathlib import Path
+
+from tqdm import tqdm
+
+from detector.audio import AUDIO_SUFFIXES, audio_file_info, read_blocks
+from detector.engine import Detector
+from detector.errors import AudioInputError, OutputError, ThemeDetectorError
+from detector.events import Detection, cue_sheet_writer
+from detector.outputs import Sink
+from detector.themes import Theme
+
+#: The summary's columns: one row per file, in the order the files were found.
+SUMMARY_FIELDS = ("file", "status", "detections", "themes", "cue_sheet", "error")
+SUMMARY_NAME = "summary.csv"
+
+
+@dataclass(frozen=True)
+class ArchiveFile:
+    """An audio file to scan, and the name of its cue sheet relative to the output folder."""
+
+    path: Path
+    cue_name: Path
+
+
+@dataclass(frozen=True)
+class FileScan:
+    """What scanning one file gave: its detections, or the error that stopped it."""
+
+    path: str
+    detections: tuple[Detection, ...] = ()
+    sanitised_samples: int = 0
+    error: str | None = None
+
+
+def find_audio_files(paths: Sequence[str | Path]) -> list[ArchiveFile]:
+    """The files to scan: each file as given, and each folder's audio files (AUDIO_SUFFIXES),
+    recursively, in sorted order. A file in folder F gets the cue sheet F's name/relative path
+    + '.csv'; a file given directly, its own name + '.csv'. ThemeDetectorError if two files
+    would share a cue sheet, or a folder holds no audio."""
+    found: list[ArchiveFile] = []
+    for entry in map(Path, paths):
+        if entry.is_dir():
+            root = entry.resolve()
+            files = sorted(p for p in entry.rglob("*")
+                           if p.is_file() and p.suffix.lower() in AUDIO_SUFFIXES)
+            if not files:
+                raise ThemeDetectorError(f"{entry}: holds no audio files "
+                                         f"({', '.join(AUDIO_SUFFIXES)})")
+            found += [ArchiveFile(p, Path(root.name) / _with_csv(p.relative_to(entry)))
+                      for p in files]
+        else:
+            found.append(ArchiveFile(entry, _with_csv(Path(entry.name))))
+    by_cue: dict[Path, Path] = {}
+    for item in found:
+        other = by_cue.setdefault(item.cue_name, item.path)
+        if other != item.path:
+            raise ThemeDetectorError(f"{other} and {item.path} would share the cue sheet "
+                                     f"{item.cue_name}; scan them separately")
+    return found
+
+
+def _with_csv(path: Path) -> Path:
+    return path.with_name(path.name + ".csv")
+
+
+def scan_file(path: Path, themes: Sequence[Theme], progress: bool = False,
+              mode: str = "auto") -> FileScan:
+    """Feed a file through a Detector as fast as possible; AudioInputError if it cannot be read."""
+    info = audio_file_info(path)
+    detector = Detector(themes, info.sample_rate, mode=mode, warm_up=False)
+    detections: list[Detection] = []
+    with tqdm(total=round(info.duration_s, 1), unit="s", desc=path.name, leave=False,
+              disable=not progress, file=sys.stderr) as bar:
+        for block in read_blocks(path):
+            detections += detector.process(block)
+            bar.update(round(block.shape[0] / info.sample_rate, 3))
+    return FileScan(str(path), tuple(detections), detector.sanitised_samples)
+
+
+def scan_one(path: str, themes: Sequence[Theme], progress: bool = False,
+             mode: str = "auto") -> FileScan:
+    """scan_file as a worker runs it: an unreadable file becomes a FileScan with its error."""
+    try:
+        return scan_file(Path(path), themes, progress, mode)
+    except AudioInputError as error:
+        return FileScan(path, error=str(error))
+
+
+def default_jobs() -> int:
+    """The cores this process may use."""
+    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
+
+
+def scan_files(paths: Sequence[str], themes: Sequence[Theme], jobs: int = 1,
+               dask_address: str | None = None, progress: bool = False,
+               mode: str = "auto") -> Iterator[FileScan]:
+    """Scan every file, yielding a FileScan for each as it finishes.
+
+    jobs: processes on this machine (1 scans in this process, in order). dask_address: a Dask
+    scheduler ("tcp://host:8786") whose workers scan instead; they need theme-detector installed
+    and the files at the same paths. progress: a bar of files done on stderr. mode: the
+    Detector's (auto, melody or ensemble).
+    """
+    with tqdm(total=len(paths), unit="file", desc="scan", disable=not progress,
+              file=sys.stderr) as bar:
+        if not dask_address and (jobs <= 1 or len(paths) <= 1):
+            for path in paths:
+                yield scan_one(path, themes, progress, mode)
+                bar.update()
+            return
+        with _executor(jobs, dask_address, themes) as (executor, shared_themes):
+            futures = [executor.submit(scan_one, path, shared_themes, False, mode)
+                       for path in paths]
+            try:
+                for future in as_completed(futures):
+                    bar.update()
+                    yield future.result()
+            finally:
+                for future in futures:
+                    future.cancel()
+
+
+@contextmanager
+def _executor(jobs: int, dask_address: str | None, themes: Sequence[Theme]
+              ) -> Iterator[tuple[Executor, object]]:
+    """(executor, what to pass as the themes argument): a process pool (themes pickled with each
+    task), or a Dask client's executor (themes scattered to every worker once)."""
+    if dask_address is None:
+        # spawn: a fresh interpreter per worker, never a fork of a process holding threads.
+        with ProcessPoolExecutor(jobs, mp_context=get_context("spawn")) as pool:
+            yield pool, tuple(themes)
+        return
+    try:
+        from dask.distributed import Client
+    except ImportError:
+        raise OutputError("--dask needs dask.distributed; install it with: "
+                          "pip install 'theme-detector[distributed]'") from None
+    try:
+        client = Client(dask_address, timeout="10s")
+    except (OSError, TimeoutError, ValueError) as error:
+        raise ThemeDetectorError(f"cannot reach the Dask scheduler at {dask_address} "
+                                 f"({error})") from None
+    with client:
+        [shared] = client.scatter([tuple(themes)], broadcast=True)
+        yield client.get_executor(), shared
+
+
+def scan_archive(paths: Sequence[str | Path], themes: Sequence[Theme], outputs: Sink,
+                 out_dir: Path | None = None, resume: bool = False, jobs: int = 1,
+                 dask_address: str | None = None, progress: bool = False,
+                 mode: str = "auto") -> int:
+    """`scan`: every file (folders walked), detections to `outputs` as each file finishes; with
+    out_dir, a cue sheet per file and summary.csv; with resume, files whose cue sheet exists are
+    skipped. Unreadable files are reported on stderr and skipped. Returns the number of them."""
+    items = find_audio_files(paths)
+    sheets = CueSheets(out_dir) if out_dir is not None else None
+    resumed = {item.path for item in items if resume and sheets and sheets.path(item).exists()}
+    todo = {str(item.path): item for item in items if item.path not in resumed}
+    if resumed:
+        print(f"theme-detector: resuming: {len(resumed)} of {len(items)} file(s) already have "
+              "a cue sheet", file=sys.stderr)
+    errors: dict[Path, str] = {}
+    for result in scan_files(list(todo), themes, jobs, dask_address, progress, mode):
+        item = todo[result.path]
+        if result.error:
+            print(f"theme-detector: skipped: {result.error}", file=sys.stderr)
+            errors[item.path] = result.error
+            continue
+        if result.sanitised_samples:
+            print(f"theme-detector: {result.path}: {result.sanitised_samples} invalid samples "
+                  "(NaN, Inf or absurd values) were replaced by silence", file=sys.stderr)
+        for detection in result.detections:
+            outputs.emit(detection, result.path)
+        if sheets:
+            sheets.write(item, result.detections)
+    if sheets:
+        summary = sheets.write_summary(items, resumed, errors)
+        print(f"theme-detector: {len(items)} file(s); cue sheets and {summary.name} in "
+              f"{sheets.folder}", file=sys.stderr)
+    return len(errors)
+
+
+class CueSheets:
+    """The per-file cue sheets and the summary in an output folder.
+
+    A file's sheet is written whole once the file is scanned (via a temporary name, so a sheet
+    that exists is complete): with `resume`, a file whose sheet exists is not scanned again.
+    """
+
+    def __init__(self, folder: Path) -> None:
+        self.folder = folder
+        try:
+            folder.mkdir(parents=True, exist_ok=True)
+        except OSError as error:
+            raise OutputError(f"{folder}: cannot be created ({error.strerror or error})") from None
+
+    def path(self, item: ArchiveFile) -> Path:
+        return self.folder / item.cue_name
+
+    def write(self, item: ArchiveFile, detections: Sequence[Detection]) -> None:
+        target = self.path(item)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        partial = target.with_name(target.name + ".part")
+        with open(partial, "w", newline="", encoding="utf-8") as stream:
+            writer = cue_sheet_writer(stream)
+            for detection in detections:
+                writer.writerow(detection.as_cue(str(item.path)))
+        os.replace(partial, target)
+
+    def write_summary(self, items: Sequence[ArchiveFile], resumed: set[Path],
+                      errors: dict[Path, str]) -> Path:
+        """summary.csv: per file its status ("scanned", "resumed", "failed"), how many
+        detections and which themes its cue sheet holds, and the error if it failed."""
+        summary = self.folder / SUMMARY_NAME
+        with open(summary, "w", newline="", encoding="utf-8") as stream:
+            writer = csv.DictWriter(stream, fieldnames=SUMMARY_FIELDS)
+            writer.writeheader()
+            for item in items:
+                sheet = self.path(item)
+                rows = _read_rows(sheet) if item.path not in errors else []
+                writer.writerow({
+                    "file": str(item.path), "status": _status(item.path, resumed, errors),
+                    "detections": len(rows),
+                    "themes": ";".join(dict.fromkeys(row["theme"] for row in rows)),
+                    "cue_sheet": str(sheet.relative_to(self.folder)) if sheet.exists() else "",
+                    "error": errors.get(item.path, ""),
+                })
+        return summary
+
+
+def _status(path: Path, resumed: set[Path], errors: dict[Path, str]) -> str:
+    return "failed" if path in errors else "resumed" if path in resumed else "scanned"
+
+
+def _read_rows(sheet: Path) -> list[dict[str, str]]:
+    if not sheet.exists():
+        return []
+    with open(sheet, newline="", encoding="utf-8") as stream:
+        return list(csv.DictReader(stream))

@@ -1,0 +1,95 @@
+"""Scanning an archive: a folder tree on a process pool, one cue sheet per file and a summary,
+resuming after an interruption, and the same scan on a Dask cluster (a local one, with worker
+processes, reached through its scheduler's address as a remote one would be)."""
+
+from __future__ import annotations
+
+import csv
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import soundfile
+
+from detector.archive import SUMMARY_FIELDS, find_audio_files
+from detector.errors import ThemeDetectorError
+
+from conftest import SAMPLE_RATE, render_performance
+
+EXE = str(Path(sys.executable).with_name("theme-detector"))
+
+
+def run(*args: str) -> subprocess.CompletedProcess:
+    return subprocess.run([EXE, *args], capture_output=True, text=True, timeout=180)
+
+
+@pytest.fixture(scope="module")
+def archive(tmp_path_factory, theme_named) -> Path:
+    """archive/ode.wav (Ode to Joy), archive/b/dies.flac (Dies irae), archive/b/broken.wav,
+    and a text file that is not audio."""
+    root = tmp_path_factory.mktemp("archive") / "archive"
+    (root / "b").mkdir(parents=True)
+    for theme, path in (("Ode to Joy", root / "ode.wav"), ("Dies irae", root / "b" / "dies.flac")):
+        audio, _, _ = render_performance(theme_named(theme), transpose=2, tempo=1.4, timbre="clarinet")
+        soundfile.write(path, audio, SAMPLE_RATE)
+    (root / "b" / "broken.wav").write_bytes(b"RIFF....WAVEfmt nonsense")
+    (root / "notes.txt").write_text("not audio")
+    return root
+
+
+def read_csv(path: Path) -> list[dict[str, str]]:
+    with open(path, newline="", encoding="utf-8") as stream:
+        return list(csv.DictReader(stream))
+
+
+def test_archive_files_are_found_with_a_cue_sheet_name_each(archive, tmp_path):
+    found = find_audio_files([archive])
+    assert [str(f.cue_name) for f in found] == ["archive/b/broken.wav.csv", "archive/b/dies.flac.csv",
+                                                "archive/ode.wav.csv"]
+    (tmp_path / "ode.wav").write_bytes(b"")
+    with pytest.raises(ThemeDetectorError, match="would share the cue sheet"):
+        find_audio_files([archive / "ode.wav", tmp_path / "ode.wav"])
+
+
+def test_a_folder_tree_on_two_processes_then_resumed(archive, tmp_path):
+    out = tmp_path / "cues"
+    result = run("scan", "--jobs", "2", "--json", "--out", str(out), str(archive))
+    assert result.returncode == 1  # the broken file is reported and skipped
+    assert "broken.wav: not a readable audio file" in result.stderr
+    found = {json.loads(line)["theme"]: json.loads(line)["file"] for line in result.stdout.splitlines()}
+    assert found == {"Ode to Joy": str(archive / "ode.wav"), "Dies irae": str(archive / "b" / "dies.flac")}
+
+    [row] = read_csv(out / "archive" / "ode.wav.csv")
+    assert row["theme"] == "Ode to Joy" and row["transpose"] == "2"
+    summary = read_csv(out / "summary.csv")
+    assert tuple(summary[0]) == SUMMARY_FIELDS
+    assert [(r["status"], r["detections"], r["themes"]) for r in summary] == [
+        ("failed", "0", ""), ("scanned", "1", "Dies irae"), ("scanned", "1", "Ode to Joy")]
+
+    # As if interrupted before the Dies irae file was written: only it is scanned again.
+    (out / "archive" / "b" / "dies.flac.csv").unlink()
+    resumed = run("scan", "--json", "--out", str(out), "--resume", str(archive))
+    assert "resuming: 1 of 3 file(s) already have a cue sheet" in resumed.stderr
+    assert [json.loads(line)["theme"] for line in resumed.stdout.splitlines()] == ["Dies irae"]
+    assert [r["status"] for r in read_csv(out / "summary.csv")] == ["failed", "scanned", "resumed"]
+    assert read_csv(out / "archive" / "b" / "dies.flac.csv")[0]["theme"] == "Dies irae"
+
+
+def test_resume_needs_an_output_folder(archive):
+    result = run("scan", "--resume", str(archive))
+    assert result.returncode == 2 and "--resume needs --out" in result.stderr
+
+
+@pytest.mark.slow
+def test_the_same_scan_on_a_dask_cluster(archive, tmp_path):
+    distributed = pytest.importorskip("dask.distributed")
+    with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
+                                  dashboard_address=None) as cluster:
+        result = run("scan", "--dask", cluster.scheduler_address, "--out", str(tmp_path), str(archive))
+    assert result.returncode == 1, result.stderr
+    assert [(r["file"], r["themes"]) for r in read_csv(tmp_path / "summary.csv")] == [
+        (str(archive / "b" / "broken.wav"), ""), (str(archive / "b" / "dies.flac"), "Dies irae"),
+        (str(archive / "ode.wav"), "Ode to Joy")]
+    assert "Ode to Joy" in result.stdout and "Dies irae" in result.stdout
