@@ -243,12 +243,12 @@ def _wants_display(args: argparse.Namespace) -> bool:
 
 
 def _display():
-    """The GUI package, imported only when wanted (it needs the `gui` extra)."""
+    """The GUI package, imported only when wanted (Qt takes a while to load)."""
     try:
         from gui import app
-    except ImportError as error:
-        raise ThemeDetectorError(f"the display needs PySide6 ({error}); install it "
-                                 "with: pip install 'theme-detector[gui]'") from None
+    except ImportError as error:  # e.g. Qt's system libraries are missing
+        raise ThemeDetectorError(f"the display cannot start ({error}); run scripts/bootstrap, "
+                                 "which installs what Qt needs") from None
     return app
 
 

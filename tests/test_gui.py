@@ -15,20 +15,24 @@ import sys
 from pathlib import Path
 
 import numpy as np
+import pyqtgraph as pg
 import pytest
 import soundfile
 from PySide6.QtCore import QMimeData, QPointF, Qt, QUrl
 from PySide6.QtGui import QDropEvent, QImage
 
 from detector.demo import random_melody
-from detector.events import JSON_FIELDS, Detection
+from detector.errors import AudioInputError
+from detector.events import CUE_FIELDS, Detection
 from detector.live import InputSettings
 from detector.notes import Note
 from detector.synth import render_notes
 from detector.themes import theme_from_notes
 from gui.app import MainWindow
+from gui.meters import front_end
 from gui.overlay import place_theme
 from gui.player import FilePlayer
+from gui.roll import named_pitches
 
 from conftest import SAMPLE_RATE, render_performance
 
@@ -47,7 +51,8 @@ def window(qtbot, themes):
 
 def play(qtbot, window: MainWindow, audio: np.ndarray, name: str = "clip") -> None:
     """Feed audio through the window as fast as the machine allows, until it has all been heard."""
-    assert window.start(lambda themes: FilePlayer.from_array(audio, SAMPLE_RATE, themes, name, speed=math.inf))
+    assert window.start(lambda themes: FilePlayer.from_array(audio, SAMPLE_RATE, themes, name,
+                                                             speed=math.inf))
     qtbot.waitUntil(lambda: not window.running, timeout=WAIT_MS)
 
 
@@ -68,13 +73,18 @@ def other_music():
     return render_notes(random_melody(rng, 0.0, 20.0), SAMPLE_RATE, "clarinet", seed=11)
 
 
-def test_a_theme_played_lights_its_lamp_logs_it_and_draws_it_on_the_roll(qtbot, window, greensleeves_audio, tmp_path):
+def test_a_theme_played_lights_its_lamp_logs_it_and_draws_it_on_the_roll(qtbot, window, greensleeves_audio,
+                                                                          tmp_path):
     play(qtbot, window, greensleeves_audio, "greensleeves")
     entries = window.log.table.entries()
     assert [(d.theme, d.transpose) for d, _ in entries] == [("Greensleeves", -4)]
     assert window.lamps.is_lit(lamp(window, "Greensleeves"))
     assert window.lamps.detections.tolist() == [int(t.name == "Greensleeves") for t in window.themes]
     assert window.roll.overlay_shown
+    played = [note.pitch - 4 for note in window.themes[lamp(window, "Greensleeves")].notes]
+    low, high = window.roll.view_range
+    assert low < min(played) and max(played) < high  # the roll followed the melody
+    assert "mode: auto (" in window.status_line.text()  # the front end the detector reads with
     # What a user sees, saved as they would see it.
     shot = tmp_path / "detected.png"
     assert window.grab().save(str(shot))
@@ -101,9 +111,9 @@ def test_the_cue_sheet_holds_what_the_log_shows(qtbot, window, greensleeves_audi
     with open(sheet, newline="", encoding="utf-8") as stream:
         reader = csv.DictReader(stream)
         rows = list(reader)
-    assert tuple(reader.fieldnames) == JSON_FIELDS
+    assert tuple(reader.fieldnames) == CUE_FIELDS
     (detection, _), = window.log.table.entries()
-    assert rows == [{key: str(value) for key, value in detection.as_record(str(recording)).items()}]
+    assert rows == [{key: str(value) for key, value in detection.as_cue(str(recording)).items()}]
     assert rows[0]["theme"] == "Greensleeves" and rows[0]["transpose"] == "-4"
 
 
@@ -157,17 +167,57 @@ def test_a_file_that_is_not_audio_is_one_clear_message(window, tmp_path):
     assert "notes.wav: not a readable audio file" in window.messages.text()
 
 
+def test_playing_aloud_without_an_output_plays_silently_and_says_so(qtbot, window, greensleeves_audio,
+                                                                    monkeypatch):
+    def no_output(sample_rate, channels):
+        raise AudioInputError("cannot open the audio output (no such device)")
+
+    monkeypatch.setattr("gui.player.Speaker", no_output)
+    assert window.start(lambda themes: FilePlayer.from_array(greensleeves_audio, SAMPLE_RATE, themes, "clip",
+                                                             audible=True))
+    notice = "cannot play aloud: cannot open the audio output (no such device); playing silently"
+    qtbot.waitUntil(lambda: notice in window.messages.text(), timeout=WAIT_MS)
+    assert window.running
+    window.stop()
+
+
 def test_the_display_survives_thousands_of_frames(qtbot, window, greensleeves_audio):
-    # PySide6 6.12.0 lost a reference to True at every signal emission, and pyqtgraph emits
-    # some at every frame: on Python < 3.12 the display crashed after a few minutes.
+    # PySide6 6.12.0 lost a reference to None at every Qt call returning nothing (update,
+    # setText, ...) and to True at every signal emission: on Python < 3.12 the display crashed
+    # within minutes.
     play(qtbot, window, greensleeves_audio)
-    true_references = sys.getrefcount(True)
+    history = window.source.detector.display.history
+    references = sys.getrefcount(None), sys.getrefcount(True)
     for _ in range(2000):
+        history.frames_written += 1  # as if the worker had added a pitch frame: a frame to draw
         window.refresh()
-    assert sys.getrefcount(True) >= true_references - 100
+    assert sys.getrefcount(None) >= references[0] - 100
+    assert sys.getrefcount(True) >= references[1] - 100
 
 
-def test_the_overlay_places_the_theme_where_it_was_heard(theme_named):
+def test_the_roll_is_a_fixed_pyqtgraph_plot_of_one_image(window):
+    # The spec puts pyqtgraph at the display's core: keep the roll a pyqtgraph view.
+    roll = window.roll
+    assert isinstance(roll, pg.GraphicsLayoutWidget)
+    assert isinstance(roll.plot, pg.PlotItem) and isinstance(roll.image, pg.ImageItem)
+    assert roll.image in roll.plot.items
+    view = roll.plot.getViewBox()
+    assert view.state["autoRange"] == [False, False] and view.state["mouseEnabled"] == [False, False]
+
+
+def test_the_status_line_names_the_front_end():
+    assert front_end("auto", ensemble=True) == "auto (ensemble)"
+    assert front_end("auto", ensemble=False) == "auto (melody)"
+    assert front_end("ensemble", ensemble=True) == "ensemble"
+
+
+def test_the_roll_names_every_semitone_only_where_there_is_room():
+    assert named_pitches(59.5, 64.5, px_per_semitone=20) == [60, 61, 62, 63, 64]
+    assert named_pitches(47.5, 72.5, px_per_semitone=8) == [48, 52, 55, 60, 64, 67, 72]
+    assert named_pitches(35.5, 84.5, px_per_semitone=3) == [36, 48, 60, 72, 84]
+
+
+def test_the_overlay_places_the_theme_where_it_was_heard():
     theme = theme_from_notes("steps", [Note(60 + k, 0.5 * k, 0.5) for k in range(8)])
     # Heard a fourth up, twice as fast, from 10 s, the 2nd-6th template notes matched.
     heard_from_s = 10.0
@@ -181,7 +231,8 @@ def test_the_overlay_places_the_theme_where_it_was_heard(theme_named):
 
 
 def test_gui_command_without_a_display_says_so(tmp_path):
-    env = {k: v for k, v in os.environ.items() if k not in ("DISPLAY", "WAYLAND_DISPLAY", "QT_QPA_PLATFORM")}
+    env = {key: value for key, value in os.environ.items()
+           if key not in ("DISPLAY", "WAYLAND_DISPLAY", "QT_QPA_PLATFORM")}
     exe = str(Path(sys.executable).with_name("theme-detector"))
     result = subprocess.run([exe, "gui"], capture_output=True, text=True, env=env, timeout=120)
     assert result.returncode == 2

@@ -1,0 +1,334 @@
+"""The window: the widgets, the frame timer, and the wiring to a source.
+
+Every frame (a QTimer, FRAME_RATE_HZ) the window pulls what is new from the running source:
+the detections waiting in its queue (a log row, a lamp flash, the overlay), the pitch history,
+the theme scores and the input level. It never calls into the worker and never waits for it.
+A few times a second it also asks the source for its status (latency, overflows, ...).
+
+Errors a user can act on (a file that is not a theme, a device that cannot open) become one
+line in the message bar above the roll, never a traceback, and never cost the other themes.
+"""
+
+from __future__ import annotations
+
+import html
+import os
+import queue
+import signal
+import sys
+import time
+from collections.abc import Sequence
+from pathlib import Path
+
+from PySide6.QtCore import Qt, QTimer
+from PySide6.QtGui import QCloseEvent, QDragEnterEvent, QDropEvent
+from PySide6.QtWidgets import (QApplication, QHBoxLayout, QLabel, QMainWindow, QScrollArea,
+                               QSplitter, QToolButton, QVBoxLayout, QWidget)
+
+from detector.errors import ThemeDetectorError
+from detector.live import InputSettings
+from detector.themes import Theme, load_themes
+from gui.controls import AUDIO_SUFFIXES, SourcePanel
+from gui.detection_log import DetectionLog
+from gui.lamps import ThemeLamps
+from gui.meters import CpuLoad, StatusLine, front_end
+from gui.overlay import place_theme
+from gui.palette import ERROR, TEXT, dark_palette, theme_colors
+from gui.player import DEFAULT_BLOCK_SIZE, FilePlayer
+from gui.roll import PitchRoll
+from gui.sources import LiveSource, Source, SourceFactory
+
+#: Frames per second the display aims for (the timer's rate): smooth scrolling with a margin over
+#: 30; each frame costs the worker a little (see benchmarks/gui.py). Keep it at most 60.
+FRAME_RATE_HZ = 40
+#: Seconds between status-line updates.
+STATUS_INTERVAL_S = 0.25
+#: How long (s) the display's thread may run Python while the worker waits for the GIL (Python's
+#: default is 5 ms, two 128-frame blocks at 48 kHz). Qt's own drawing holds the GIL regardless.
+GIL_SWITCH_INTERVAL_S = 0.0005
+#: Messages the bar keeps on screen (the newest).
+MESSAGES_SHOWN = 4
+
+
+class MessageBar(QWidget):
+    """Errors and warnings, one line each, newest last, until the user dismisses them."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self._lines: list[str] = []   # plain text
+        self._html: list[str] = []
+        self._label = QLabel()
+        self._label.setWordWrap(True)
+        self._label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        dismiss = QToolButton()
+        dismiss.setText("✕")
+        dismiss.setToolTip("dismiss")
+        dismiss.clicked.connect(self.clear)
+        layout = QHBoxLayout(self)
+        layout.setContentsMargins(6, 2, 6, 2)
+        layout.addWidget(self._label, 1)
+        layout.addWidget(dismiss, 0, Qt.AlignmentFlag.AlignTop)
+        self.setVisible(False)
+
+    def show_error(self, text: str) -> None:
+        self._add(text, ERROR.name())
+
+    def show_note(self, text: str) -> None:
+        self._add(text, TEXT.name())
+
+    def _add(self, text: str, color: str) -> None:
+        self._lines.append(text)
+        self._html.append(f"<span style='color:{color}'>{html.escape(text)}</span>")
+        self._label.setText("<br>".join(self._html[-MESSAGES_SHOWN:]))
+        self.setVisible(True)
+
+    def text(self) -> str:
+        """Every message since the last dismissal, one a line."""
+        return "\n".join(self._lines)
+
+    def clear(self) -> None:
+        self._lines.clear()
+        self._html.clear()
+        self._label.clear()
+        self.setVisible(False)
+
+
+class MainWindow(QMainWindow):
+    """The live display. `listen`, `play_file` or `start` a source; `load_theme_files` (or drop
+    theme files on the window) to add themes."""
+
+    def __init__(self, themes: Sequence[Theme] = ()) -> None:
+        super().__init__()
+        self.setWindowTitle("theme-detector")
+        self.setPalette(dark_palette())
+        self.setAcceptDrops(True)
+        self.controls = SourcePanel()
+        self.messages = MessageBar()
+        self.roll = PitchRoll()
+        self.lamps = ThemeLamps()
+        self.log = DetectionLog()
+        self.status_line = StatusLine()
+        self._build_layout()
+        self.controls.listen_requested.connect(self.listen)
+        self.controls.file_requested.connect(self.play_file)
+        self.controls.stop_requested.connect(self.stop)
+        self.controls.themes_requested.connect(self.load_theme_files)
+        self.log.error.connect(self.messages.show_error)
+        self.source: Source | None = None
+        self._factory: SourceFactory | None = None
+        self._running = False
+        self._error_shown = False
+        self._cpu = CpuLoad()
+        self.frames = 0
+        self._frames_at_status, self._status_at = 0, time.monotonic()
+        self.themes: list[Theme] = []
+        self.set_themes(themes)
+        self.timer = QTimer(self)
+        self.timer.setInterval(round(1000 / FRAME_RATE_HZ))
+        self.timer.timeout.connect(self.refresh)
+        self.timer.start()
+
+    def _build_layout(self) -> None:
+        lamps = QScrollArea()
+        lamps.setWidget(self.lamps)
+        lamps.setWidgetResizable(True)
+        lamps.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        below = QSplitter(Qt.Orientation.Horizontal)
+        below.addWidget(lamps)
+        below.addWidget(self.log)
+        below.setSizes([600, 400])
+        main = QSplitter(Qt.Orientation.Vertical)
+        main.addWidget(self.roll)
+        main.addWidget(below)
+        main.setSizes([450, 300])
+        central = QWidget()
+        layout = QVBoxLayout(central)
+        layout.addWidget(self.controls)
+        layout.addWidget(self.messages)
+        layout.addWidget(main, 1)
+        self.setCentralWidget(central)
+        self.statusBar().addWidget(self.status_line, 1)
+        self.resize(1280, 800)
+
+    # ---------------------------------------------------------------- themes
+
+    def set_themes(self, themes: Sequence[Theme]) -> None:
+        """Listen for these themes from now on (a running source restarts with them)."""
+        restart = self._running and self._factory is not None
+        self.stop()  # the old source's last detections are logged against the old themes
+        self.themes = list(themes)
+        self._colors = theme_colors(self.themes)
+        self._index = {theme.name: k for k, theme in enumerate(self.themes)}
+        self.lamps.set_themes([theme.name for theme in self.themes], self._colors)
+        if restart:
+            self.start(self._factory)
+
+    def load_theme_files(self, paths: Sequence[str | Path]) -> None:
+        """Add the themes in these files; each file that is not a theme is reported and skipped.
+        A theme named like one already loaded replaces it (so an edited file can be reloaded)."""
+        found, errors = load_themes(list(paths))
+        for error in errors:
+            self.messages.show_error(str(error))
+        if found:
+            names = {theme.name for theme in found}
+            self.set_themes([t for t in self.themes if t.name not in names] + found)
+            self.messages.show_note(f"loaded {len(found)} theme(s): {', '.join(sorted(names))}")
+
+    # ---------------------------------------------------------------- sources
+
+    def start(self, factory: SourceFactory) -> bool:
+        """Stop the current source and start the one `factory(themes)` makes; False (and the
+        reason in the message bar) if it cannot be made."""
+        self.stop()
+        try:
+            source = factory(self.themes)
+            source.start()
+        except ThemeDetectorError as error:
+            self.messages.show_error(str(error))
+            return False
+        self.source, self._factory, self._error_shown = source, factory, False
+        self.roll.attach(source.detector)
+        self._running = True
+        self.controls.set_running(True)
+        return True
+
+    def listen(self, settings: InputSettings = InputSettings()) -> bool:
+        """Listen to an input device."""
+        return self.start(lambda themes: LiveSource(themes, settings))
+
+    def play_file(self, path: str | Path, aloud: bool = False) -> bool:
+        """Play an audio file through the detector in real time (and aloud if asked)."""
+        block_size = self.controls.chosen_block_size() or DEFAULT_BLOCK_SIZE
+        return self.start(lambda themes: FilePlayer.open(path, themes, block_size=block_size,
+                                                         audible=aloud))
+
+    @property
+    def running(self) -> bool:
+        """True from a source's start until it is stopped or has finished."""
+        return self._running
+
+    def stop(self) -> None:
+        """Stop the source; the display keeps what it shows, and the log what was found."""
+        if self.source is not None and self._running:
+            self.source.stop()
+            self._take_detections(self.source)
+        self._running = False
+        self.controls.set_running(False)
+
+    # ---------------------------------------------------------------- every frame
+
+    def refresh(self) -> None:
+        """One frame: pull new detections and the latest state from the source, redraw."""
+        source = self.source
+        if source is None:
+            return
+        self._take_detections(source)
+        display = source.detector.display
+        self.roll.refresh(source.detector)
+        self.lamps.refresh(display.theme_score, display.theme_progress)
+        self.controls.meter.refresh(display.level_db)
+        self.frames += 1
+        if time.monotonic() - self._status_at >= STATUS_INTERVAL_S:
+            self._show_status(source)
+
+    def _take_detections(self, source: Source) -> None:
+        while True:
+            try:
+                detection = source.events.get_nowait()
+            except queue.Empty:
+                return
+            index = self._index[detection.theme]
+            color = self._colors[index]
+            self.log.add(detection, source.file, source.name, color)
+            self.lamps.flash(index)
+            label = f"{detection.theme}  {detection.transpose:+d} st  ×{detection.tempo:.2f}"
+            self.roll.show_detection(place_theme(self.themes[index], detection), color, label)
+
+    def _show_status(self, source: Source) -> None:
+        now = time.monotonic()
+        fps = (self.frames - self._frames_at_status) / (now - self._status_at)
+        self._frames_at_status, self._status_at = self.frames, now
+        status = source.status()
+        detector = source.detector
+        mode = front_end(detector.mode, detector.display.ensemble)
+        self.status_line.show_status(source.name, detector.time_s, mode, status, self._cpu.sample(), fps)
+        while not source.notices.empty():
+            self.messages.show_note(source.notices.get_nowait())
+        if status.error and not self._error_shown:
+            self._error_shown = True
+            self.messages.show_error(status.error)
+        if status.finished and self._running:
+            self.stop()
+
+    # ---------------------------------------------------------------- drag and drop, closing
+
+    def dragEnterEvent(self, event: QDragEnterEvent) -> None:
+        if any(url.isLocalFile() for url in event.mimeData().urls()):
+            event.acceptProposedAction()
+
+    def dropEvent(self, event: QDropEvent) -> None:
+        """Theme files (MIDI, note lists, libraries) are loaded; an audio file is played."""
+        paths = [url.toLocalFile() for url in event.mimeData().urls() if url.isLocalFile()]
+        audio = [p for p in paths if Path(p).suffix.lower() in AUDIO_SUFFIXES]
+        themes = [p for p in paths if p not in audio]
+        if themes:
+            self.load_theme_files(themes)
+        if audio:
+            self.play_file(audio[0], self.controls.aloud.isChecked())
+        event.acceptProposedAction()
+
+    def closeEvent(self, event: QCloseEvent) -> None:
+        self.timer.stop()
+        self.stop()
+        super().closeEvent(event)
+
+
+def application() -> QApplication:
+    """The Qt application, quitting on Ctrl-C; a clear error where there is no display.
+
+    It also shortens the interpreter's GIL switch interval (GIL_SWITCH_INTERVAL_S): the display's
+    Python should make the analysis worker wait a fraction of a block for the GIL, not 5 ms.
+    """
+    on_x11_or_wayland = sys.platform.startswith("linux") and not os.environ.get("QT_QPA_PLATFORM")
+    if on_x11_or_wayland and not (os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY")):
+        raise ThemeDetectorError("no display to open a window on (neither DISPLAY nor WAYLAND_DISPLAY "
+                                 "is set); use `scan` or `listen` in a terminal")
+    app = QApplication.instance() or QApplication(sys.argv[:1])
+    app.setApplicationName("theme-detector")
+    sys.setswitchinterval(GIL_SWITCH_INTERVAL_S)
+    # Qt's loop runs no Python between events; the frame timer lets the handler run soon.
+    signal.signal(signal.SIGINT, lambda *_: app.quit())
+    return app
+
+
+def run(theme_paths: Sequence[str], file: str | None = None, aloud: bool = True) -> int:
+    """`theme-detector gui`: open the window with these themes; play `file` if given, otherwise
+    listen to the default input."""
+    app = application()
+    themes, errors = load_themes(list(theme_paths))
+    window = MainWindow(themes)
+    for error in errors:
+        window.messages.show_error(str(error))
+    window.show()
+    if file:
+        window.play_file(file, aloud)
+    else:
+        window.listen()
+    return app.exec()
+
+
+def run_demo(aloud: bool = True) -> int:
+    """`theme-detector demo` with a display: the demo performance played through the window."""
+    from detector.demo import builtin_themes, demo_performance
+
+    app = application()
+    sample_rate = 44100
+    themes = builtin_themes()
+    audio, occurrences = demo_performance(themes, sample_rate)
+    window = MainWindow(themes)
+    window.messages.show_note(f"The demo plays {len(occurrences)} of these themes, transposed and "
+                              "at other tempi, among other music: watch the lamps.")
+    window.show()
+    window.start(lambda chosen: FilePlayer.from_array(audio, sample_rate, chosen, "demo performance",
+                                                      audible=aloud))
+    return app.exec()

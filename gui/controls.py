@@ -1,0 +1,100 @@
+"""The controls: input device, sample rate and block size pickers, Listen / Stop, opening an
+audio file (optionally played aloud), loading themes, and the input level meter.
+
+The panel only asks: it emits a signal with what the user chose, and the window acts on it.
+"""
+
+from __future__ import annotations
+
+from PySide6.QtCore import Signal
+from PySide6.QtWidgets import (QCheckBox, QComboBox, QFileDialog, QHBoxLayout, QLabel,
+                               QPushButton, QWidget)
+
+from detector.audio import input_devices
+from detector.errors import AudioInputError
+from detector.live import InputSettings
+from detector.themes import MIDI_SUFFIXES, TEXT_SUFFIXES
+from gui.meters import LevelMeter
+
+SAMPLE_RATES_HZ = (22050, 44100, 48000, 88200, 96000)
+BLOCK_SIZES = (64, 128, 256, 512, 1024, 2048)
+AUDIO_SUFFIXES = (".wav", ".flac", ".ogg", ".mp3", ".aif", ".aiff")
+THEME_SUFFIXES = MIDI_SUFFIXES + TEXT_SUFFIXES + (".toml",)
+_THEME_FILTER = "Themes (" + " ".join(f"*{s}" for s in THEME_SUFFIXES) + ");;All files (*)"
+_AUDIO_FILTER = "Audio (" + " ".join(f"*{s}" for s in AUDIO_SUFFIXES) + ");;All files (*)"
+
+
+class SourcePanel(QWidget):
+    """What to listen to, and the input level."""
+
+    listen_requested = Signal(object)       # InputSettings
+    file_requested = Signal(str, bool)      # path, play aloud
+    stop_requested = Signal()
+    themes_requested = Signal(list)         # paths of theme files
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.device = QComboBox()
+        self.device.setToolTip("audio input (see `theme-detector devices`)")
+        self._fill_devices()
+        self.sample_rate = QComboBox()
+        self.sample_rate.addItem("device rate", None)
+        for rate in SAMPLE_RATES_HZ:
+            self.sample_rate.addItem(f"{rate} Hz", rate)
+        self.sample_rate.setToolTip("sample rate")
+        self.block_size = QComboBox()
+        self.block_size.addItem("auto block", 0)
+        for size in BLOCK_SIZES:
+            self.block_size.addItem(f"{size} frames", size)
+        self.block_size.setToolTip("frames per audio block (also for files)")
+        self.listen = QPushButton("Listen")
+        self.stop = QPushButton("Stop")
+        self.stop.setEnabled(False)
+        open_file = QPushButton("Open audio file…")
+        self.aloud = QCheckBox("play aloud")
+        self.aloud.setChecked(True)
+        load_themes = QPushButton("Load themes…")
+        self.meter = LevelMeter()
+        self.listen.clicked.connect(lambda: self.listen_requested.emit(self.input_settings()))
+        self.stop.clicked.connect(self.stop_requested.emit)
+        open_file.clicked.connect(self._choose_audio_file)
+        load_themes.clicked.connect(self._choose_theme_files)
+        layout = QHBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        for widget in (QLabel("Input"), self.device, self.sample_rate, self.block_size, self.listen,
+                       self.stop, open_file, self.aloud, load_themes, QLabel("Level"), self.meter):
+            layout.addWidget(widget)
+        layout.setStretch(layout.indexOf(self.meter), 1)
+
+    def _fill_devices(self) -> None:
+        self.device.addItem("default input", None)
+        try:
+            devices = input_devices()
+        except AudioInputError as error:
+            self.device.setToolTip(str(error))
+            return
+        for device in devices:
+            self.device.addItem(f"{device.index}: {device.name} ({device.channels} in)", device.index)
+
+    def input_settings(self) -> InputSettings:
+        return InputSettings(device=self.device.currentData(), sample_rate=self.sample_rate.currentData(),
+                             block_size=self.block_size.currentData())
+
+    def chosen_block_size(self) -> int:
+        """Frames per block, 0 when left to the machine."""
+        return int(self.block_size.currentData())
+
+    def set_running(self, running: bool) -> None:
+        self.listen.setEnabled(not running)
+        self.stop.setEnabled(running)
+
+    def _choose_audio_file(self) -> None:
+        path, _ = QFileDialog.getOpenFileName(self, "Play an audio file through the detector", "",
+                                              _AUDIO_FILTER)
+        if path:
+            self.file_requested.emit(path, self.aloud.isChecked())
+
+    def _choose_theme_files(self) -> None:
+        paths, _ = QFileDialog.getOpenFileNames(self, "Load themes", "", _THEME_FILTER)
+        if paths:
+            self.themes_requested.emit(paths)
