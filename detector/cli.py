@@ -69,7 +69,7 @@ def build_parser() -> argparse.ArgumentParser:
                       help="scan on a Dask cluster instead (scheduler address, e.g. "
                       "tcp://10.0.0.5:8786; its workers need theme-detector and the files)")
 
-    listen = commands.add_parser("listen", parents=[output, sinks],
+    listen = commands.add_parser("listen", parents=[output, sinks, modes],
                                  help="detect themes live from an input",
                                  description="Listen to an audio input and print each theme as "
                                  "it is heard. Ctrl-C stops.")
@@ -99,7 +99,7 @@ def build_parser() -> argparse.ArgumentParser:
                       help="print to the terminal even when a display is available (the window "
                       "opens only on a display, from a terminal, without --json or --save)")
 
-    gui = commands.add_parser("gui", help="open the live display",
+    gui = commands.add_parser("gui", parents=[modes], help="open the live display",
                               description="Open the live display: the pitch roll, a lamp per theme, "
                               "the detection log. With FILE, play it through the detector in real "
                               "time; otherwise listen to the default input.")
@@ -220,13 +220,13 @@ def main(argv: list[str] | None = None) -> int:
             return runs.listen(theme_paths, output_options(args), device=args.device,
                                sample_rate=args.samplerate, block_size=args.blocksize,
                                latency=args.latency, channels=args.channels,
-                               duration_s=args.duration)
+                               duration_s=args.duration, mode=args.mode)
         if args.command == "devices":
             return runs.devices()
         if args.command == "gui":
-            return _display().run(theme_paths, args.file, aloud=not args.mute)
+            return _display().run(theme_paths, args.file, aloud=not args.mute, mode=args.mode)
         if _wants_display(args):
-            return _display().run_demo()
+            return _display().run_demo(mode=args.mode)
         return runs.demo(output_options(args), save=args.save, mode=args.mode)
     except ThemeDetectorError as error:
         print(f"theme-detector: {error}", file=sys.stderr)

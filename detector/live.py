@@ -95,14 +95,16 @@ class Listener:
     opens the stream (AudioInputError, naming the device, if it cannot); start() starts it.
     Detections arrive in `events`, notices about the input (silence, clipping, overflows, ...)
     in `notices`, both queue.Queue; `stats` and `detector.display` describe the stream.
+    mode is the Detector's melody front end (auto, melody or ensemble).
     """
 
-    def __init__(self, themes: Sequence[Theme], settings: InputSettings = InputSettings()) -> None:
+    def __init__(self, themes: Sequence[Theme], settings: InputSettings = InputSettings(),
+                 mode: str = "auto") -> None:
         rtmixer, sd = _rtmixer(), _sounddevice()
         self.device: InputDevice = find_input_device(settings.device)
         self.sample_rate = int(settings.sample_rate or self.device.default_rate_hz)
         self.channels = _checked_channels(settings.channels, self.device)
-        self.detector = Detector(themes, self.sample_rate)
+        self.detector = Detector(themes, self.sample_rate, mode=mode)
         self._check = InputCheck(self.sample_rate)
         self.events: queue.Queue[Detection] = queue.Queue()
         self.notices: queue.Queue[str] = queue.Queue()

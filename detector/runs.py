@@ -49,7 +49,7 @@ def scan(theme_paths: Sequence[str], paths: Sequence[str], outputs: OutputOption
 
 def listen(theme_paths: Sequence[str], outputs: OutputOptions, device: str | None,
            sample_rate: int | None, block_size: int, latency: str | float,
-           channels: tuple[int, ...] | None, duration_s: float | None) -> int:
+           channels: tuple[int, ...] | None, duration_s: float | None, mode: str = "auto") -> int:
     """`listen`: print detections as they happen until Ctrl-C, `duration_s`, or the input goes.
 
     Detections go to stdout the moment they are announced; notices about the input (silence,
@@ -61,7 +61,7 @@ def listen(theme_paths: Sequence[str], outputs: OutputOptions, device: str | Non
     themes = load_or_explain(theme_paths)
     settings = InputSettings(device=device, sample_rate=sample_rate, block_size=block_size,
                              latency=latency, channels=channels)
-    listener = Listener(themes, settings)
+    listener = Listener(themes, settings, mode)
     sinks = open_outputs(outputs, [theme.name for theme in themes])
     poll_s = min(0.1, 1 / outputs.osc_score_rate_hz) if outputs.osc_score_rate_hz else 0.1
     found = 0

@@ -97,8 +97,9 @@ class MainWindow(QMainWindow):
     """The live display. `listen`, `play_file` or `start` a source; `load_theme_files` (or drop
     theme files on the window) to add themes."""
 
-    def __init__(self, themes: Sequence[Theme] = ()) -> None:
+    def __init__(self, themes: Sequence[Theme] = (), mode: str = "auto") -> None:
         super().__init__()
+        self.mode = mode  # the melody front end of every source it starts (see Detector)
         self.setWindowTitle("theme-detector")
         self.setPalette(dark_palette())
         self.setAcceptDrops(True)
@@ -194,13 +195,13 @@ class MainWindow(QMainWindow):
 
     def listen(self, settings: InputSettings = InputSettings()) -> bool:
         """Listen to an input device."""
-        return self.start(lambda themes: LiveSource(themes, settings))
+        return self.start(lambda themes: LiveSource(themes, settings, self.mode))
 
     def play_file(self, path: str | Path, aloud: bool = False) -> bool:
         """Play an audio file through the detector in real time (and aloud if asked)."""
         block_size = self.controls.chosen_block_size() or DEFAULT_BLOCK_SIZE
         return self.start(lambda themes: FilePlayer.open(path, themes, block_size=block_size,
-                                                         audible=aloud))
+                                                         audible=aloud, mode=self.mode))
 
     @property
     def running(self) -> bool:
@@ -301,12 +302,13 @@ def application() -> QApplication:
     return app
 
 
-def run(theme_paths: Sequence[str], file: str | None = None, aloud: bool = True) -> int:
+def run(theme_paths: Sequence[str], file: str | None = None, aloud: bool = True,
+        mode: str = "auto") -> int:
     """`theme-detector gui`: open the window with these themes; play `file` if given, otherwise
     listen to the default input."""
     app = application()
     themes, errors = load_themes(list(theme_paths))
-    window = MainWindow(themes)
+    window = MainWindow(themes, mode)
     for error in errors:
         window.messages.show_error(str(error))
     window.show()
@@ -317,7 +319,7 @@ def run(theme_paths: Sequence[str], file: str | None = None, aloud: bool = True)
     return app.exec()
 
 
-def run_demo(aloud: bool = True) -> int:
+def run_demo(aloud: bool = True, mode: str = "auto") -> int:
     """`theme-detector demo` with a display: the demo performance played through the window."""
     from detector.demo import builtin_themes, demo_performance
 
@@ -325,10 +327,10 @@ def run_demo(aloud: bool = True) -> int:
     sample_rate = 44100
     themes = builtin_themes()
     audio, occurrences = demo_performance(themes, sample_rate)
-    window = MainWindow(themes)
+    window = MainWindow(themes, mode)
     window.messages.show_note(f"The demo plays {len(occurrences)} of these themes, transposed and "
                               "at other tempi, among other music: watch the lamps.")
     window.show()
     window.start(lambda chosen: FilePlayer.from_array(audio, sample_rate, chosen, "demo performance",
-                                                      audible=aloud))
+                                                      audible=aloud, mode=mode))
     return app.exec()

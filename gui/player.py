@@ -46,17 +46,18 @@ class FilePlayer:
         machine allows (no pacing, no lag measured). Ignored (1.0) when audible.
     audible : also play the audio on the default output device; when there is none, the
         player plays silently and says so in `notices`.
+    mode : the Detector's melody front end (auto, melody or ensemble).
     """
 
     def __init__(self, themes: Sequence[Theme], blocks: Iterator[np.ndarray], sample_rate: int,
                  channels: int, name: str, *, file: str | None = None, speed: float = 1.0,
-                 audible: bool = False) -> None:
+                 audible: bool = False, mode: str = "auto") -> None:
         self.name = name
         self.file = file
         self.sample_rate = int(sample_rate)
         self.speed = 1.0 if audible else float(speed)
         # Compile every kernel before the worker starts: the first block costs what all do.
-        self.detector = Detector(themes, self.sample_rate)
+        self.detector = Detector(themes, self.sample_rate, mode=mode)
         self.events: queue.Queue[Detection] = queue.Queue()
         self.notices: queue.Queue[str] = queue.Queue()
         self._blocks = blocks

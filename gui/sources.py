@@ -68,8 +68,8 @@ class LiveSource:
     open.
     """
 
-    def __init__(self, themes: Sequence[Theme], settings: InputSettings) -> None:
-        self._listener = Listener(themes, settings)
+    def __init__(self, themes: Sequence[Theme], settings: InputSettings, mode: str = "auto") -> None:
+        self._listener = Listener(themes, settings, mode)
         self.name = f"{self._listener.device.name} ({self._listener.sample_rate} Hz)"
         self.file = None
         self.detector = self._listener.detector
