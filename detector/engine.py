@@ -169,7 +169,7 @@ class Detector:
     def _add_note(self, k: int) -> list[Detection]:
         segmenter = self.segmenter
         self.notes_heard += 1
-        announced_s = segmenter.end_sample[k] / self.sample_rate
+        announced_s = float(segmenter.end_sample[k] / self.sample_rate)
         found = self.matcher.add_note(float(segmenter.pitch[k]), float(segmenter.onset_s[k]))
         return [
             Detection(theme=self.themes[t].name, time_s=announced_s, start_s=start_s,

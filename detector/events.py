@@ -23,8 +23,8 @@ class Detection:
     theme: the theme's name.
     time_s: stream time at which the detection was announced (samples consumed / sample rate):
         what a live listener would have seen, also when scanning a file.
-    start_s, end_s: the matched passage as estimated, in stream time; end_s is the end of the
-        last note matched so far, which is before time_s.
+    start_s, end_s: the matched passage as estimated, in stream time; end_s is where the last
+        note matched so far is expected to end, so it can be a little after time_s.
     score: confidence, 0-1.
     transpose: semitones from the template to the performance, nearest integer
         (+3 is a minor third up; octave shifts included, so -12 is an octave down).

@@ -370,4 +370,5 @@ class Matcher:
         first, last = self._offset[theme], self._offset[theme + 1]
         progress = (state - first + 1) / (last - first)
         transpose = int(round(row[_KEY_SUM] / row[_N_MATCHED]))
-        return theme, score, row[_START_S], end_s, transpose, tempo, progress
+        return (theme, score, float(row[_START_S]), float(end_s), transpose, float(tempo),
+                float(progress))
