@@ -99,7 +99,7 @@ def build_parser() -> argparse.ArgumentParser:
                       help="print to the terminal even when a display is available (the window "
                       "opens only on a display, from a terminal, without --json or --save)")
 
-    gui = commands.add_parser("gui", parents=[modes], help="open the live display",
+    gui = commands.add_parser("gui", parents=[sinks, modes], help="open the live display",
                               description="Open the live display: the pitch roll, a lamp per theme, "
                               "the detection log. With FILE, play it through the detector in real "
                               "time; otherwise listen to the default input.")
@@ -224,9 +224,10 @@ def main(argv: list[str] | None = None) -> int:
         if args.command == "devices":
             return runs.devices()
         if args.command == "gui":
-            return _display().run(theme_paths, args.file, aloud=not args.mute, mode=args.mode)
+            return _display().run(theme_paths, args.file, aloud=not args.mute, mode=args.mode,
+                                  options=output_options(args))
         if _wants_display(args):
-            return _display().run_demo(mode=args.mode)
+            return _display().run_demo(mode=args.mode, options=output_options(args))
         return runs.demo(output_options(args), save=args.save, mode=args.mode)
     except ThemeDetectorError as error:
         print(f"theme-detector: {error}", file=sys.stderr)

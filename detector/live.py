@@ -33,6 +33,7 @@ from detector.engine import Detector
 from detector.errors import AudioInputError
 from detector.events import Detection
 from detector.inputcheck import InputCheck
+from detector.recent import RecentAudio
 from detector.ringbuffer import RingBuffer
 from detector.themes import Theme
 
@@ -94,7 +95,8 @@ class Listener:
     Use as a context manager, or call start() and stop(). Making one compiles the kernels and
     opens the stream (AudioInputError, naming the device, if it cannot); start() starts it.
     Detections arrive in `events`, notices about the input (silence, clipping, overflows, ...)
-    in `notices`, both queue.Queue; `stats` and `detector.display` describe the stream.
+    in `notices`, both queue.Queue; `recent` keeps the last seconds heard; `stats` and
+    `detector.display` describe the stream.
     mode is the Detector's melody front end (auto, melody or ensemble).
     """
 
@@ -106,6 +108,7 @@ class Listener:
         self.channels = _checked_channels(settings.channels, self.device)
         self.detector = Detector(themes, self.sample_rate, mode=mode)
         self._check = InputCheck(self.sample_rate)
+        self.recent = RecentAudio(self.sample_rate)  # what was heard, to learn a theme from
         self.events: queue.Queue[Detection] = queue.Queue()
         self.notices: queue.Queue[str] = queue.Queue()
         try:
@@ -215,6 +218,7 @@ class Listener:
             block = self._chunk[:n]
             for notice in self._check.process(block, self.ring.overflows, self.ring.dropped_frames):
                 self.notices.put(notice)
+            self.recent.write(block)
             for detection in self.detector.process(block):
                 self.events.put(detection)
         return n

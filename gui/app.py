@@ -5,6 +5,13 @@ the detections waiting in its queue (a log row, a lamp flash, the overlay), the 
 the theme scores and the input level. It never calls into the worker and never waits for it.
 A few times a second it also asks the source for its status (latency, overflows, ...).
 
+Each detection also goes to the outputs the user chose (detector.outputs: JSON, a CSV cue
+sheet, OSC, MIDI), and every frame the theme scores do (OSC sends them at its own rate).
+
+"Learn theme…" learns a theme (detector.learn) from the last seconds the source played (its
+`recent` ring) or from a part of an audio file, shows the notes heard to name and keep, writes
+the MIDI template to the user's theme folder and loads it, so its lamp appears.
+
 Errors a user can act on (a file that is not a theme, a device that cannot open) become one
 line in the message bar above the roll, never a traceback, and never cost the other themes.
 """
@@ -18,19 +25,25 @@ import signal
 import sys
 import time
 from collections.abc import Sequence
+from dataclasses import replace
 from pathlib import Path
 
+import numpy as np
 from PySide6.QtCore import Qt, QTimer
 from PySide6.QtGui import QCloseEvent, QDragEnterEvent, QDropEvent
 from PySide6.QtWidgets import (QApplication, QHBoxLayout, QLabel, QMainWindow, QScrollArea,
                                QSplitter, QToolButton, QVBoxLayout, QWidget)
 
+from detector.audio import read_excerpt
 from detector.errors import ThemeDetectorError
+from detector.learn import learn_theme, template_path, write_midi
 from detector.live import InputSettings
+from detector.outputs import OutputOptions, Sink, open_outputs
 from detector.themes import Theme, load_themes
 from gui.controls import AUDIO_SUFFIXES, SourcePanel
 from gui.detection_log import DetectionLog
 from gui.lamps import ThemeLamps
+from gui.learning import Confirm, LearnDialog, ask_to_keep
 from gui.meters import CpuLoad, StatusLine, front_end
 from gui.overlay import place_theme
 from gui.palette import ERROR, TEXT, dark_palette, theme_colors
@@ -95,11 +108,17 @@ class MessageBar(QWidget):
 
 class MainWindow(QMainWindow):
     """The live display. `listen`, `play_file` or `start` a source; `load_theme_files` (or drop
-    theme files on the window) to add themes."""
+    theme files on the window) to add themes; `learn_recent` or `learn_file` to learn one.
 
-    def __init__(self, themes: Sequence[Theme] = (), mode: str = "auto") -> None:
+    outputs: where detections and scores go besides the window (open_outputs); the window
+    closes them when it closes.
+    """
+
+    def __init__(self, themes: Sequence[Theme] = (), mode: str = "auto",
+                 outputs: Sink = Sink()) -> None:
         super().__init__()
         self.mode = mode  # the melody front end of every source it starts (see Detector)
+        self.outputs = outputs
         self.setWindowTitle("theme-detector")
         self.setPalette(dark_palette())
         self.setAcceptDrops(True)
@@ -114,6 +133,7 @@ class MainWindow(QMainWindow):
         self.controls.file_requested.connect(self.play_file)
         self.controls.stop_requested.connect(self.stop)
         self.controls.themes_requested.connect(self.load_theme_files)
+        self.controls.learn_requested.connect(self.ask_to_learn)
         self.log.error.connect(self.messages.show_error)
         self.source: Source | None = None
         self._factory: SourceFactory | None = None
@@ -158,9 +178,10 @@ class MainWindow(QMainWindow):
         restart = self._running and self._factory is not None
         self.stop()  # the old source's last detections are logged against the old themes
         self.themes = list(themes)
+        self._names = [theme.name for theme in self.themes]
         self._colors = theme_colors(self.themes)
         self._index = {theme.name: k for k, theme in enumerate(self.themes)}
-        self.lamps.set_themes([theme.name for theme in self.themes], self._colors)
+        self.lamps.set_themes(self._names, self._colors)
         if restart:
             self.start(self._factory)
 
@@ -174,6 +195,60 @@ class MainWindow(QMainWindow):
             names = {theme.name for theme in found}
             self.set_themes([t for t in self.themes if t.name not in names] + found)
             self.messages.show_note(f"loaded {len(found)} theme(s): {', '.join(sorted(names))}")
+
+    # ---------------------------------------------------------------- learning a theme
+
+    def ask_to_learn(self) -> None:
+        """The "Learn theme…" button: ask where from, learn, ask whether to keep it."""
+        dialog = LearnDialog(self, can_use_recent=self.source is not None)
+        if dialog.exec() != LearnDialog.DialogCode.Accepted:
+            return
+        request = dialog.request()
+        if request.file:
+            self.learn_file(request.file, request.start_s, request.end_s)
+        else:
+            self.learn_recent(request.seconds)
+
+    def learn_recent(self, seconds: float, confirm: Confirm | None = None) -> Path | None:
+        """Learn a theme from the last `seconds` the current source played."""
+        if self.source is None:
+            self.messages.show_error("nothing has played yet to learn a theme from")
+            return None
+        recent = self.source.recent
+        return self.learn(recent.last(seconds), recent.sample_rate, "Learned theme", confirm)
+
+    def learn_file(self, path: str | Path, start_s: float = 0.0, end_s: float | None = None,
+                   confirm: Confirm | None = None) -> Path | None:
+        """Learn a theme from an audio file between start_s and end_s (default: its end)."""
+        try:
+            audio, sample_rate = read_excerpt(path, start_s, end_s)
+        except ThemeDetectorError as error:
+            self.messages.show_error(str(error))
+            return None
+        return self.learn(audio, sample_rate, Path(path).stem, confirm)
+
+    def learn(self, audio: np.ndarray, sample_rate: int, name: str, confirm: Confirm | None = None
+              ) -> Path | None:
+        """Learn a theme from audio; if `confirm` (default: ask_to_keep, a dialog) names it,
+        write its MIDI template to the user's theme folder and load it. The file written, or
+        None (and why in the message bar, unless the user dropped it)."""
+        try:
+            learned = learn_theme(audio, sample_rate, name, self.mode)
+        except ThemeDetectorError as error:
+            self.messages.show_error(str(error))
+            return None
+        kept_name = (confirm or (lambda theme: ask_to_keep(self, theme)))(learned)
+        if kept_name is None:
+            return None
+        learned = replace(learned, theme=replace(learned.theme, name=kept_name))
+        path = template_path(kept_name)
+        try:
+            write_midi(learned, path)
+        except OSError as error:
+            self.messages.show_error(f"{path}: cannot be written ({error.strerror or error})")
+            return None
+        self.load_theme_files([path])
+        return path
 
     # ---------------------------------------------------------------- sources
 
@@ -227,6 +302,7 @@ class MainWindow(QMainWindow):
         display = source.detector.display
         self.roll.refresh(source.detector)
         self.lamps.refresh(display.theme_score, display.theme_progress)
+        self.outputs.scores(self._names, display.theme_score, source.detector.time_s)
         self.controls.meter.refresh(display.level_db)
         self.frames += 1
         if time.monotonic() - self._status_at >= STATUS_INTERVAL_S:
@@ -241,6 +317,7 @@ class MainWindow(QMainWindow):
             index = self._index[detection.theme]
             color = self._colors[index]
             self.log.add(detection, source.file, source.name, color)
+            self.outputs.emit(detection, source.file)
             self.lamps.flash(index)
             label = f"{detection.theme}  {detection.transpose:+d} st  ×{detection.tempo:.2f}"
             self.roll.show_detection(place_theme(self.themes[index], detection), color, label)
@@ -279,8 +356,10 @@ class MainWindow(QMainWindow):
         event.acceptProposedAction()
 
     def closeEvent(self, event: QCloseEvent) -> None:
+        """Stop the source (its last detections still go out), then close the outputs."""
         self.timer.stop()
         self.stop()
+        self.outputs.close()
         super().closeEvent(event)
 
 
@@ -303,12 +382,13 @@ def application() -> QApplication:
 
 
 def run(theme_paths: Sequence[str], file: str | None = None, aloud: bool = True,
-        mode: str = "auto") -> int:
-    """`theme-detector gui`: open the window with these themes; play `file` if given, otherwise
-    listen to the default input."""
+        mode: str = "auto", options: OutputOptions = OutputOptions()) -> int:
+    """`theme-detector gui`: open the window with these themes and outputs; play `file` if
+    given, otherwise listen to the default input. OutputError before any window opens if an
+    output cannot be opened."""
     app = application()
     themes, errors = load_themes(list(theme_paths))
-    window = MainWindow(themes, mode)
+    window = MainWindow(themes, mode, open_outputs(options, [theme.name for theme in themes]))
     for error in errors:
         window.messages.show_error(str(error))
     window.show()
@@ -319,15 +399,17 @@ def run(theme_paths: Sequence[str], file: str | None = None, aloud: bool = True,
     return app.exec()
 
 
-def run_demo(aloud: bool = True, mode: str = "auto") -> int:
-    """`theme-detector demo` with a display: the demo performance played through the window."""
+def run_demo(aloud: bool = True, mode: str = "auto",
+             options: OutputOptions = OutputOptions()) -> int:
+    """`theme-detector demo` with a display: the demo performance played through the window
+    (and its detections to the outputs)."""
     from detector.demo import builtin_themes, demo_performance
 
     app = application()
     sample_rate = 44100
     themes = builtin_themes()
     audio, occurrences = demo_performance(themes, sample_rate)
-    window = MainWindow(themes, mode)
+    window = MainWindow(themes, mode, open_outputs(options, [theme.name for theme in themes]))
     window.messages.show_note(f"The demo plays {len(occurrences)} of these themes, transposed and "
                               "at other tempi, among other music: watch the lamps.")
     window.show()

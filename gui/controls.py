@@ -1,5 +1,5 @@
 """The controls: input device, sample rate and block size pickers, Listen / Stop, opening an
-audio file (optionally played aloud), loading themes, and the input level meter.
+audio file (optionally played aloud), loading themes, learning one, and the input level meter.
 
 The panel only asks: it emits a signal with what the user chose, and the window acts on it.
 """
@@ -21,7 +21,7 @@ BLOCK_SIZES = (64, 128, 256, 512, 1024, 2048)
 AUDIO_SUFFIXES = (".wav", ".flac", ".ogg", ".mp3", ".aif", ".aiff")
 THEME_SUFFIXES = MIDI_SUFFIXES + TEXT_SUFFIXES + (".toml",)
 _THEME_FILTER = "Themes (" + " ".join(f"*{s}" for s in THEME_SUFFIXES) + ");;All files (*)"
-_AUDIO_FILTER = "Audio (" + " ".join(f"*{s}" for s in AUDIO_SUFFIXES) + ");;All files (*)"
+AUDIO_FILTER = "Audio (" + " ".join(f"*{s}" for s in AUDIO_SUFFIXES) + ");;All files (*)"
 
 
 class SourcePanel(QWidget):
@@ -31,6 +31,7 @@ class SourcePanel(QWidget):
     file_requested = Signal(str, bool)      # path, play aloud
     stop_requested = Signal()
     themes_requested = Signal(list)         # paths of theme files
+    learn_requested = Signal()
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -54,15 +55,19 @@ class SourcePanel(QWidget):
         self.aloud = QCheckBox("play aloud")
         self.aloud.setChecked(True)
         load_themes = QPushButton("Load themes…")
+        learn = QPushButton("Learn theme…")
+        learn.setToolTip("learn a theme from what was just played, or from an audio file")
         self.meter = LevelMeter()
         self.listen.clicked.connect(lambda: self.listen_requested.emit(self.input_settings()))
         self.stop.clicked.connect(self.stop_requested.emit)
         open_file.clicked.connect(self._choose_audio_file)
         load_themes.clicked.connect(self._choose_theme_files)
+        learn.clicked.connect(self.learn_requested.emit)
         layout = QHBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         for widget in (QLabel("Input"), self.device, self.sample_rate, self.block_size, self.listen,
-                       self.stop, open_file, self.aloud, load_themes, QLabel("Level"), self.meter):
+                       self.stop, open_file, self.aloud, load_themes, learn, QLabel("Level"),
+                       self.meter):
             layout.addWidget(widget)
         layout.setStretch(layout.indexOf(self.meter), 1)
 
@@ -90,7 +95,7 @@ class SourcePanel(QWidget):
 
     def _choose_audio_file(self) -> None:
         path, _ = QFileDialog.getOpenFileName(self, "Play an audio file through the detector", "",
-                                              _AUDIO_FILTER)
+                                              AUDIO_FILTER)
         if path:
             self.file_requested.emit(path, self.aloud.isChecked())
 

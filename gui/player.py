@@ -22,6 +22,7 @@ from detector.audio import audio_file_info, read_blocks
 from detector.engine import Detector
 from detector.errors import ThemeDetectorError
 from detector.events import Detection
+from detector.recent import RecentAudio
 from detector.themes import Theme
 from gui.sources import SourceStatus
 from gui.speaker import Speaker
@@ -58,6 +59,7 @@ class FilePlayer:
         self.speed = 1.0 if audible else float(speed)
         # Compile every kernel before the worker starts: the first block costs what all do.
         self.detector = Detector(themes, self.sample_rate, mode=mode)
+        self.recent = RecentAudio(self.sample_rate)  # what was played, to learn a theme from
         self.events: queue.Queue[Detection] = queue.Queue()
         self.notices: queue.Queue[str] = queue.Queue()
         self._blocks = blocks
@@ -118,7 +120,8 @@ class FilePlayer:
 
     def _play(self) -> None:
         """The worker, per block: queue it for the speaker (if audible), wait for the time it
-        would have arrived, analyse it, record how late the analysis finished."""
+        would have arrived, keep it in `recent`, analyse it, record how late the analysis
+        finished."""
         paced = math.isfinite(self.speed)
         started = time.monotonic()
         frames = 0
@@ -132,6 +135,7 @@ class FilePlayer:
                 due = started + frames / self.sample_rate / self.speed
                 if paced and (wait := due - time.monotonic()) > 0:
                     time.sleep(wait)
+                self.recent.write(block)
                 for detection in self.detector.process(block):
                     self.events.put(detection)
                 if paced:

@@ -2,8 +2,9 @@
 
 The window only ever touches a source through `Source`: it starts and stops it, pulls the
 detections from `events` and the notices about the input from `notices` (queues the worker
-fills), reads `detector.display` (the latest pitch and theme scores, written by the worker) and
-asks for `status()` a few times a second. None of these waits for the worker.
+fills), reads `detector.display` (the latest pitch and theme scores, written by the worker),
+copies the last seconds played from `recent` (to learn a theme from) and asks for `status()`
+a few times a second. None of these waits for the worker.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from typing import Protocol
 from detector.engine import Detector
 from detector.events import Detection
 from detector.live import InputSettings, Listener
+from detector.recent import RecentAudio
 from detector.themes import Theme
 
 
@@ -48,6 +50,7 @@ class Source(Protocol):
     detector: Detector
     events: queue.Queue[Detection]
     notices: queue.Queue[str]  # one line each: what the user should know about the input
+    recent: RecentAudio        # the last seconds analysed, written by the worker
 
     def start(self) -> None: ...
 
@@ -75,6 +78,7 @@ class LiveSource:
         self.detector = self._listener.detector
         self.events = self._listener.events
         self.notices = self._listener.notices
+        self.recent = self._listener.recent
 
     def start(self) -> None:
         self._listener.start()

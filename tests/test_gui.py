@@ -12,6 +12,7 @@ import csv
 import math
 import subprocess
 import sys
+import threading
 from pathlib import Path
 
 import numpy as np
@@ -21,10 +22,12 @@ import soundfile
 from PySide6.QtCore import QMimeData, QPointF, Qt, QUrl
 from PySide6.QtGui import QDropEvent, QImage
 
-from detector.demo import random_melody
+from detector.demo import perform, random_melody
 from detector.errors import AudioInputError
 from detector.events import CUE_FIELDS, Detection
+from detector.learn import template_path
 from detector.live import InputSettings
+from detector.outputs import OSC_DETECTED, OutputOptions, open_outputs
 from detector.notes import Note
 from detector.synth import render_notes
 from detector.themes import theme_from_notes
@@ -115,6 +118,60 @@ def test_the_cue_sheet_holds_what_the_log_shows(qtbot, window, greensleeves_audi
     (detection, _), = window.log.table.entries()
     assert rows == [{key: str(value) for key, value in detection.as_cue(str(recording)).items()}]
     assert rows[0]["theme"] == "Greensleeves" and rows[0]["transpose"] == "-4"
+
+
+def test_detections_go_to_the_outputs_chosen(qtbot, themes, greensleeves_audio, tmp_path):
+    from pythonosc.dispatcher import Dispatcher
+    from pythonosc.osc_server import ThreadingOSCUDPServer
+
+    received = []
+    dispatcher = Dispatcher()
+    dispatcher.map(OSC_DETECTED, lambda address, *args: received.append(args))
+    server = ThreadingOSCUDPServer(("127.0.0.1", 0), dispatcher)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    sheet = tmp_path / "cues.csv"
+    options = OutputOptions(json_file=str(tmp_path / "detections.jsonl"), csv_file=str(sheet),
+                            osc=(server.server_address,))
+    window = MainWindow(themes, outputs=open_outputs(options, [t.name for t in themes]))
+    qtbot.addWidget(window)
+    try:
+        play(qtbot, window, greensleeves_audio)
+        qtbot.waitUntil(lambda: bool(received), timeout=5000)
+    finally:
+        window.close()
+        server.shutdown()
+    with open(sheet, newline="", encoding="utf-8") as stream:
+        rows = list(csv.DictReader(stream))
+    assert [(row["theme"], row["transpose"]) for row in rows] == [("Greensleeves", "-4")]
+    assert [(args[0], args[2]) for args in received] == [("Greensleeves", -4)]
+
+
+def test_a_theme_learned_from_a_file_is_kept_and_gets_a_lamp(window, theme_named, tmp_path,
+                                                              monkeypatch):
+    monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path))
+    clip = tmp_path / "hummed.wav"
+    notes = perform(theme_named("Ode to Joy"), 0.3, 0, 1.0)
+    soundfile.write(clip, render_notes(notes, SAMPLE_RATE, "hum", seed=1), SAMPLE_RATE)
+    shown = []
+    path = window.learn_file(clip, confirm=lambda learned: shown.append(learned.note_list()) or "My Ode")
+    assert path == template_path("My Ode") and path.exists()
+    assert shown[0].startswith("name: hummed\ntempo: ")
+    assert window.themes[-1].name == "My Ode"
+    assert window.lamps.detections.shape[0] == len(window.themes)
+
+
+def test_a_theme_learned_from_what_just_played(qtbot, window, greensleeves_audio, tmp_path,
+                                               monkeypatch):
+    monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path))
+    play(qtbot, window, greensleeves_audio)
+    path = window.learn_recent(20.0, confirm=lambda learned: learned.theme.name)
+    assert path is not None and path.exists()
+    learned = window.themes[-1]
+    heard = [note.pitch for note in learned.notes]
+    original = [note.pitch - 4 for note in window.themes[lamp(window, "Greensleeves")].notes]
+    assert heard[-len(original):] == original
+    assert window.learn_recent(5.0, confirm=lambda learned: None) is None  # dropped: nothing kept
+    assert window.themes[-1] is learned
 
 
 def test_a_bad_theme_file_is_reported_and_the_other_themes_kept(window, tmp_path):

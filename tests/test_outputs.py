@@ -206,6 +206,7 @@ def test_a_virtual_midi_port_a_daw_connects_to(midi_env):
         assert sink.virtual
         [port] = [k for k, name in enumerate(daw.get_ports()) if "theme-detector:theme-out" in name]
         daw.open_port(port)
+        time.sleep(0.5)  # JACK connects ports asynchronously: a note sent at once can be lost
         sink.emit(Detection("Dies irae", 3.0, 1.0, 2.9, score=0.5, transpose=0, tempo=1.0))
         messages = receive(daw, 1)
     finally:
