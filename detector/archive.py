@@ -24,7 +24,7 @@ from tqdm import tqdm
 from detector.audio import AUDIO_SUFFIXES, audio_file_info, read_blocks
 from detector.engine import Detector
 from detector.errors import AudioInputError, OutputError, ThemeDetectorError
-from detector.events import Detection, cue_sheet_writer
+from detector.events import Detection, write_cue_sheet
 from detector.outputs import Sink
 from detector.themes import Theme
 
@@ -221,9 +221,7 @@ class CueSheets:
         target.parent.mkdir(parents=True, exist_ok=True)
         partial = target.with_name(target.name + ".part")
         with open(partial, "w", newline="", encoding="utf-8") as stream:
-            writer = cue_sheet_writer(stream)
-            for detection in detections:
-                writer.writerow(detection.as_cue(str(item.path)))
+            write_cue_sheet(((detection, str(item.path)) for detection in detections), stream)
         os.replace(partial, target)
 
     def write_summary(self, items: Sequence[ArchiveFile], resumed: set[Path],

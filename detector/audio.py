@@ -86,7 +86,7 @@ class InputDevice:
 
 def input_devices() -> list[InputDevice]:
     """Every device with at least one input channel, as PortAudio reports it."""
-    sd = _sounddevice()
+    sd = load_sounddevice()
     host_apis = sd.query_hostapis()
     return [
         InputDevice(index=d["index"], name=d["name"], host_api=host_apis[d["hostapi"]]["name"],
@@ -105,7 +105,7 @@ def find_input_device(spec: str | int | None) -> InputDevice:
         raise AudioInputError("no audio input device found (is a sound card, or a JACK or "
                               "PulseAudio server, available?)")
     if spec is None:
-        default = _sounddevice().default.device[0]
+        default = load_sounddevice().default.device[0]
         matches = [d for d in devices if d.index == default] or devices[:1]
     elif isinstance(spec, int) or str(spec).isdigit():
         matches = [d for d in devices if d.index == int(spec)]
@@ -133,12 +133,12 @@ def abandon(stream) -> None:
     still runs makes the process crash at exit.
     """
     _ABANDONED.append(stream)
-    exit_handler = getattr(_sounddevice(), "_exit_handler", None)
+    exit_handler = getattr(load_sounddevice(), "_exit_handler", None)
     if exit_handler is not None:
         atexit.unregister(exit_handler)
 
 
-def _sounddevice():
+def load_sounddevice():
     try:
         import sounddevice
     except OSError as error:
@@ -147,9 +147,9 @@ def _sounddevice():
     return sounddevice
 
 
-def _rtmixer():
+def load_rtmixer():
     """rtmixer: PortAudio streams whose callback is C code that never enters Python."""
-    _sounddevice()
+    load_sounddevice()
     try:
         import rtmixer
     except ImportError as error:

@@ -12,15 +12,16 @@ rate, so a file scanned as fast as possible reports the times a live listener wo
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+import numba
 import numpy as np
 
 from detector.events import Detection
-from detector.matching import MIN_PROGRESS, SCORE_THRESHOLD, Matcher
-from detector.notes import hz_to_midi
 from detector.framing import FramedTracker
+from detector.matching import MIN_PROGRESS, SCORE_THRESHOLD, Matcher
 from detector.pitch import PitchTracker
 from detector.salience import MelodyTracker
 from detector.sanitize import mix_to_mono
@@ -49,12 +50,22 @@ class PitchHistory:
 
     def append(self, tracker: FramedTracker, n_frames: int) -> None:
         """Copy the tracker's first n_frames rows in (the oldest go when the ring is full)."""
-        for k in range(max(0, n_frames - self.capacity), n_frames):
-            row = self.frames_written % self.capacity
-            self.time_s[row] = tracker.end_sample[k] / tracker.sample_rate - tracker.settings.frame_delay_s
-            self.midi[row] = hz_to_midi(tracker.f0_hz[k]) if tracker.voiced[k] else np.nan
-            self.periodicity[row] = tracker.periodicity[k]
-            self.frames_written += 1
+        _copy_frames(tracker.end_sample, tracker.f0_hz, tracker.voiced, tracker.periodicity,
+                     n_frames, tracker.sample_rate, tracker.frame_delay_s, self.frames_written,
+                     self.time_s, self.midi, self.periodicity)
+        self.frames_written += n_frames
+
+
+@numba.njit(cache=True, nogil=True)
+def _copy_frames(end_sample, f0_hz, voiced, periodicity, n_frames, sample_rate, delay_s,
+                 written, out_time_s, out_midi, out_periodicity):
+    """The per-block copy into the display ring, compiled: no Python work per frame."""
+    capacity = out_time_s.shape[0]
+    for k in range(max(0, n_frames - capacity), n_frames):
+        row = (written + k) % capacity
+        out_time_s[row] = end_sample[k] / sample_rate - delay_s
+        out_midi[row] = 69.0 + 12.0 * math.log2(f0_hz[k] / 440.0) if voiced[k] else np.nan
+        out_periodicity[row] = periodicity[k]
 
 
 @dataclass
@@ -124,6 +135,7 @@ class Detector:
         self.display = DisplayState(history=history, theme_score=self.matcher.theme_score,
                                     theme_progress=self.matcher.theme_progress)
         self._mono = np.zeros(0, dtype=np.float32)
+        self.last_mono = self._mono  # the latest block as analysed: mono, sanitised (a view)
         if warm_up:
             self._warm_up()
 
@@ -147,6 +159,7 @@ class Detector:
             self._mono = np.zeros(n, dtype=np.float32)
         mono = self._mono[:n]
         self.sanitised_samples += mix_to_mono(frames, mono)
+        self.last_mono = mono
         tracker = self.tracker
         n_frames = tracker.process(mono)
         n_notes = self.segmenter.process(tracker.f0_hz, tracker.voiced, tracker.level_db,

@@ -49,14 +49,14 @@ def accumulate_levels(block, totals):
             v = block[i, c]
             magnitude = abs(v)
             if not (magnitude <= ABSURD_LEVEL):  # also true for NaN
-                totals[4] += 1.0
+                totals[_INVALID] += 1.0
                 continue
-            totals[1] += v
-            totals[2] += 1.0
-            if magnitude > totals[0]:
-                totals[0] = magnitude
+            totals[_SUM] += v
+            totals[_VALID] += 1.0
+            if magnitude > totals[_PEAK]:
+                totals[_PEAK] = magnitude
             if magnitude >= CLIP_LEVEL:
-                totals[3] += 1.0
+                totals[_CLIPPED] += 1.0
 
 
 class InputCheck:

@@ -21,7 +21,7 @@ import numpy as np
 
 from detector.engine import make_tracker
 from detector.errors import ThemeError
-from detector.notes import Note, midi_to_name
+from detector.notes import Note, hz_to_midi, midi_to_name
 from detector.sanitize import mix_to_mono
 from detector.segmenter import PITCH_TOLERANCE, NoteSegmenter
 from detector.themes import Theme, theme_from_notes
@@ -101,7 +101,7 @@ def _segment(mono: np.ndarray, sample_rate: int, mode: str
         times.append(tracker.frame_times_s(n_frames))
         voiced = tracker.voiced[:n_frames]
         f0 = np.where(voiced, tracker.f0_hz[:n_frames], np.nan)
-        pitches.append(69.0 + 12.0 * np.log2(f0 / 440.0))
+        pitches.append(hz_to_midi(f0))
     return notes, np.concatenate(times), np.concatenate(pitches)
 
 

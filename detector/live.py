@@ -28,7 +28,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from detector.audio import InputDevice, _rtmixer, _sounddevice, abandon, find_input_device
+from detector.audio import InputDevice, abandon, load_rtmixer, load_sounddevice, find_input_device
 from detector.engine import Detector
 from detector.errors import AudioInputError
 from detector.events import Detection
@@ -85,8 +85,11 @@ class StreamStats:
     sanitised_samples: int = 0
     backlog_s: float = 0.0
     callback_load: float = 0.0
-    device_stopped: bool = False
     error: str = ""
+
+    @property
+    def device_stopped(self) -> bool:
+        return bool(self.error)
 
 
 class Listener:
@@ -102,7 +105,7 @@ class Listener:
 
     def __init__(self, themes: Sequence[Theme], settings: InputSettings = InputSettings(),
                  mode: str = "auto") -> None:
-        rtmixer, sd = _rtmixer(), _sounddevice()
+        rtmixer, sd = load_rtmixer(), load_sounddevice()
         self.device: InputDevice = find_input_device(settings.device)
         self.sample_rate = int(settings.sample_rate or self.device.default_rate_hz)
         self.channels = _checked_channels(settings.channels, self.device)
@@ -152,15 +155,14 @@ class Listener:
         return StreamStats(
             callbacks=ring.callbacks, overflows=ring.overflows, dropped_frames=ring.dropped_frames,
             sanitised_samples=self.detector.sanitised_samples, backlog_s=self.backlog_s,
-            callback_load=float(self._recorder.cpu_load), device_stopped=bool(self._failure),
-            error=self._failure)
+            callback_load=float(self._recorder.cpu_load), error=self._failure)
 
     def start(self) -> "Listener":
         """Start the stream, then the worker (so it never sees a stream that has not started)."""
         self.ring.start()
         try:
             self._recorder.start()
-        except _sounddevice().PortAudioError as error:
+        except load_sounddevice().PortAudioError as error:
             raise AudioInputError(f"{self.device.name}: cannot start input ({error})") from None
         self._progress_at = time.monotonic()
         self._running.set()
@@ -178,7 +180,7 @@ class Listener:
             try:
                 self._recorder.stop()
                 self._recorder.close()
-            except _sounddevice().PortAudioError as error:  # nothing is lost: the ring still holds it
+            except load_sounddevice().PortAudioError as error:  # nothing is lost: the ring still holds it
                 self._failure = self._failure or f"{self.device.name}: {error}"
         self._running.clear()
         self._worker.join()
@@ -218,9 +220,9 @@ class Listener:
             block = self._chunk[:n]
             for notice in self._check.process(block, self.ring.overflows, self.ring.dropped_frames):
                 self.notices.put(notice)
-            self.recent.write(block)
             for detection in self.detector.process(block):
                 self.events.put(detection)
+            self.recent.write(self.detector.last_mono)
         return n
 
     def _watch_stream(self) -> None:

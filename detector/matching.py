@@ -111,11 +111,10 @@ def _try_step(old, src, dst, new, tpl_pitch, tpl_onset, evidence, pitch, onset_s
 
     evidence: the bits that hearing dst (at the right pitch) adds to the path.
     """
-    i, j_from = dst, src
     n = old[src, _N_MATCHED]
     key = old[src, _KEY_SUM] / n
-    pc, slip = _pitch_cost(pitch - tpl_pitch[i] - key)
-    tpl_ioi = max(tpl_onset[i] - tpl_onset[j_from], 1e-3)
+    pc, slip = _pitch_cost(pitch - tpl_pitch[dst] - key)
+    tpl_ioi = max(tpl_onset[dst] - tpl_onset[src], 1e-3)
     perf_ioi = onset_s - old[src, _LAST_ONSET_S]
     if perf_ioi <= 0.0:
         return
@@ -136,7 +135,7 @@ def _try_step(old, src, dst, new, tpl_pitch, tpl_onset, evidence, pitch, onset_s
     if not _better(cost, gained, new[dst, _COST], new[dst, _EVIDENCE]):
         return
     new[dst, _COST] = cost
-    new[dst, _KEY_SUM] = old[src, _KEY_SUM] + pitch - tpl_pitch[i] - 12.0 * slip
+    new[dst, _KEY_SUM] = old[src, _KEY_SUM] + pitch - tpl_pitch[dst] - 12.0 * slip
     new[dst, _LT_SUM] = old[src, _LT_SUM] + log_ratio
     new[dst, _START_S] = old[src, _START_S]
     new[dst, _START_TPL_S] = old[src, _START_TPL_S]
@@ -149,14 +148,14 @@ def _try_step(old, src, dst, new, tpl_pitch, tpl_onset, evidence, pitch, onset_s
 
 
 @numba.njit(cache=True, nogil=True, inline="always")
-def _start_path(new, dst, cost, tpl_pitch, tpl_onset, i, pitch, onset_s):
+def _start_path(new, dst, cost, tpl_pitch, tpl_onset, pitch, onset_s):
     if not _better(cost, 0.0, new[dst, _COST], new[dst, _EVIDENCE]):
         return
     new[dst, _COST] = cost
-    new[dst, _KEY_SUM] = pitch - tpl_pitch[i]
+    new[dst, _KEY_SUM] = pitch - tpl_pitch[dst]
     new[dst, _LT_SUM] = 0.0
     new[dst, _START_S] = onset_s
-    new[dst, _START_TPL_S] = tpl_onset[i]
+    new[dst, _START_TPL_S] = tpl_onset[dst]
     new[dst, _LAST_ONSET_S] = onset_s
     new[dst, _LAST_PITCH] = pitch
     new[dst, _N_MATCHED] = 1
@@ -166,7 +165,7 @@ def _start_path(new, dst, cost, tpl_pitch, tpl_onset, i, pitch, onset_s):
 
 
 @numba.njit(cache=True, nogil=True)
-def match_note_kernel(old, new, tpl_pitch, tpl_onset, tpl_duration, theme_offset,
+def match_note_kernel(old, new, tpl_pitch, tpl_onset, theme_offset,
                       weight, needed, thresholds, fired_end_s, pitch, onset_s,
                       theme_score, theme_progress, rival_score, rival_fraction, rival_start_s,
                       out_theme, out_state, out_score):
@@ -212,9 +211,9 @@ def match_note_kernel(old, new, tpl_pitch, tpl_onset, tpl_duration, theme_offset
                         new[g, _COST] = old[g, _COST] + (INSERT_NEAR_COST if near else INSERT_COST)
                         new[g, _INS_RUN] = old[g, _INS_RUN] + 1
             if i == 0:
-                _start_path(new, g, 0.0, tpl_pitch, tpl_onset, g, pitch, onset_s)
+                _start_path(new, g, 0.0, tpl_pitch, tpl_onset, pitch, onset_s)
             elif i == 1:
-                _start_path(new, g, SKIP_COST, tpl_pitch, tpl_onset, g, pitch, onset_s)
+                _start_path(new, g, SKIP_COST, tpl_pitch, tpl_onset, pitch, onset_s)
             # match from g - 1, or skip to g from further back: over one note not heard, and
             # over any run of repeated notes (legato repeats merge into one performed note).
             skip_cost, lost_notes = 0.0, 0
@@ -328,7 +327,7 @@ class Matcher:
         transpose, tempo, progress). Usually empty.
         """
         n = match_note_kernel(
-            self._old, self._new, self._pitch, self._onset, self._duration, self._offset,
+            self._old, self._new, self._pitch, self._onset, self._offset,
             self._weight, self._needed, self._threshold, self._fired_end_s, pitch, onset_s,
             self.theme_score, self.theme_progress, self._rival_score, self._rival_fraction,
             self._rival_start_s, self._out_theme, self._out_state, self._out_score,

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-import math
 import re
 from dataclasses import dataclass
+
+import numpy as np
 
 NOTE_NAMES = ("C", "C#", "D", "D#", "E", "F", "F#", "G", "G#", "A", "A#", "B")
 _STEP = {"C": 0, "D": 2, "E": 4, "F": 5, "G": 7, "A": 9, "B": 11}
@@ -45,8 +46,9 @@ def midi_to_name(pitch: float) -> str:
     return f"{NOTE_NAMES[number % 12]}{number // 12 - 1}"
 
 
-def hz_to_midi(f0_hz: float) -> float:
-    return 69.0 + 12.0 * math.log2(f0_hz / 440.0)
+def hz_to_midi(f0_hz: float | np.ndarray) -> float | np.ndarray:
+    """Frequency (Hz) to MIDI pitch, elementwise for arrays (NaN stays NaN)."""
+    return 69.0 + 12.0 * np.log2(f0_hz / 440.0)
 
 
 def midi_to_hz(pitch: float) -> float:

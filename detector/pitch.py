@@ -56,7 +56,7 @@ def _autocorrelation(buf, start, window, tau_max, out):
 
 
 @numba.njit(cache=True, nogil=True, fastmath=True)
-def _yin_frame(buf, start, window, tau_min, tau_max, hop, energy, corr, diff, cmnd):
+def yin_frame(buf, start, window, tau_min, tau_max, hop, energy, corr, diff, cmnd):
     """One YIN analysis of buf[start : start + window + tau_max + 1].
 
     Returns (period in samples, refined; best CMND value; power of the latest hop, per
@@ -169,7 +169,7 @@ def yin_frames_kernel(signal, first_end, n_frames, hop, window, tau_min, tau_max
     length = window + tau_max + 1
     for k in range(n_frames):
         start = first_end + k * hop - length
-        period, best_cmnd, power = _yin_frame(signal, start, window, tau_min, tau_max, hop,
+        period, best_cmnd, power = yin_frame(signal, start, window, tau_min, tau_max, hop,
                                               energy, corr, diff, cmnd)
         period = in_register(period, best_cmnd, tau_min, diff, cmnd, register)
         level_db = 10.0 * math.log10(power + 1e-20)

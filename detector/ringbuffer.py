@@ -53,11 +53,6 @@ class RingBuffer:
         self._action = self._recorder.record_ringbuffer(self._ring, channels=list(self.channels))
 
     @property
-    def available(self) -> int:
-        """Frames recorded and not yet read."""
-        return self._ring.read_available
-
-    @property
     def recorded_frames(self) -> int:
         """Frames the callback has written since start() (dropped ones not included)."""
         return self._ended_frames + (self._action.done_frames if self._action else 0)

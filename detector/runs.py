@@ -62,7 +62,8 @@ def listen(theme_paths: Sequence[str], outputs: OutputOptions, device: str | Non
     settings = InputSettings(device=device, sample_rate=sample_rate, block_size=block_size,
                              latency=latency, channels=channels)
     listener = Listener(themes, settings, mode)
-    sinks = open_outputs(outputs, [theme.name for theme in themes])
+    names = [theme.name for theme in themes]
+    sinks = open_outputs(outputs, names)
     poll_s = min(0.1, 1 / outputs.osc_score_rate_hz) if outputs.osc_score_rate_hz else 0.1
     found = 0
     try:
@@ -71,10 +72,10 @@ def listen(theme_paths: Sequence[str], outputs: OutputOptions, device: str | Non
                   file=sys.stderr, flush=True)
             deadline = time.monotonic() + duration_s if duration_s else float("inf")
             while listener.active and time.monotonic() < deadline:
-                found += _deliver_pending(listener, sinks, wait_s=poll_s)
+                found += _deliver_pending(listener, sinks, names, wait_s=poll_s)
     except KeyboardInterrupt:
         pass
-    found += _deliver_pending(listener, sinks, wait_s=0.0)
+    found += _deliver_pending(listener, sinks, names, wait_s=0.0)
     sinks.close()
     stats = listener.stats
     print(f"theme-detector: stopped after {listener.detector.time_s:.1f} s of audio: "
@@ -95,7 +96,7 @@ def _describe_input(listener) -> str:
             + (f", input latency {latency_ms:.1f} ms" if latency_ms > 0 else ""))
 
 
-def _deliver_pending(listener, sinks: Outputs, wait_s: float) -> int:
+def _deliver_pending(listener, sinks: Outputs, names: list[str], wait_s: float) -> int:
     """Print the waiting notices (stderr), deliver the waiting detections and the themes' running
     scores to the outputs, waiting up to wait_s for a detection; return how many were delivered."""
     for notice in _drain(listener.notices):
@@ -104,8 +105,7 @@ def _deliver_pending(listener, sinks: Outputs, wait_s: float) -> int:
     for detection in detections:
         sinks.emit(detection)
     detector = listener.detector
-    sinks.scores([theme.name for theme in detector.themes], detector.display.theme_score,
-                 detector.time_s)
+    sinks.scores(names, detector.display.theme_score, detector.time_s)
     return len(detections)
 
 

@@ -20,7 +20,7 @@ import numba
 import numpy as np
 
 from detector.framing import FMAX_HZ, FMIN_HZ, FramedTracker
-from detector.pitch import VOICING_CMND, _yin_frame, in_register, yin_lag_range
+from detector.pitch import VOICING_CMND, yin_frame, in_register, yin_lag_range
 
 FRAME_S = 0.064
 BINS_PER_SEMITONE = 10
@@ -205,7 +205,7 @@ def salience_frames_kernel(signal, first_end, n_frames, hop, frame_len, internal
         out_level_db[k] = level_db
         if auto:
             length = 2 * tau_max + 1
-            period, cmnd, _ = _yin_frame(signal, end - length, tau_max, tau_min, tau_max, hop,
+            period, cmnd, _ = yin_frame(signal, end - length, tau_max, tau_min, tau_max, hop,
                                          yin_energy, yin_corr, yin_diff, yin_cmnd)
             period = in_register(period, cmnd, tau_min, yin_diff, yin_cmnd, yin_register)
             if not _choose_ensemble(state, 1.0 - cmnd, level_db):

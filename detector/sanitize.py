@@ -8,7 +8,6 @@ up to 3e38) and interfaces glitch. A sample that is not finite or is beyond ABSU
 from __future__ import annotations
 
 import numba
-import numpy as np
 
 #: Beyond this magnitude a sample is garbage, not loud audio (full scale is 1.0).
 ABSURD_LEVEL = 8.0

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import re
 import sys
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from fractions import Fraction
 from pathlib import Path
 
@@ -53,7 +53,6 @@ class Theme:
     source: str = ""
     color: str | None = None
     sensitivity: float = 1.0
-    tags: tuple[str, ...] = field(default=())
 
     @property
     def duration_s(self) -> float:

@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import html
 import os
-import queue
 import signal
 import sys
 import time
@@ -309,11 +308,8 @@ class MainWindow(QMainWindow):
             self._show_status(source)
 
     def _take_detections(self, source: Source) -> None:
-        while True:
-            try:
-                detection = source.events.get_nowait()
-            except queue.Empty:
-                return
+        while not source.events.empty():  # only this thread takes from the queue
+            detection = source.events.get_nowait()
             index = self._index[detection.theme]
             color = self._colors[index]
             self.log.add(detection, source.file, source.name, color)

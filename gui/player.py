@@ -135,9 +135,9 @@ class FilePlayer:
                 due = started + frames / self.sample_rate / self.speed
                 if paced and (wait := due - time.monotonic()) > 0:
                     time.sleep(wait)
-                self.recent.write(block)
                 for detection in self.detector.process(block):
                     self.events.put(detection)
+                self.recent.write(self.detector.last_mono)
                 if paced:
                     self._lags_s[self._lag_count % LAG_CAPACITY] = time.monotonic() - due
                     self._lag_count += 1

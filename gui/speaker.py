@@ -14,7 +14,7 @@ from collections.abc import Callable
 
 import numpy as np
 
-from detector.audio import _rtmixer, _sounddevice
+from detector.audio import load_rtmixer, load_sounddevice
 from detector.errors import AudioInputError
 
 #: Seconds of audio queued ahead of the sound card.
@@ -28,7 +28,7 @@ class Speaker:
     """The default output device, fed block by block. AudioInputError if it cannot open."""
 
     def __init__(self, sample_rate: int, channels: int) -> None:
-        rtmixer, sd = _rtmixer(), _sounddevice()
+        rtmixer, sd = load_rtmixer(), load_sounddevice()
         try:
             self._mixer = rtmixer.Mixer(samplerate=sample_rate, channels=channels)
             self._mixer.start()

@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
+from pathlib import Path
+
 import numpy as np
 import pytest
 
@@ -13,6 +17,13 @@ from detector.synth import render_notes
 from detector.themes import Theme
 
 SAMPLE_RATE = 22050
+#: The installed console script, as a user runs it.
+EXE = str(Path(sys.executable).with_name("theme-detector"))
+
+
+def theme_detector(*args: str, timeout_s: float = 300) -> subprocess.CompletedProcess:
+    """Run `theme-detector ARGS...`, capturing its output as text."""
+    return subprocess.run([EXE, *args], capture_output=True, text=True, timeout=timeout_s)
 
 
 @pytest.fixture(scope="session")

@@ -6,8 +6,6 @@ from __future__ import annotations
 
 import csv
 import json
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -16,13 +14,8 @@ import soundfile
 from detector.archive import SUMMARY_FIELDS, find_audio_files
 from detector.errors import ThemeDetectorError
 
-from conftest import SAMPLE_RATE, render_performance
+from conftest import SAMPLE_RATE, render_performance, theme_detector as run
 
-EXE = str(Path(sys.executable).with_name("theme-detector"))
-
-
-def run(*args: str) -> subprocess.CompletedProcess:
-    return subprocess.run([EXE, *args], capture_output=True, text=True, timeout=180)
 
 
 @pytest.fixture(scope="module")

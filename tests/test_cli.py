@@ -1,8 +1,6 @@
 """The `theme-detector` command end to end, as a user runs it (the installed console script)."""
 
 import json
-import subprocess
-import sys
 from pathlib import Path
 
 import numpy as np
@@ -11,13 +9,8 @@ import soundfile
 
 from detector.events import JSON_FIELDS
 
-from conftest import SAMPLE_RATE, render_performance
+from conftest import SAMPLE_RATE, render_performance, theme_detector as run
 
-EXE = str(Path(sys.executable).with_name("theme-detector"))
-
-
-def run(*args: str) -> subprocess.CompletedProcess:
-    return subprocess.run([EXE, *args], capture_output=True, text=True, timeout=300)
 
 
 @pytest.fixture(scope="module")

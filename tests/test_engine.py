@@ -52,7 +52,7 @@ def test_works_at_common_sample_rates(themes, theme_named, sample_rate):
     assert start_s < found[0].time_s < end_s
 
 
-def test_stereo_and_int16_input(themes, performance, reference):
+def test_stereo_and_int16_input(themes, performance):
     stereo = np.stack([performance, performance], axis=1)
     as_int16 = (stereo * 32767).astype(np.int16).astype(np.float32) / 32767
     assert [d.theme for d in detect(themes, as_int16)] == ["Dies irae"]
@@ -89,7 +89,7 @@ def test_empty_theme_list_and_empty_blocks_are_harmless(performance):
     assert detector.process(performance) == []
 
 
-def test_pitch_history_keeps_the_last_seconds_for_a_scrolling_display(themes, theme_named):
+def test_pitch_history_keeps_the_last_seconds_for_a_scrolling_display(themes):
     from detector.synth import render_notes
     from detector.notes import Note
     audio = render_notes([Note(69.0, 0.0, 20.0)], SAMPLE_RATE, "organ")

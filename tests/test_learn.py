@@ -4,9 +4,6 @@
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
-from pathlib import Path
 
 import numpy as np
 import pytest
@@ -17,13 +14,8 @@ from detector.learn import learn_theme, template_path, user_theme_folder, write_
 from detector.synth import render_notes
 from detector.themes import load_midi
 
-from conftest import SAMPLE_RATE, render_performance
+from conftest import SAMPLE_RATE, render_performance, theme_detector as run
 
-EXE = str(Path(sys.executable).with_name("theme-detector"))
-
-
-def run(*args: str) -> subprocess.CompletedProcess:
-    return subprocess.run([EXE, *args], capture_output=True, text=True, timeout=120)
 
 
 def hummed(theme, transpose: int, tempo: float, cents: float = 0.0, start_s: float = 0.3) -> np.ndarray:

@@ -13,7 +13,7 @@ from detector.demo import perform, random_melody
 from detector.matching import Matcher
 from detector.notes import Note
 
-from conftest import detect, render_performance
+from conftest import SAMPLE_RATE, detect, render_performance
 
 
 def feed(matcher: Matcher, notes: list[Note]) -> list[tuple]:
@@ -148,5 +148,5 @@ def test_theme_found_two_octaves_down_at_half_speed_hummed(themes, theme_named):
 def test_no_detection_in_music_without_a_theme(themes):
     rng = np.random.default_rng(11)
     from detector.synth import render_notes
-    audio = render_notes(random_melody(rng, 0.0, 40.0), 22050, "oboe", seed=11)
+    audio = render_notes(random_melody(rng, 0.0, 40.0), SAMPLE_RATE, "oboe", seed=11)
     assert detect(themes, audio) == []

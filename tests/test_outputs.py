@@ -11,7 +11,6 @@ import csv
 import json
 import os
 import subprocess
-import sys
 import threading
 import time
 from pathlib import Path
@@ -25,9 +24,8 @@ from detector.events import CUE_FIELDS, JSON_FIELDS, Detection
 from detector.outputs import (OSC_DETECTED, OSC_SCORE, MidiSink, OscSink, OutputOptions,
                               midi_api)
 
-from conftest import SAMPLE_RATE, render_performance
+from conftest import EXE, SAMPLE_RATE, render_performance
 
-EXE = str(Path(sys.executable).with_name("theme-detector"))
 WAIT_S = 10.0
 
 

@@ -3,7 +3,6 @@
 import numpy as np
 import pytest
 
-from detector.notes import hz_to_midi
 from detector.pitch import PitchTracker, track_pitch
 
 
