@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import subprocess
 import sys
+import threading
+import time
 from pathlib import Path
 
 import numpy as np
@@ -19,6 +21,46 @@ from detector.themes import Theme
 SAMPLE_RATE = 22050
 #: The installed console script, as a user runs it.
 EXE = str(Path(sys.executable).with_name("theme-detector"))
+
+
+#: How long a test waits for an OSC message.
+OSC_WAIT_S = 10.0
+
+
+class OscReceiver:
+    """A python-osc server on 127.0.0.1 (a free port), collecting (address, args) in a thread."""
+
+    def __init__(self) -> None:
+        from pythonosc.dispatcher import Dispatcher
+        from pythonosc.osc_server import ThreadingOSCUDPServer
+
+        self.messages: list[tuple[str, list]] = []
+        dispatcher = Dispatcher()
+        dispatcher.set_default_handler(lambda address, *args: self.messages.append((address, list(args))))
+        self.server = ThreadingOSCUDPServer(("127.0.0.1", 0), dispatcher)
+        self.port = self.server.server_address[1]
+        self._thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+        self._thread.start()
+
+    def wait_for(self, address: str, count: int = 1) -> list[list]:
+        deadline = time.monotonic() + OSC_WAIT_S
+        while time.monotonic() < deadline:
+            found = [args for a, args in self.messages if a == address]
+            if len(found) >= count:
+                return found
+            time.sleep(0.01)
+        raise AssertionError(f"{count} {address} message(s) expected; got {self.messages}")
+
+    def close(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+
+
+@pytest.fixture
+def osc_receiver():
+    receiver = OscReceiver()
+    yield receiver
+    receiver.close()
 
 
 def theme_detector(*args: str, timeout_s: float = 300) -> subprocess.CompletedProcess:

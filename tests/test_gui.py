@@ -12,7 +12,6 @@ import csv
 import math
 import subprocess
 import sys
-import threading
 from pathlib import Path
 
 import numpy as np
@@ -118,26 +117,18 @@ def test_the_cue_sheet_holds_what_the_log_shows(qtbot, window, greensleeves_audi
     assert rows[0]["theme"] == "Greensleeves" and rows[0]["transpose"] == "-4"
 
 
-def test_detections_go_to_the_outputs_chosen(qtbot, themes, greensleeves_audio, tmp_path):
-    from pythonosc.dispatcher import Dispatcher
-    from pythonosc.osc_server import ThreadingOSCUDPServer
-
-    received = []
-    dispatcher = Dispatcher()
-    dispatcher.map(OSC_DETECTED, lambda address, *args: received.append(args))
-    server = ThreadingOSCUDPServer(("127.0.0.1", 0), dispatcher)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
+def test_detections_go_to_the_outputs_chosen(qtbot, themes, greensleeves_audio, tmp_path,
+                                             osc_receiver):
     sheet = tmp_path / "cues.csv"
     options = OutputOptions(json_file=str(tmp_path / "detections.jsonl"), csv_file=str(sheet),
-                            osc=(server.server_address,))
+                            osc=(osc_receiver.server.server_address,))
     window = MainWindow(themes, outputs=open_outputs(options, [t.name for t in themes]))
     qtbot.addWidget(window)
     try:
         play(qtbot, window, greensleeves_audio)
-        qtbot.waitUntil(lambda: bool(received), timeout=5000)
+        received = osc_receiver.wait_for(OSC_DETECTED)
     finally:
         window.close()
-        server.shutdown()
     with open(sheet, newline="", encoding="utf-8") as stream:
         rows = list(csv.DictReader(stream))
     assert [(row["theme"], row["transpose"]) for row in rows] == [("Greensleeves", "-4")]

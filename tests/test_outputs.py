@@ -11,7 +11,6 @@ import csv
 import json
 import os
 import subprocess
-import threading
 import time
 from pathlib import Path
 
@@ -37,42 +36,6 @@ def clip(tmp_path_factory, theme_named) -> Path:
     path = tmp_path_factory.mktemp("outputs") / "clip.wav"
     soundfile.write(path, audio, SAMPLE_RATE, subtype="PCM_16")
     return path
-
-
-class OscReceiver:
-    """A python-osc server on 127.0.0.1 (a free port), collecting (address, args) in a thread."""
-
-    def __init__(self) -> None:
-        from pythonosc.dispatcher import Dispatcher
-        from pythonosc.osc_server import ThreadingOSCUDPServer
-
-        self.messages: list[tuple[str, list]] = []
-        dispatcher = Dispatcher()
-        dispatcher.set_default_handler(lambda address, *args: self.messages.append((address, list(args))))
-        self.server = ThreadingOSCUDPServer(("127.0.0.1", 0), dispatcher)
-        self.port = self.server.server_address[1]
-        self._thread = threading.Thread(target=self.server.serve_forever, daemon=True)
-        self._thread.start()
-
-    def wait_for(self, address: str, count: int = 1) -> list[list]:
-        deadline = time.monotonic() + WAIT_S
-        while time.monotonic() < deadline:
-            found = [args for a, args in self.messages if a == address]
-            if len(found) >= count:
-                return found
-            time.sleep(0.01)
-        raise AssertionError(f"{count} {address} message(s) expected; got {self.messages}")
-
-    def close(self) -> None:
-        self.server.shutdown()
-        self.server.server_close()
-
-
-@pytest.fixture
-def osc_receiver():
-    receiver = OscReceiver()
-    yield receiver
-    receiver.close()
 
 
 def test_scan_sends_osc_and_writes_csv_and_json_lines_at_once(clip, osc_receiver, tmp_path):
