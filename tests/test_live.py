@@ -128,18 +128,27 @@ def _rendered_theme(path: Path, theme, transpose: int, tempo: float) -> tuple[Pa
     return path, notes[-1].end_s - LEAD_IN_S
 
 
-def test_theme_played_into_the_jack_port_is_detected_live(jack_server, theme_named, tmp_path):
-    wav, theme_s = _rendered_theme(tmp_path / "ode.wav", theme_named("Ode to Joy"),
-                                   transpose=-5, tempo=1.1)
-    listening = Listening(jack_server, "--channels", "1", "--duration", "60")
-    player = Player(jack_server)
+def _listen_while_playing(server: JackServer, wav: Path) -> Listening:
+    """`listen` on the server with wav played into it; returns once a theme is announced."""
+    listening = Listening(server, "--channels", "1", "--duration", "60")
+    player = Player(server)
     try:
         listening.feed_from(player)
         player.play(wav)
         listening.wait_for(lambda: listening.records, EVENT_TIMEOUT_S, "the detection")
+    except BaseException:
+        listening.process.send_signal(signal.SIGINT)
+        raise
     finally:
         player.close()
-        listening.process.send_signal(signal.SIGINT)
+    return listening
+
+
+def test_theme_played_into_the_jack_port_is_detected_live(jack_server, theme_named, tmp_path):
+    wav, theme_s = _rendered_theme(tmp_path / "ode.wav", theme_named("Ode to Joy"),
+                                   transpose=-5, tempo=1.1)
+    listening = _listen_while_playing(jack_server, wav)
+    listening.process.send_signal(signal.SIGINT)
     assert listening.finish() == 0, listening.stderr_text()
 
     [(_, record)] = listening.records
@@ -216,14 +225,7 @@ def test_server_stopping_mid_stream_ends_cleanly_and_keeps_what_was_found(theme_
         pytest.skip("jackd is not installed (Debian package jackd2; `scripts/bootstrap --dev`)")
     wav, _ = _rendered_theme(tmp_path / "dies.wav", theme_named("Dies irae"), transpose=+2, tempo=1.0)
     with JackServer(SAMPLE_RATE, period=128) as server:  # its own: this test stops it
-        listening = Listening(server, "--channels", "1", "--duration", "60")
-        player = Player(server)
-        try:
-            listening.feed_from(player)
-            player.play(wav)
-            listening.wait_for(lambda: listening.records, EVENT_TIMEOUT_S, "the detection")
-        finally:
-            player.close()
+        listening = _listen_while_playing(server, wav)
         server.stop()
         status = listening.finish(timeout_s=20.0)
 
