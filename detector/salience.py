@@ -19,6 +19,7 @@ import math
 import numba
 import numpy as np
 
+from detector.fft import RealFft, magnitude_spectrum
 from detector.framing import FMAX_HZ, FMIN_HZ, FramedTracker
 from detector.pitch import VOICING_CMND, yin_frame, in_register, yin_lag_range
 
@@ -40,58 +41,8 @@ LOG2_HARMONIC = np.log2(np.arange(N_HARMONICS + 1).clip(1))  # log2(h), looked u
 _KERNEL_STEPS = 10  # kernel table entries per salience bin
 
 
-@numba.njit(cache=True, nogil=True)
-def _fft(re, im, bitrev, cos_table, sin_table):
-    """In-place iterative radix-2 FFT of (re, im), length a power of two."""
-    n = re.shape[0]
-    for i in range(n):
-        j = bitrev[i]
-        if j > i:
-            re[i], re[j] = re[j], re[i]
-            im[i], im[j] = im[j], im[i]
-    size = 2
-    while size <= n:
-        half = size // 2
-        step = n // size
-        for start in range(0, n, size):
-            for k in range(half):
-                wr = cos_table[k * step]
-                wi = -sin_table[k * step]
-                a = start + k
-                b = a + half
-                tr = wr * re[b] - wi * im[b]
-                ti = wr * im[b] + wi * re[b]
-                re[b] = re[a] - tr
-                im[b] = im[a] - ti
-                re[a] += tr
-                im[a] += ti
-        size *= 2
-
-
-@numba.njit(cache=True, nogil=True)
-def _real_spectrum(frame, re, im, bitrev, cos_table, sin_table, cos_post, sin_post, magnitude):
-    """magnitude[k] = |DFT(frame)[k]| for k < n/2, frame real of length n, by one complex FFT
-    of length n/2 (even samples as the real part, odd as the imaginary) and the standard
-    untangling: X[k] = E[k] + exp(-2 pi i k / n) O[k]."""
-    half = frame.shape[0] // 2
-    for j in range(half):
-        re[j] = frame[2 * j]
-        im[j] = frame[2 * j + 1]
-    _fft(re, im, bitrev, cos_table, sin_table)
-    for k in range(half):
-        m = (half - k) % half
-        cr, ci = re[m], -im[m]                                # conj(Z[half - k])
-        er, ei = 0.5 * (re[k] + cr), 0.5 * (im[k] + ci)       # E = (Z + conj) / 2
-        odd_r, odd_i = 0.5 * (im[k] - ci), -0.5 * (re[k] - cr)  # O = (Z - conj) / 2i
-        wr, wi = cos_post[k], -sin_post[k]
-        xr = er + wr * odd_r - wi * odd_i
-        xi = ei + wr * odd_i + wi * odd_r
-        magnitude[k] = math.sqrt(xr * xr + xi * xi)
-
-
 @numba.njit(cache=True, nogil=True, fastmath=True)
-def _salience_frame(signal, start, frame_len, internal_rate, window, frame, re, im, bitrev,
-                    cos_table, sin_table, cos_post, sin_post, magnitude, peak_hz, peak_amp,
+def _salience_frame(signal, start, frame_len, internal_rate, window, frame, fft_tables, magnitude, peak_hz, peak_amp,
                     salience, kernel, height_weight, state):
     """The predominant f0 of signal[start : start + frame_len]: (f0_hz, confidence 0-1).
 
@@ -102,7 +53,7 @@ def _salience_frame(signal, start, frame_len, internal_rate, window, frame, re, 
     bin_hz = internal_rate / n_fft
     for j in range(frame_len):
         frame[j] = signal[start + j] * window[j]
-    _real_spectrum(frame, re, im, bitrev, cos_table, sin_table, cos_post, sin_post, magnitude)
+    magnitude_spectrum(frame, fft_tables, magnitude)
     strongest = 0.0
     for j in range(n_fft // 2):
         strongest = max(strongest, magnitude[j])
@@ -182,8 +133,7 @@ def _salience_frame(signal, start, frame_len, internal_rate, window, frame, re, 
 
 @numba.njit(cache=True, nogil=True, fastmath=True)
 def salience_frames_kernel(signal, first_end, n_frames, hop, frame_len, internal_rate,
-                           window, frame, re, im, bitrev, cos_table, sin_table, cos_post,
-                           sin_post, magnitude,
+                           window, frame, fft_tables, magnitude,
                            peak_hz, peak_amp, salience, kernel, height_weight, state, auto,
                            tau_min, tau_max,
                            yin_energy, yin_corr, yin_diff, yin_cmnd, yin_register,
@@ -216,8 +166,7 @@ def salience_frames_kernel(signal, first_end, n_frames, hop, frame_len, internal
                 state[0] = -1.0
                 continue
         f0, confidence = _salience_frame(signal, end - frame_len, frame_len, internal_rate,
-                                         window, frame, re, im, bitrev, cos_table, sin_table,
-                                         cos_post, sin_post, magnitude, peak_hz, peak_amp,
+                                         window, frame, fft_tables, magnitude, peak_hz, peak_amp,
                                          salience, kernel, height_weight, state)
         voiced = confidence >= EXPLAINED_VOICED and level_db > SILENCE_DB
         if not voiced:
@@ -261,17 +210,8 @@ class MelodyTracker(FramedTracker):
         frame_len = self.settings.frame_len
         n_fft = 1 << (frame_len - 1).bit_length()  # the frame, zero-padded to a power of two
         self._window = np.hanning(frame_len).astype(np.float64)
-        half = n_fft // 2
         self._frame = np.zeros(n_fft)  # the windowed frame, zero-padded
-        self._re = np.zeros(half)
-        self._im = np.zeros(half)
-        bits = half.bit_length() - 1
-        self._bitrev = np.array([int(format(i, f"0{bits}b")[::-1], 2) for i in range(half)],
-                                dtype=np.int64)
-        angles = 2 * np.pi * np.arange(half // 2) / half       # twiddles of the half FFT
-        self._cos, self._sin = np.cos(angles), np.sin(angles)
-        post = 2 * np.pi * np.arange(half) / n_fft              # ... and of the untangling
-        self._cos_post, self._sin_post = np.cos(post), np.sin(post)
+        self._fft = RealFft(n_fft)
         self._magnitude = np.zeros(n_fft // 2)
         self._peak_hz = np.zeros(_MAX_PEAKS)
         self._peak_amp = np.zeros(_MAX_PEAKS)
@@ -287,8 +227,7 @@ class MelodyTracker(FramedTracker):
         s = self.settings
         salience_frames_kernel(
             signal, first_end, n_frames, s.hop, s.frame_len, s.internal_rate_hz, self._window,
-            self._frame, self._re, self._im, self._bitrev, self._cos, self._sin,
-            self._cos_post, self._sin_post, self._magnitude,
+            self._frame, self._fft.tables, self._magnitude,
             self._peak_hz, self._peak_amp, self._salience, self._kernel, self._height_weight,
             self._state, self.auto, self._tau_min, self._tau_max, self._yin_energy,
             self._yin_corr, self._yin_diff, self._yin_cmnd, self._yin_register, self.f0_hz,
