@@ -145,32 +145,34 @@ def targets_met(summary: ConditionSummary) -> dict[str, bool]:
     return met
 
 
-def scan(audio: np.ndarray, themes: Sequence[Theme], block_samples: int = BLOCK_SAMPLES) -> list[Detection]:
-    """Every detection a fresh Detector announces on audio fed in blocks: an offline scan."""
-    detector = Detector(themes, SAMPLE_RATE)
+def scan(audio: np.ndarray, themes: Sequence[Theme], block_samples: int = BLOCK_SAMPLES,
+         mode: str = "auto") -> list[Detection]:
+    """Every detection a fresh Detector (in `mode`) announces on audio fed in blocks: an offline scan."""
+    detector = Detector(themes, SAMPLE_RATE, mode=mode)
     detections = []
     for start in range(0, len(audio), block_samples):
         detections += detector.process(audio[start:start + block_samples])
     return detections
 
 
-def run(test_set: TestSet, progress: bool = True) -> tuple[dict[str, list[Detection]], float]:
-    """Scan every clip of the set: detections by clip name, and the seconds spent scanning
-    (building each fresh Detector included, reading the audio files not)."""
+def run(test_set: TestSet, progress: bool = True, mode: str = "auto") -> tuple[dict[str, list[Detection]], float]:
+    """Scan every clip of the set with the detector in `mode`: detections by clip name, and the
+    seconds spent scanning (building each fresh Detector included, reading the audio files not)."""
     detections = {}
     scan_s = 0.0
-    for clip in tqdm(test_set.clips, desc="scanning", unit="clip", disable=not progress):
+    for clip in tqdm(test_set.clips, desc=f"scanning ({mode} mode)", unit="clip", disable=not progress):
         audio = clip.load_audio()
         started = time.perf_counter()
-        detections[clip.name] = scan(audio, test_set.themes)
+        detections[clip.name] = scan(audio, test_set.themes, mode=mode)
         scan_s += time.perf_counter() - started
     return detections, scan_s
 
 
-def evaluate(test_set: TestSet, detections: dict[str, list[Detection]]) -> list[ConditionSummary]:
-    """Score the detections per condition, in the order of benchmarks.data.CONDITIONS."""
+def evaluate(test_set: TestSet, detections: dict[str, list[Detection]],
+             conditions: Sequence[str] = CONDITION_NAMES) -> list[ConditionSummary]:
+    """Score the detections per condition, in the order of `conditions`."""
     summaries = []
-    for condition in CONDITION_NAMES:
+    for condition in conditions:
         clips = [clip for clip in test_set.clips if clip.condition == condition]
         if clips:
             scores = [match(detections[clip.name], clip.occurrences) for clip in clips]

@@ -290,7 +290,7 @@ def choose_themes(tunes: Sequence[Tune], n_themes: int, rng: np.random.Generator
     for index in rng.permutation(len(tunes)):
         tune = tunes[index]
         incipit = tune.notes[:int(rng.integers(THEME_NOTES[0], THEME_NOTES[1] + 1))]
-        runs = _interval_runs([pitch for pitch, _, _ in incipit])
+        runs = interval_runs([pitch for pitch, _, _ in incipit])
         title = tune.title.casefold()
         plain = len({pitch for pitch, _, _ in incipit}) < MIN_THEME_PITCHES or not runs
         if plain or runs & theme_runs or title in titles:
@@ -303,11 +303,11 @@ def choose_themes(tunes: Sequence[Tune], n_themes: int, rng: np.random.Generator
     else:
         raise ValueError(f"found only {len(themes)} distinct themes among {len(tunes)} songs")
     distractors = [tune for tune in tunes if tune.title.casefold() not in titles
-                   and not _interval_runs([pitch for pitch, _, _ in tune.notes]) & theme_runs]
+                   and not interval_runs([pitch for pitch, _, _ in tune.notes]) & theme_runs]
     return themes, distractors
 
 
-def _interval_runs(pitches: Sequence[int]) -> set[tuple[int, ...]]:
+def interval_runs(pitches: Sequence[int]) -> set[tuple[int, ...]]:
     """Every run of SHARED_INTERVALS consecutive pitch changes (semitones): a key-free fingerprint.
 
     Repeated notes are left out (they are what a variant adds or removes for its words, and
@@ -616,7 +616,7 @@ def build_set(
         clips = list(tqdm(pool.map(make, jobs), total=len(jobs), desc=f"generating {size.name} set",
                           unit="clip", disable=not progress))
     test_set = TestSet(size, seed, directory, tuple(themes), tuple(clips))
-    manifest.write_text(json.dumps(_set_record(test_set), indent=1))
+    manifest.write_text(json.dumps(set_record(test_set), indent=1))
     return test_set
 
 
@@ -624,7 +624,7 @@ def _assign_themes(condition: Condition, themes: Sequence[Theme], size: Size, se
     """Themes for each clip of a condition: all themes in a shuffled order, then again, as needed."""
     if not condition.has_theme:
         return [[] for _ in range(size.no_theme_clips)]
-    rng = _rng(seed, condition.name, -1)
+    rng = clip_rng(seed, condition.name, -1)
     order = [themes[i] for _ in range(math.ceil(size.clips_per_condition * size.occurrences_per_clip / len(themes)))
              for i in rng.permutation(len(themes))]
     per_clip = size.occurrences_per_clip
@@ -636,7 +636,7 @@ def _make_clip(
     seed: int, directory: Path,
 ) -> Clip:
     """Plan, render and store one clip with its ground truth (audio as FLAC, truth as JSON)."""
-    rng = _rng(seed, condition.name, index)
+    rng = clip_rng(seed, condition.name, index)
     passages, occurrences = _plan_clip(condition, clip_themes, distractors, size.no_theme_clip_s, rng)
     audio, settings = render_clip(condition, passages, rng)
     name = f"{condition.name}-{index:02d}"
@@ -647,7 +647,7 @@ def _make_clip(
     return clip
 
 
-def _rng(seed: int, condition_name: str, index: int) -> np.random.Generator:
+def clip_rng(seed: int, condition_name: str, index: int) -> np.random.Generator:
     """The random stream of one clip (index >= 0) or of a condition's theme order (index -1)."""
     return np.random.default_rng([seed, zlib.crc32(condition_name.encode()), index + 1])
 
@@ -663,7 +663,7 @@ def _clip_record(clip: Clip) -> dict:
     return {**asdict(clip), "audio_path": clip.audio_path.name}
 
 
-def _set_record(test_set: TestSet) -> dict:
+def set_record(test_set: TestSet) -> dict:
     return {
         "size": asdict(test_set.size),
         "seed": test_set.seed,

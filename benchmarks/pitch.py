@@ -253,12 +253,18 @@ class Frames(NamedTuple):
 
 def scored_frames(clip: Clip, estimate: Estimate) -> Frames:
     """The estimate against the clip's ground truth, on the scored frames of the reference grid."""
-    times = np.arange(0.0, clip.duration_s, REF_HOP_S)
-    ref_hz, scored = reference_f0(clip.notes, clip.instrument.release_s, times)
+    return frames_against(clip.notes, clip.instrument.release_s, clip.duration_s, estimate)
+
+
+def frames_against(notes: Sequence[NoteTriple], release_s: float, duration_s: float, estimate: Estimate) -> Frames:
+    """An estimate against the melody `notes` (with the release tail release_s left unscored),
+    on the scored frames of a REF_HOP_S grid over duration_s."""
+    times = np.arange(0.0, duration_s, REF_HOP_S)
+    ref_hz, scored = reference_f0(notes, release_s, times)
     f0 = np.nan_to_num(estimate.f0_hz, nan=0.0)
     columns = mir_eval.melody.to_cent_voicing(times, ref_hz, estimate.times_s, f0,
                                               est_voicing=estimate.voiced.astype(float), kind="nearest")
-    return Frames(*(column[scored] for column in (*columns, onset_age(clip.notes, times))))
+    return Frames(*(column[scored] for column in (*columns, onset_age(notes, times))))
 
 
 def melody_metrics(frames: Sequence[Frames]) -> dict[str, Any]:
