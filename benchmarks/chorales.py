@@ -1,0 +1,366 @@
+"""Ensemble test sets: themes inside four-part Bach chorales, rendered on sampled instruments.
+
+A theme is the incipit (10-16 notes) of one voice of a chorale from music21's corpus: the
+soprano (the theme in the top voice), the alto or tenor (an inner voice) or the bass. A clip
+plays whole four-part passages one after another: a passage of another chorale, the opening of
+a theme's chorale (all four voices, the theme in its voice), another chorale, ... Each
+condition scores the four voices its own way:
+
+- top_voice: four solo instruments, the soprano carrying the theme;
+- inner_voice: the theme in the alto or tenor, brought out by a solo instrument (horn,
+  clarinet, ...) over strings and winds, as an orchestrator does;
+- bass: the theme in the bass, brought out the same way (trombone, cello, bassoon, tuba);
+- orchestra: strings doubled by brass (violins and trumpet, horns, violas, trombone and double
+  basses), timpani on the bass and a light snare and cymbal, the theme in the top voice;
+- no_theme: passages of chorales holding no theme, scored like top_voice (false alarms).
+
+The voice an orchestration brings out is the clip's melody: the ground truth of the melody
+pitch accuracy, kept with each clip as `settings["melody"]` (MIDI pitch, onset s, duration s).
+
+Distractor chorales share no run of six pitch changes with any theme in any voice, so a
+distractor can never be a theme in disguise (many chorales harmonise the same hymn tune).
+Everything follows from (size, seed) and is cached under `benchmarks/.cache/` like the solo
+sets of `benchmarks.data`.
+
+    python -m benchmarks.chorales --size quick --seed 0     # generate (or find) a set
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import json
+import shutil
+from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import NamedTuple
+
+import numpy as np
+import soundfile
+from tqdm import tqdm
+
+from benchmarks.data import (CACHE_DIR, DRUM_CHANNEL, MIN_THEME_PITCHES, SAMPLE_RATE, THEME_NOTES, Clip,
+                             NoteEvent, Occurrence, Size, TestSet, clip_rng, interval_runs, load_set,
+                             set_record)
+from benchmarks.render import Part, render
+from detector.notes import Note
+from detector.themes import Theme
+
+VOICES = ("soprano", "alto", "tenor", "bass")
+#: (MIDI pitch, onset, duration) in quarter notes: one voice of a chorale, ties merged.
+Line = tuple[tuple[int, float, float], ...]
+
+BEAT_S = (0.42, 0.62)          # a quarter note as performed, s (a chorale's walking pace)
+TEMPO_RANGE = (0.8, 1.25)      # performed / template tempo of each theme occurrence
+TRANSPOSES = tuple(range(-5, 7))
+DISTRACTOR_BEATS = (8, 16)     # length of a distractor passage, quarter notes
+GAP_S = (0.2, 0.8)             # silence between passages (a breath between phrases)
+MIN_QUARTERS = 24              # a chorale shorter than this gives no distractor passage
+CONDITION_NAMES = ("top_voice", "inner_voice", "bass", "orchestra", "no_theme")
+THEME_VOICES = {"top_voice": (0,), "inner_voice": (1, 2), "bass": (3,), "orchestra": (0,), "no_theme": ()}
+
+#: General MIDI programs a solo voice is drawn from, by voice (four solo instruments).
+SOLO_PROGRAMS = ((73, 68, 40, 56), (71, 41, 69), (60, 41, 70), (42, 70, 58))
+#: A brought-out inner voice or bass: the instrument that plays it ...
+LEAD_PROGRAMS = {1: (60, 71, 65, 56), 2: (60, 71, 42, 65), 3: (57, 42, 70, 58)}
+#: ... over these (string ensemble, strings, reed organ, woodwinds).
+BACKGROUND_PROGRAMS = (48, 49, 19, 71, 68)
+LEAD_VELOCITY, BACKGROUND_VELOCITY, SOLO_VELOCITY = 105, 55, 80
+#: orchestra: per voice, the (program, velocity) of each instrument playing it.
+ORCHESTRA = (((48, 85), (56, 70)),          # violins and trumpet
+             ((60, 70),),                   # horns
+             ((41, 70), (60, 55)),          # violas and a second horn
+             ((57, 75), (43, 80)))          # trombone and double basses
+TIMPANI = 47
+SNARE, CRASH = 38, 49
+SIZES = {
+    "quick": Size("quick", n_themes=8, n_distractor_tunes=24, clips_per_condition=2, occurrences_per_clip=2,
+                  no_theme_clips=1, no_theme_clip_s=60.0),
+    "full": Size("full", n_themes=32, n_distractor_tunes=100, clips_per_condition=8, occurrences_per_clip=3,
+                 no_theme_clips=4, no_theme_clip_s=60.0),
+}
+
+
+@dataclass(frozen=True)
+class Chorale:
+    """A four-part chorale from the corpus: its id (e.g. "bwv269") and its voices, top down."""
+
+    chorale_id: str
+    voices: tuple[Line, ...]
+
+    @property
+    def length_q(self) -> float:
+        return max(onset + duration for line in self.voices for _, onset, duration in line)
+
+
+class ThemeSource(NamedTuple):
+    """A theme and where it is in the corpus: its chorale and the voice (0 soprano - 3 bass)."""
+
+    theme: Theme
+    chorale: Chorale
+    voice: int
+
+
+@dataclass(frozen=True)
+class _Passage:
+    """Part of a chorale as performed: each voice's notes in clip time, and the theme it holds."""
+
+    voices: tuple[tuple[NoteEvent, ...], ...]
+    beat_s: float
+    occurrence: Occurrence | None = None
+
+    @property
+    def end_s(self) -> float:
+        return max(onset + duration for voice in self.voices for _, onset, duration, _ in voice)
+
+
+# --- chorales from the corpus ----------------------------------------------------------------
+
+
+def load_chorales(n_chorales: int, cache_dir: Path = CACHE_DIR) -> list[Chorale]:
+    """The first n_chorales four-part chorales of music21's corpus (parsed once, cached as JSON)."""
+    path = cache_dir / "melodies" / f"chorales-{n_chorales}.json"
+    if not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(json.dumps([asdict(chorale) for chorale in _parse_chorales(n_chorales)]))
+    return [Chorale(record["chorale_id"], tuple(tuple(tuple(note) for note in line) for line in record["voices"]))
+            for record in json.loads(path.read_text())]
+
+
+def _parse_chorales(n_chorales: int) -> list[Chorale]:
+    """Chorales with exactly the four voices, each a single line, in the corpus's order."""
+    from music21 import corpus  # optional benchmark dependency, and slow to import
+
+    chorales = []
+    for name in tqdm(corpus.chorales.Iterator(returnType="filename"), desc="parsing chorales", unit="chorale"):
+        score = corpus.parse(name)
+        if [part.partName for part in score.parts] != ["Soprano", "Alto", "Tenor", "Bass"]:
+            continue
+        lines = [tuple((note.pitch.midi, float(note.offset), float(note.quarterLength))
+                       for note in part.stripTies().flatten().notes if not note.isChord and note.quarterLength > 0)
+                 for part in score.parts]
+        if all(lines) and max(onset + length for onset_line in lines for _, onset, length in onset_line) >= MIN_QUARTERS:
+            chorales.append(Chorale(name.split("/")[-1], tuple(lines)))
+            if len(chorales) == n_chorales:
+                break
+    return chorales
+
+
+# --- themes and distractors -------------------------------------------------------------------
+
+
+def choose_themes(chorales: Sequence[Chorale], size: Size, seed: int) -> tuple[dict[str, list[ThemeSource]], list[Chorale]]:
+    """Themes for each condition (by its voice) from distinct chorales, and the distractor chorales.
+
+    A theme's incipit must be melodic (MIN_THEME_PITCHES distinct pitches, a run of six pitch
+    changes) and share no such run with another theme; a distractor chorale shares none with
+    any theme in any of its voices.
+    """
+    rng = np.random.default_rng([seed, 7])
+    conditions = [name for name in CONDITION_NAMES if THEME_VOICES[name]]
+    per_condition = size.n_themes // len(conditions)
+    themes: dict[str, list[ThemeSource]] = {name: [] for name in conditions}
+    theme_runs: set[tuple[int, ...]] = set()
+    used: set[str] = set()
+    wanted = [name for name in conditions for _ in range(per_condition)]
+    for index in rng.permutation(len(chorales)):
+        if not wanted:
+            break
+        chorale = chorales[index]
+        voice = int(rng.choice(THEME_VOICES[wanted[0]]))
+        incipit = chorale.voices[voice][:int(rng.integers(THEME_NOTES[0], THEME_NOTES[1] + 1))]
+        runs = interval_runs([pitch for pitch, _, _ in incipit])
+        if len({pitch for pitch, _, _ in incipit}) < MIN_THEME_PITCHES or not runs or runs & theme_runs:
+            continue
+        themes[wanted.pop(0)].append(ThemeSource(_theme(chorale, voice, incipit, rng), chorale, voice))
+        theme_runs |= runs
+        used.add(chorale.chorale_id)
+    if wanted:
+        raise ValueError(f"found only {size.n_themes - len(wanted)} distinct themes among {len(chorales)} chorales")
+    distractors = [chorale for chorale in chorales if chorale.chorale_id not in used
+                   and not any(interval_runs([pitch for pitch, _, _ in line]) & theme_runs for line in chorale.voices)]
+    return themes, distractors
+
+
+def _theme(chorale: Chorale, voice: int, incipit: Line, rng: np.random.Generator) -> Theme:
+    beat_s = float(rng.uniform(*BEAT_S))
+    first_q = incipit[0][1]
+    notes = tuple(Note(float(pitch), (onset - first_q) * beat_s, duration * beat_s) for pitch, onset, duration in incipit)
+    return Theme(name=f"BWV {chorale.chorale_id[3:]} {VOICES[voice]}", notes=notes,
+                 source=f"music21 corpus bach/{chorale.chorale_id}, {VOICES[voice]}")
+
+
+# --- planning and rendering a clip ------------------------------------------------------------
+
+
+def plan_clip(clip_themes: Sequence[ThemeSource], distractors: Sequence[Chorale], length_s: float,
+              rng: np.random.Generator) -> list[_Passage]:
+    """Distractor, theme, distractor, ..., distractor; without themes, distractors for length_s."""
+    passages: list[_Passage] = []
+    now_s = 0.0
+    pending = list(clip_themes)
+    while True:
+        passage = _distractor_passage(distractors[int(rng.integers(len(distractors)))], now_s, rng)
+        passages.append(passage)
+        now_s = passage.end_s + rng.uniform(*GAP_S)
+        if not pending and (clip_themes or now_s >= length_s):
+            return passages
+        if pending:
+            passage = _theme_passage(*pending.pop(0), now_s, rng)
+            passages.append(passage)
+            now_s = passage.end_s + rng.uniform(*GAP_S)
+
+
+def _distractor_passage(chorale: Chorale, start_s: float, rng: np.random.Generator) -> _Passage:
+    beats = int(rng.integers(*DISTRACTOR_BEATS))
+    first_q = float(rng.integers(0, max(1, int(chorale.length_q) - beats)))
+    return _perform(chorale, first_q, first_q + beats, start_s, float(rng.uniform(*BEAT_S)),
+                    int(rng.choice(TRANSPOSES)))
+
+
+def _theme_passage(theme: Theme, chorale: Chorale, voice: int, start_s: float, rng: np.random.Generator) -> _Passage:
+    """The chorale's opening up to the end of the theme's incipit (all voices), at a drawn tempo and key."""
+    line = chorale.voices[voice]
+    incipit = line[:len(theme.notes)]
+    template_beat_s = theme.notes[-1].end_s / (incipit[-1][1] + incipit[-1][2] - incipit[0][1])
+    tempo = float(rng.uniform(*TEMPO_RANGE))
+    transpose = int(rng.choice(TRANSPOSES))
+    end_q = incipit[-1][1] + incipit[-1][2]
+    passage = _perform(chorale, 0.0, end_q, start_s, template_beat_s / tempo, transpose)
+    theme_notes = passage.voices[voice]  # the incipit: the voice's notes up to end_q
+    occurrence = Occurrence(theme.name, round(theme_notes[0][1], 4),
+                            round(theme_notes[-1][1] + theme_notes[-1][2], 4), transpose, round(tempo, 4),
+                            len(theme_notes))
+    return _Passage(passage.voices, passage.beat_s, occurrence)
+
+
+def _perform(chorale: Chorale, first_q: float, end_q: float, start_s: float, beat_s: float,
+             transpose: int) -> _Passage:
+    """The notes of every voice starting in [first_q, end_q), from start_s at beat_s, cut at end_q."""
+    voices = tuple(tuple((float(pitch + transpose), start_s + (onset - first_q) * beat_s,
+                          (min(onset + duration, end_q) - onset) * beat_s * 0.95, 0)
+                         for pitch, onset, duration in line if first_q <= onset < end_q)
+                   for line in chorale.voices)
+    return _Passage(voices, beat_s)
+
+
+def orchestrate(condition: str, passages: Sequence[_Passage], melody_voice: int,
+                rng: np.random.Generator) -> tuple[list[Part], dict]:
+    """The Parts that play the passages under the condition's scoring, and the settings drawn."""
+    voices = [[note for passage in passages for note in passage.voices[voice]] for voice in range(4)]
+    if condition == "orchestra":
+        players = [(voice, program, velocity) for voice, doubling in enumerate(ORCHESTRA)
+                   for program, velocity in doubling]
+        parts = [Part(_at(voices[voice], velocity), program, channel=_channel(index))
+                 for index, (voice, program, velocity) in enumerate(players)]
+        parts += _percussion(passages, channel=_channel(len(parts)))
+        return parts, {"programs": "strings + brass + timpani + snare/cymbal"}
+    if condition in ("inner_voice", "bass"):
+        lead = int(rng.choice(LEAD_PROGRAMS[melody_voice]))
+        background = int(rng.choice(BACKGROUND_PROGRAMS))
+        parts = [Part(_at(voices[voice], LEAD_VELOCITY if voice == melody_voice else BACKGROUND_VELOCITY),
+                      lead if voice == melody_voice else background, channel=voice) for voice in range(4)]
+        return parts, {"programs": {"lead": lead, "background": background}}
+    programs = [int(rng.choice(choices)) for choices in SOLO_PROGRAMS]
+    return ([Part(_at(voices[voice], SOLO_VELOCITY), programs[voice], channel=voice) for voice in range(4)],
+            {"programs": programs})
+
+
+def _percussion(passages: Sequence[_Passage], channel: int) -> list[Part]:
+    """Timpani on the bass note every two beats, a soft snare on each beat, a cymbal per passage."""
+    timpani, kit = [], []
+    for passage in passages:
+        bass = passage.voices[3]
+        start_s = min(note[1] for note in bass)
+        kit.append((CRASH, start_s, 0.5, 70))
+        for beat_s in np.arange(start_s, passage.end_s, passage.beat_s):
+            kit.append((SNARE, float(beat_s), 0.08, 40))
+            sounding = [note for note in bass if note[1] <= beat_s < note[1] + note[2]]
+            if sounding and round((beat_s - start_s) / passage.beat_s) % 2 == 0:
+                timpani.append((41.0 + (sounding[0][0] - 41.0) % 12, float(beat_s), 0.4, 85))  # F2-E3
+    return [Part(timpani, TIMPANI, channel=channel), Part(kit, channel=DRUM_CHANNEL)]
+
+
+def _at(notes: Sequence[NoteEvent], velocity: int) -> list[NoteEvent]:
+    return [(pitch, onset, duration, velocity) for pitch, onset, duration, _ in notes]
+
+
+def _channel(index: int) -> int:
+    """The index-th melodic MIDI channel (channel 9 is the drum kit)."""
+    return index if index < DRUM_CHANNEL else index + 1
+
+
+# --- sets ----------------------------------------------------------------------------------------
+
+
+def build_set(size: Size | str = "quick", seed: int = 0, cache_dir: Path = CACHE_DIR, workers: int = 2,
+              progress: bool = True) -> TestSet:
+    """Generate the ensemble set for (size, seed), or load it when it is already in cache_dir.
+
+    The theme library holds every condition's themes; each clip's `settings["melody"]` is the
+    line its scoring brings out, and `settings["melody_voice"]` which voice that is.
+    """
+    size = SIZES[size] if isinstance(size, str) else size
+    directory = cache_dir / "sets" / f"chorales-{size.name}-seed{seed}-{_digest(size)}"
+    manifest = directory / "set.json"
+    if manifest.exists():
+        return load_set(manifest)
+    for stale in directory.parent.glob(f"chorales-{size.name}-seed{seed}-*"):
+        shutil.rmtree(stale)
+    chorales = load_chorales(size.n_themes + size.n_distractor_tunes, cache_dir)
+    themes, distractors = choose_themes(chorales, size, seed)
+    jobs = [(condition, index) for condition in CONDITION_NAMES
+            for index in range(size.clips_per_condition if THEME_VOICES[condition] else size.no_theme_clips)]
+    directory.mkdir(parents=True, exist_ok=True)
+
+    def make(job: tuple[str, int]) -> Clip:
+        condition, index = job
+        rng = clip_rng(seed, f"chorales-{condition}", index)
+        pool = themes.get(condition, [])
+        sources = [pool[(index * size.occurrences_per_clip + k) % len(pool)]
+                   for k in range(size.occurrences_per_clip)] if pool else []
+        melody_voice = sources[0].voice if sources else 0
+        passages = plan_clip(sources, distractors, size.no_theme_clip_s, rng)
+        parts, settings = orchestrate(condition, passages, melody_voice, rng)
+        audio = render(parts, SAMPLE_RATE)
+        peak = float(rng.uniform(0.3, 0.9))
+        audio = (audio * peak / max(float(np.max(np.abs(audio))), 1e-9)).astype(np.float32)
+        melody = [[pitch, round(onset, 4), round(duration, 4)]
+                  for passage in passages for pitch, onset, duration, _ in passage.voices[melody_voice]]
+        name = f"{condition}-{index:02d}"
+        clip = Clip(name, condition, directory / f"{name}.flac", round(len(audio) / SAMPLE_RATE, 4),
+                    tuple(passage.occurrence for passage in passages if passage.occurrence),
+                    {**settings, "peak": round(peak, 2), "melody_voice": VOICES[melody_voice], "melody": melody})
+        soundfile.write(clip.audio_path, audio, SAMPLE_RATE, subtype="PCM_16")
+        return clip
+
+    with ThreadPoolExecutor(max_workers=workers) as pool:  # FluidSynth runs as a process
+        clips = list(tqdm(pool.map(make, jobs), total=len(jobs), desc=f"generating chorale {size.name} set",
+                          unit="clip", disable=not progress))
+    library = tuple(source.theme for pool in themes.values() for source in pool)
+    test_set = TestSet(size, seed, directory, library, tuple(clips))
+    manifest.write_text(json.dumps(set_record(test_set), indent=1))
+    return test_set
+
+
+def _digest(size: Size) -> str:
+    """Short hash of the size and the generator's code: a changed recipe, a new set."""
+    code = b"".join((Path(__file__).parent / name).read_bytes() for name in ("chorales.py", "data.py", "render.py"))
+    return hashlib.sha256(code + json.dumps(asdict(size)).encode()).hexdigest()[:10]
+
+
+def main(argv: Sequence[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--size", choices=sorted(SIZES), default="quick")
+    parser.add_argument("--seed", type=int, default=0)
+    args = parser.parse_args(argv)
+    test_set = build_set(args.size, args.seed)
+    audio_s = sum(clip.duration_s for clip in test_set.clips)
+    print(f"{len(test_set.themes)} themes, {len(test_set.clips)} clips, {audio_s / 60:.1f} min of audio "
+          f"in {test_set.directory}")
+
+
+if __name__ == "__main__":
+    main()
