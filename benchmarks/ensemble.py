@@ -1,0 +1,234 @@
+"""Ensemble benchmark: themes inside four-part textures, the melody's pitch accuracy beside
+Melodia and basic-pitch, what ensemble mode costs, and what auto mode does to solo audio.
+
+    python -m benchmarks.ensemble [--size quick|full] [--seed N] [--out benchmarks/results]
+
+Four measurements, all in one run:
+
+1. Detection. The chorale set of `benchmarks.chorales` (themes in the top voice, an inner
+   voice, the bass, and in an orchestra of strings, brass and percussion) is scanned by the
+   detector in each mode (auto, ensemble, melody) and scored like `benchmarks.accuracy`:
+   precision, recall, F1 per condition, false alarms per hour on the no-theme clips.
+2. Melody pitch accuracy. On every chorale clip the reference is the line its scoring brings
+   out (the soprano, or the inner voice or bass a solo instrument plays). Our front ends run
+   streaming (ensemble, auto, and YIN as melody mode uses it); the peers, Melodia (essentia)
+   and basic-pitch, offline where they are installed (`scripts/bootstrap --peers`). Raw pitch
+   and chroma accuracy, voicing recall and false alarm, with mir_eval, as in `benchmarks.pitch`.
+3. Cost. Each mode's scan time of the chorale set in one thread (Detector included): real-time
+   factor, and the ratio to melody mode.
+4. Solo audio. The solo accuracy set of `benchmarks.data` (same size and seed) scanned in melody
+   and auto modes: F1 per condition side by side, and the cost ratio.
+
+Targets (issue 6): melody raw pitch accuracy >= 85 % on ensemble audio, streaming; detection
+F1 >= 0.85 with accompaniment; ensemble mode at most 2x melody mode's cost; no loss on solo
+audio in auto mode. Writes ensemble.json into --out.
+"""
+
+from __future__ import annotations
+
+import argparse
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import asdict
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from tqdm import tqdm
+
+from benchmarks import accuracy, chorales, data
+from benchmarks.data import SAMPLE_RATE, TestSet
+from benchmarks.peers import PeerUnavailable, basic_pitch_f0, melodia_f0
+from benchmarks.pitch import REF_HOP_S, Estimate, frames_against, melody_metrics
+from benchmarks.report import single_thread, table, verdict, write_json
+from detector.engine import MODES, make_tracker
+
+MIN_RAW_PITCH_ACCURACY = 0.85
+MIN_F1 = 0.85
+MAX_COST_RATIO = 2.0
+#: The melody's release tail left unscored after each of its notes (other voices go on sounding).
+RELEASE_S = 0.1
+DEFAULT_OUT = accuracy.DEFAULT_OUT
+
+
+def scan_modes(test_set: TestSet, modes: Sequence[str]) -> dict[str, dict[str, Any]]:
+    """Scan the set once per mode in one thread: detections by clip, seconds and real-time factor."""
+    audio_s = sum(clip.duration_s for clip in test_set.clips)
+    scans = {}
+    with single_thread():
+        for mode in modes:
+            detections, scan_s = accuracy.run(test_set, mode=mode)
+            scans[mode] = {"detections": detections, "scan_s": scan_s, "x_real_time": audio_s / scan_s}
+    return scans
+
+
+def detection_table(test_set: TestSet, scans: dict[str, dict[str, Any]], conditions: Sequence[str]
+                    ) -> dict[str, list[accuracy.ConditionSummary]]:
+    """Per mode, the accuracy summary of each condition."""
+    return {mode: accuracy.evaluate(test_set, scan["detections"], conditions) for mode, scan in scans.items()}
+
+
+def _ours(mode: str) -> Callable[[np.ndarray], Estimate]:
+    def run(audio: np.ndarray) -> Estimate:
+        tracker = make_tracker(mode, SAMPLE_RATE)
+        n = tracker.process(audio)
+        return Estimate(tracker.frame_times_s(n), tracker.f0_hz[:n].copy(), tracker.voiced[:n].copy())
+    return run
+
+
+def _peer(extract: Callable[..., tuple[np.ndarray, np.ndarray]], **options: Any) -> Callable[[np.ndarray], Estimate]:
+    def run(audio: np.ndarray) -> Estimate:
+        times_s, f0_hz = extract(audio, SAMPLE_RATE, REF_HOP_S, **options)
+        return Estimate(times_s, f0_hz, f0_hz > 0)
+    return run
+
+
+def melody_trackers() -> tuple[dict[str, Callable[[np.ndarray], Estimate]], dict[str, str]]:
+    """Ours (streaming, per mode) and the peers that are installed; and why the others are not."""
+    trackers = {f"ours ({mode})": _ours(mode) for mode in ("ensemble", "auto", "melody")}
+    missing = {}
+    for name, run in (("melodia (essentia)", _peer(melodia_f0)), ("basic-pitch", _peer(basic_pitch_f0, threads=1))):
+        try:
+            run(np.zeros(SAMPLE_RATE, dtype=np.float32))  # loads the package and model, untimed
+            trackers[name] = run
+        except PeerUnavailable as error:
+            missing[name] = str(error)
+    return trackers, missing
+
+
+def pitch_accuracy(test_set: TestSet, trackers: dict[str, Callable[[np.ndarray], Estimate]]) -> dict[str, Any]:
+    """Per tracker: melody metrics per condition and pooled, and its real-time factor."""
+    frames: dict[str, dict[str, list]] = {name: {} for name in trackers}
+    elapsed = dict.fromkeys(trackers, 0.0)
+    with single_thread():
+        for clip in tqdm(test_set.clips, desc="melody pitch accuracy", unit="clip"):
+            audio = clip.load_audio()
+            melody = [tuple(note) for note in clip.settings["melody"]]
+            for name, run in trackers.items():
+                started = time.perf_counter()
+                estimate = run(audio)
+                elapsed[name] += time.perf_counter() - started
+                frames[name].setdefault(clip.condition, []).append(
+                    frames_against(melody, RELEASE_S, clip.duration_s, estimate))
+    audio_s = sum(clip.duration_s for clip in test_set.clips)
+    return {name: {"by_condition": {condition: melody_metrics(found) for condition, found in by_condition.items()},
+                   "pooled": melody_metrics([f for found in by_condition.values() for f in found]),
+                   "x_real_time": audio_s / elapsed[name]}
+            for name, by_condition in frames.items()}
+
+
+def targets(results: dict[str, Any]) -> list[dict[str, Any]]:
+    """The issue's four targets, each with our figure and whether it is met."""
+    ours = results["melody_pitch"]["ours (auto)"]["pooled"]["raw_pitch_accuracy"]
+    cost = results["cost"]["ensemble_over_melody"]
+    ensemble_f1 = {row["condition"]: row["f1"] for row in results["detection"]["auto"] if row["n_occurrences"]}
+    solo = results["solo"]["f1"]
+    lost = {condition: round(by_mode["melody"] - by_mode["auto"], 3) for condition, by_mode in solo.items()
+            if by_mode["auto"] < by_mode["melody"]}
+    return [
+        {"target": "melody raw pitch accuracy on ensemble audio (auto, streaming)", "goal": f">= {MIN_RAW_PITCH_ACCURACY:.0%}",
+         "ours": f"{ours:.1%}", "met": ours >= MIN_RAW_PITCH_ACCURACY},
+        *({"target": f"detection F1, {condition} (auto)", "goal": f">= {MIN_F1}", "ours": f"{f1:.2f}", "met": f1 >= MIN_F1}
+          for condition, f1 in ensemble_f1.items()),
+        {"target": "ensemble mode's cost / melody mode's", "goal": f"<= {MAX_COST_RATIO:g}x", "ours": f"{cost:.2f}x",
+         "met": cost <= MAX_COST_RATIO},
+        {"target": "solo audio: F1 lost in auto mode against melody mode", "goal": "none",
+         "ours": ", ".join(f"{c} -{d:.2f}" for c, d in lost.items()) or "none", "met": not lost},
+    ]
+
+
+def solo_comparison(test_set: TestSet, scans: dict[str, dict[str, Any]]) -> dict[str, Any]:
+    """F1 per solo condition in melody and auto modes, and auto's cost relative to melody's."""
+    f1: dict[str, dict[str, float]] = {}
+    false_positives = {}
+    for mode, summaries in detection_table(test_set, scans, data.CONDITION_NAMES).items():
+        false_positives[mode] = sum(summary.false_positives for summary in summaries)
+        for summary in summaries:
+            if summary.n_occurrences:
+                f1.setdefault(summary.condition, {})[mode] = round(summary.f1, 3)
+    return {"f1": f1, "false_positives": false_positives,
+            "x_real_time": {mode: round(scan["x_real_time"], 1) for mode, scan in scans.items()},
+            "auto_over_melody": scans["melody"]["x_real_time"] / scans["auto"]["x_real_time"]}
+
+
+def run(size: str, seed: int) -> dict[str, Any]:
+    """Every measurement of the module docstring, as ensemble.json holds them."""
+    ensemble_set = chorales.build_set(size, seed)
+    scans = scan_modes(ensemble_set, MODES)
+    detection = detection_table(ensemble_set, scans, chorales.CONDITION_NAMES)
+    trackers, missing = melody_trackers()
+    melody_pitch = pitch_accuracy(ensemble_set, trackers)
+    solo_set = data.build_set(size, seed)
+    solo = solo_comparison(solo_set, scan_modes(solo_set, ("melody", "auto")))
+    x_real_time = {mode: scan["x_real_time"] for mode, scan in scans.items()}
+    results = {
+        "size": size, "seed": seed, "n_themes": len(ensemble_set.themes),
+        "audio_s": round(sum(clip.duration_s for clip in ensemble_set.clips), 1),
+        "solo_audio_s": round(sum(clip.duration_s for clip in solo_set.clips), 1),
+        "detection": {mode: [asdict(summary) for summary in summaries] for mode, summaries in detection.items()},
+        "melody_pitch": melody_pitch, "peers_missing": missing,
+        "cost": {"x_real_time": {mode: round(value, 1) for mode, value in x_real_time.items()},
+                 "ensemble_over_melody": x_real_time["melody"] / x_real_time["ensemble"],
+                 "auto_over_melody": x_real_time["melody"] / x_real_time["auto"]},
+        "solo": solo,
+        "clips": {clip.name: {"settings": {k: v for k, v in clip.settings.items() if k != "melody"},
+                              "occurrences": [asdict(o) for o in clip.occurrences],
+                              "detections": {mode: [d.as_record() for d in scan["detections"][clip.name]]
+                                             for mode, scan in scans.items()}}
+                  for clip in ensemble_set.clips},
+    }
+    results["targets"] = targets(results)
+    return results
+
+
+def report(results: dict[str, Any]) -> str:
+    """The run as plain-text tables."""
+    conditions = [row["condition"] for row in results["detection"]["auto"]]
+    detection_rows = [[condition] + [_f1_cell(next(r for r in results["detection"][mode] if r["condition"] == condition))
+                                     for mode in MODES] for condition in conditions]
+    pitch_rows = [[name, *(f"{found['by_condition'][c]['raw_pitch_accuracy']:.1%}" for c in conditions),
+                   f"{found['pooled']['raw_pitch_accuracy']:.1%}", f"{found['pooled']['raw_chroma_accuracy']:.1%}",
+                   f"{found['pooled']['voicing_false_alarm']:.1%}", f"{found['x_real_time']:.0f}x"]
+                  for name, found in results["melody_pitch"].items()]
+    solo = results["solo"]
+    solo_rows = [[condition, f"{by_mode['melody']:.2f}", f"{by_mode['auto']:.2f}"] for condition, by_mode in solo["f1"].items()]
+    cost = results["cost"]
+    lines = [
+        f"Ensemble set: {results['n_themes']} themes, {results['audio_s'] / 60:.1f} min of audio "
+        f"(size {results['size']}, seed {results['seed']})",
+        "", "Detection (F1, or false alarms/h without themes) by mode:",
+        table(("condition", *MODES), detection_rows),
+        "", "Melody raw pitch accuracy by condition (pooled RPA, RCA, voicing false alarm, speed):",
+        table(("tracker", *conditions, "RPA", "RCA", "VFA", "speed"), pitch_rows),
+        *(f"  {name}: not run ({why})" for name, why in results["peers_missing"].items()),
+        "", "Cost, one thread, chorale set: " + ", ".join(f"{mode} {x:.0f}x real time" for mode, x in cost["x_real_time"].items())
+        + f"; ensemble / melody {cost['ensemble_over_melody']:.2f}x, auto / melody {cost['auto_over_melody']:.2f}x",
+        "", f"Solo audio ({results['solo_audio_s'] / 60:.1f} min; F1 by mode; auto / melody cost "
+        f"{solo['auto_over_melody']:.2f}x; false positives {solo['false_positives']}):",
+        table(("condition", "melody", "auto"), solo_rows),
+        "", "Targets:",
+        table(("target", "goal", "ours", "met"), [[t["target"], t["goal"], t["ours"], verdict(t["met"])]
+                                                 for t in results["targets"]]),
+    ]
+    return "\n".join(lines)
+
+
+def _f1_cell(row: dict[str, Any]) -> str:
+    if not row["n_occurrences"]:
+        return f"{row['false_alarms_per_hour']:.0f} FA/h"
+    return f"{row['f1']:.2f} ({row['hits']}/{row['n_occurrences']}, {row['false_positives']} FP)"
+
+
+def main(argv: Sequence[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--size", choices=sorted(chorales.SIZES), default="quick", help="set size (default quick)")
+    parser.add_argument("--seed", type=int, default=0, help="set seed (default 0)")
+    parser.add_argument("--out", type=Path, default=DEFAULT_OUT, help="folder for ensemble.json")
+    args = parser.parse_args(argv)
+    results = run(args.size, args.seed)
+    print("\n" + report(results))
+    print(f"\nwrote {write_json(args.out, 'ensemble.json', results)}")
+
+
+if __name__ == "__main__":
+    main()
