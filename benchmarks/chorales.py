@@ -119,22 +119,23 @@ class _Passage:
 # --- chorales from the corpus ----------------------------------------------------------------
 
 
-def load_chorales(n_chorales: int, cache_dir: Path = CACHE_DIR) -> list[Chorale]:
+def load_chorales(n_chorales: int, cache_dir: Path = CACHE_DIR, progress: bool = True) -> list[Chorale]:
     """The first n_chorales four-part chorales of music21's corpus (parsed once, cached as JSON)."""
     path = cache_dir / "melodies" / f"chorales-{n_chorales}.json"
     if not path.exists():
         path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(json.dumps([asdict(chorale) for chorale in _parse_chorales(n_chorales)]))
+        path.write_text(json.dumps([asdict(chorale) for chorale in _parse_chorales(n_chorales, progress)]))
     return [Chorale(record["chorale_id"], tuple(tuple(tuple(note) for note in line) for line in record["voices"]))
             for record in json.loads(path.read_text())]
 
 
-def _parse_chorales(n_chorales: int) -> list[Chorale]:
+def _parse_chorales(n_chorales: int, progress: bool) -> list[Chorale]:
     """Chorales with exactly the four voices, each a single line, in the corpus's order."""
     from music21 import corpus  # optional benchmark dependency, and slow to import
 
     chorales = []
-    for name in tqdm(corpus.chorales.Iterator(returnType="filename"), desc="parsing chorales", unit="chorale"):
+    for name in tqdm(corpus.chorales.Iterator(returnType="filename"), desc="parsing chorales", unit="chorale",
+                     disable=not progress):
         score = corpus.parse(name)
         if [part.partName for part in score.parts] != ["Soprano", "Alto", "Tenor", "Bass"]:
             continue
@@ -309,7 +310,7 @@ def build_set(size: Size | str = "quick", seed: int = 0, cache_dir: Path = CACHE
         return load_set(manifest)
     for stale in directory.parent.glob(f"chorales-{size.name}-seed{seed}-*"):
         shutil.rmtree(stale)
-    chorales = load_chorales(size.n_themes + size.n_distractor_tunes, cache_dir)
+    chorales = load_chorales(size.n_themes + size.n_distractor_tunes, cache_dir, progress)
     themes, distractors = choose_themes(chorales, size, seed)
     jobs = [(condition, index) for condition in CONDITION_NAMES
             for index in range(size.clips_per_condition if THEME_VOICES[condition] else size.no_theme_clips)]
