@@ -2,11 +2,12 @@
 
 A monophonic tracker (YIN) reads a melody under chords and bass badly: the mixture has no
 single period. This tracker follows the idea behind Melodia (Salamon & Gomez 2012) online:
-per 10 ms frame (64 ms Hann window on the shared 8-16 kHz front end), the spectral peaks vote
-for every f0 of which they could be a harmonic (weight alpha**(h - 1) for harmonic h, spread
-over a semitone with a cos^2 kernel) on a 10-cent grid from 55 to 1760 Hz. The melody is the
-most salient f0, kept on the line it was following while that line stays nearly as salient
-(continuity is what makes it a melody rather than whichever note is loudest this instant).
+per 10 ms frame (64 ms Hann window on the shared 8-16 kHz front end), the strongest spectral
+peaks vote for every f0 of which they could be a harmonic (weight alpha**(h - 1) for harmonic
+h, spread over a semitone with a cos^2 kernel) on a 10-cent grid from 55 to 1760 Hz. The
+melody is the most salient f0, kept on the line it was following while that line stays nearly
+as salient (continuity is what makes it a melody rather than whichever note is loudest this
+instant).
 Its confidence is the share of the spectral peak energy its harmonics explain.
 
 Real-time contract: numba kernels, preallocated buffers, no allocation per hop.
@@ -36,72 +37,147 @@ AUTO_ENSEMBLE = 0.9           # auto mode: below this average YIN periodicity, u
 AUTO_SOLO = 0.95              # ... and above this, YIN again
 AUTO_LEVEL_DB = -45.0         # frames quieter than this do not move the average
 _N_BINS = int(round(12 * BINS_PER_SEMITONE * math.log2(FMAX_HZ / FMIN_HZ))) + 1
-_MAX_PEAKS = 64
-LOG2_HARMONIC = np.log2(np.arange(N_HARMONICS + 1).clip(1))  # log2(h), looked up per harmonic
-_KERNEL_STEPS = 10  # kernel table entries per salience bin
+_MAX_PEAKS = 64               # the strongest peaks vote; all count in the confidence
+#: Harmonic h + 1's f0 lies this many salience bins under the peak ...
+HARMONIC_BINS = 12 * BINS_PER_SEMITONE * np.log2(np.arange(1, N_HARMONICS + 1))
+#: ... which turns the kernel's phase (pi / BINS_PER_SEMITONE per bin) by these.
+HARMONIC_COS = np.cos(np.pi / BINS_PER_SEMITONE * HARMONIC_BINS)
+HARMONIC_SIN = np.sin(np.pi / BINS_PER_SEMITONE * HARMONIC_BINS)
+_PAD = 2 * BINS_PER_SEMITONE           # vote bins kept either side of the grid
 
 
 @numba.njit(cache=True, nogil=True, fastmath=True)
-def _salience_frame(signal, start, frame_len, internal_rate, window, frame, fft_tables, magnitude, peak_hz, peak_amp,
-                    salience, kernel, height_weight, state):
-    """The predominant f0 of signal[start : start + frame_len]: (f0_hz, confidence 0-1).
-
-    state[0] is the salience bin followed in the previous frame (-1: none); the caller
-    updates it.
-    """
-    n_fft = frame.shape[0]
-    bin_hz = internal_rate / n_fft
-    for j in range(frame_len):
-        frame[j] = signal[start + j] * window[j]
-    magnitude_spectrum(frame, fft_tables, magnitude)
+def _spectral_peaks(magnitude, bin_hz, peak_hz, peak_amp):
+    """The local maxima of magnitude within PEAK_FLOOR_DB of the strongest, refined by a
+    parabola through the log magnitudes, into peak_hz / peak_amp (len >= magnitude's / 2), in
+    frequency order. Returns (count, their total energy)."""
+    n = magnitude.shape[0]
     strongest = 0.0
-    for j in range(n_fft // 2):
+    for j in range(n):
         strongest = max(strongest, magnitude[j])
-    # Spectral peaks, refined by a parabola through the log magnitudes.
     floor = strongest * 10.0 ** (PEAK_FLOOR_DB / 20.0)
+    # Which bins are peaks, without a branch per bin (they are unpredictable): every bin is
+    # written, the count only moves on past a peak. peak_hz holds the bin until it is refined.
     n_peaks = 0
-    total = 0.0
-    for j in range(2, n_fft // 2 - 1):
+    for j in range(2, n - 1):
         m = magnitude[j]
-        if m <= floor or m < magnitude[j - 1] or m <= magnitude[j + 1]:
-            continue
+        peak_hz[n_peaks] = j
+        n_peaks += (m > floor) & (m >= magnitude[j - 1]) & (m > magnitude[j + 1])
+    total = 0.0
+    for p in range(n_peaks):
+        j = int(peak_hz[p])
         a = math.log(magnitude[j - 1] + 1e-12)
-        b = math.log(m + 1e-12)
+        b = math.log(magnitude[j] + 1e-12)
         c = math.log(magnitude[j + 1] + 1e-12)
         curvature = a - 2.0 * b + c
         shift = 0.5 * (a - c) / curvature if curvature < 0.0 else 0.0
-        if n_peaks < peak_hz.shape[0]:
-            peak_hz[n_peaks] = (j + shift) * bin_hz
-            peak_amp[n_peaks] = math.exp(b - 0.25 * (a - c) * shift)
-            total += peak_amp[n_peaks] ** 2
-            n_peaks += 1
-    # Harmonic summation onto the 10-cent f0 grid.
-    for i in range(salience.shape[0]):
-        salience[i] = 0.0
+        peak_hz[p] = (j + shift) * bin_hz
+        amp = math.exp(b - 0.25 * (a - c) * shift)
+        peak_amp[p] = amp
+        total += amp * amp
+    return n_peaks, total
+
+
+@numba.njit(cache=True, nogil=True, fastmath=True)
+def _keep_strongest(peak_hz, peak_amp, n_peaks, keep):
+    """Reorder the peaks so that the `keep` strongest come first (quickselect, in place);
+    return how many voters that leaves."""
+    if n_peaks <= keep:
+        return n_peaks
+    lo, hi = 0, n_peaks - 1
+    while lo < hi:
+        pivot = peak_amp[(lo + hi) // 2]
+        i, j = lo, hi
+        while i <= j:
+            while peak_amp[i] > pivot:
+                i += 1
+            while peak_amp[j] < pivot:
+                j -= 1
+            if i <= j:
+                peak_amp[i], peak_amp[j] = peak_amp[j], peak_amp[i]
+                peak_hz[i], peak_hz[j] = peak_hz[j], peak_hz[i]
+                i += 1
+                j -= 1
+        if keep - 1 <= j:
+            hi = j
+        elif keep - 1 >= i:
+            lo = i
+        else:
+            break
+    return keep
+
+
+@numba.njit(cache=True, nogil=True, fastmath=True)
+def _harmonic_sum(peak_hz, peak_amp, n_peaks, kernel, height_weight, votes, salience):
+    """Every peak votes for the f0s of which it could be harmonic h, with weight
+    alpha**(h - 1) spread over +-1 semitone by the cos^2 kernel; salience (height-weighted)
+    is their sum on the 10-cent grid from FMIN_HZ.
+
+    The sum is exact but costs O(votes + bins), not O(votes x kernel width): the kernel at bin
+    i of a vote at c is cos^2(pi/2 (i - c) / B) = (1 + cos(pi i / B) cos(pi c / B) +
+    sin(pi i / B) sin(pi c / B)) / 2 for |i - c| < B (B = BINS_PER_SEMITONE), so the salience is
+    three sliding-window sums over the votes binned by floor(c): of w, w cos(pi c / B) and
+    w sin(pi c / B). votes (3 x _N_BINS + 2 _PAD) is scratch; kernel holds cos(pi i / B) and
+    sin(pi i / B) by bin.
+    """
+    for i in range(votes.shape[1]):
+        votes[0, i] = 0.0
+        votes[1, i] = 0.0
+        votes[2, i] = 0.0
     bins_per_octave = 12.0 * BINS_PER_SEMITONE
     lowest = bins_per_octave * math.log2(0.97)
+    top = float(_N_BINS - 1)
     for p in range(n_peaks):
         weight = peak_amp[p]
         peak_bin = bins_per_octave * math.log2(peak_hz[p] / FMIN_HZ)
-        for h in range(1, N_HARMONICS + 1):
-            centre = peak_bin - bins_per_octave * LOG2_HARMONIC[h]
+        # cos and sin of pi * peak_bin / B: of the whole bins from the table (period 2 B),
+        # of the fraction (under pi / B) from its Taylor series (error < 1e-10).
+        whole = math.floor(peak_bin)
+        y = math.pi / BINS_PER_SEMITONE * (peak_bin - whole)
+        y2 = y * y
+        cos_y = 1.0 - y2 * (1.0 / 2 - y2 * (1.0 / 24 - y2 * (1.0 / 720 - y2 * (1.0 / 40320))))
+        sin_y = y * (1.0 - y2 * (1.0 / 6 - y2 * (1.0 / 120 - y2 * (1.0 / 5040))))
+        r = int(whole) % (2 * BINS_PER_SEMITONE)
+        peak_cos = kernel[0, r] * cos_y - kernel[1, r] * sin_y
+        peak_sin = kernel[1, r] * cos_y + kernel[0, r] * sin_y
+        for h in range(N_HARMONICS):
+            centre = peak_bin - HARMONIC_BINS[h]
             if centre < lowest:
                 break
-            if centre <= salience.shape[0] - 1:
-                lo = max(0, int(centre) - BINS_PER_SEMITONE + 1)
-                hi = min(salience.shape[0] - 1, int(centre) + BINS_PER_SEMITONE)
-                for i in range(lo, hi + 1):
-                    d = int(abs(i - centre) * _KERNEL_STEPS)
-                    if d < kernel.shape[0]:
-                        salience[i] += weight * kernel[d]
+            if centre <= top:
+                j = int(centre + _PAD)    # floor: positive
+                votes[0, j] += weight
+                votes[1, j] += weight * (peak_cos * HARMONIC_COS[h] + peak_sin * HARMONIC_SIN[h])
+                votes[2, j] += weight * (peak_sin * HARMONIC_COS[h] - peak_cos * HARMONIC_SIN[h])
             weight *= HARMONIC_DECAY
-    # The melody is usually the top line: favour height a little, against the bass.
-    for i in range(salience.shape[0]):
-        salience[i] *= height_weight[i]
+    # Bin i sums the votes binned at [i - B, i + B - 1] (+ _PAD).
+    w_sum = 0.0
+    cos_sum = 0.0
+    sin_sum = 0.0
+    for j in range(_PAD - BINS_PER_SEMITONE - 1, _PAD + BINS_PER_SEMITONE - 1):
+        w_sum += votes[0, j]
+        cos_sum += votes[1, j]
+        sin_sum += votes[2, j]
+    for i in range(_N_BINS):
+        enter = i + _PAD + BINS_PER_SEMITONE - 1
+        leave = i + _PAD - BINS_PER_SEMITONE - 1
+        w_sum += votes[0, enter] - votes[0, leave]
+        cos_sum += votes[1, enter] - votes[1, leave]
+        sin_sum += votes[2, enter] - votes[2, leave]
+        spread = w_sum + kernel[0, i] * cos_sum + kernel[1, i] * sin_sum
+        salience[i] = 0.5 * height_weight[i] * spread
+
+
+@numba.njit(cache=True, nogil=True, fastmath=True)
+def _melody_f0(salience, state):
+    """The melody's f0 (Hz) from the salience; state[0] is the bin followed in the previous
+    frame (-1: none) and becomes this frame's."""
     best = 0
+    highest = salience[0]
     for i in range(1, salience.shape[0]):
-        if salience[i] > salience[best]:
-            best = i
+        v = salience[i]
+        best = i if v > highest else best
+        highest = max(v, highest)
     # Continuity: stay on the line being followed while it remains nearly as salient.
     followed = int(state[0])
     if followed >= 0 and salience[best] > 0.0:
@@ -119,22 +195,49 @@ def _salience_frame(signal, start, frame_len, internal_rate, window, frame, fft_
         curvature = a - 2.0 * b + c
         if curvature < 0.0:
             shift = 0.5 * (a - c) / curvature
-    f0 = FMIN_HZ * 2.0 ** ((best + shift) / (12.0 * BINS_PER_SEMITONE))
-    # Confidence: the share of the peaks' energy at the melody's harmonics (+-30 cents).
+    state[0] = best
+    return FMIN_HZ * 2.0 ** ((best + shift) / (12.0 * BINS_PER_SEMITONE))
+
+
+@numba.njit(cache=True, nogil=True, fastmath=True)
+def _explained(peak_hz, peak_amp, n_peaks, f0):
+    """The energy of the peaks at harmonics of f0 (+-30 cents)."""
+    low, high = 2.0 ** (-30.0 / 1200.0), 2.0 ** (30.0 / 1200.0)
     explained = 0.0
     for p in range(n_peaks):
         ratio = peak_hz[p] / f0
         h = round(ratio)
-        if 1 <= h <= N_HARMONICS and abs(1200.0 * math.log2(ratio / h)) < 30.0:
+        if 1 <= h <= N_HARMONICS and h * low < ratio < h * high:
             explained += peak_amp[p] ** 2
-    state[0] = best
+    return explained
+
+
+@numba.njit(cache=True, nogil=True, fastmath=True)
+def _salience_frame(signal, start, frame_len, internal_rate, window, frame, fft_tables, magnitude, peak_hz, peak_amp,
+                    votes, salience, kernel, height_weight, state):
+    """The predominant f0 of signal[start : start + frame_len]: (f0_hz, confidence 0-1).
+
+    state[0] is the salience bin followed in the previous frame (-1: none); the caller
+    updates it.
+    """
+    n_fft = frame.shape[0]
+    for j in range(frame_len):
+        frame[j] = signal[start + j] * window[j]
+    magnitude_spectrum(frame, fft_tables, magnitude)
+    n_peaks, total = _spectral_peaks(magnitude, internal_rate / n_fft, peak_hz, peak_amp)
+    n_voters = _keep_strongest(peak_hz, peak_amp, n_peaks, _MAX_PEAKS)
+    # The melody is usually the top line: the salience favours height a little, against the bass.
+    _harmonic_sum(peak_hz, peak_amp, n_voters, kernel, height_weight, votes, salience)
+    f0 = _melody_f0(salience, state)
+    # Confidence: the share of the peaks' energy at the melody's harmonics.
+    explained = _explained(peak_hz, peak_amp, n_peaks, f0)
     return f0, (explained / total if total > 0.0 else 0.0)
 
 
 @numba.njit(cache=True, nogil=True, fastmath=True)
 def salience_frames_kernel(signal, first_end, n_frames, hop, frame_len, internal_rate,
                            window, frame, fft_tables, magnitude,
-                           peak_hz, peak_amp, salience, kernel, height_weight, state, auto,
+                           peak_hz, peak_amp, votes, salience, kernel, height_weight, state, auto,
                            tau_min, tau_max,
                            yin_energy, yin_corr, yin_diff, yin_cmnd, yin_register,
                            out_f0, out_periodicity, out_level_db, out_voiced, out_ensemble):
@@ -167,7 +270,7 @@ def salience_frames_kernel(signal, first_end, n_frames, hop, frame_len, internal
                 continue
         f0, confidence = _salience_frame(signal, end - frame_len, frame_len, internal_rate,
                                          window, frame, fft_tables, magnitude, peak_hz, peak_amp,
-                                         salience, kernel, height_weight, state)
+                                         votes, salience, kernel, height_weight, state)
         voiced = confidence >= EXPLAINED_VOICED and level_db > SILENCE_DB
         if not voiced:
             state[0] = -1.0
@@ -213,12 +316,13 @@ class MelodyTracker(FramedTracker):
         self._frame = np.zeros(n_fft)  # the windowed frame, zero-padded
         self._fft = RealFft(n_fft)
         self._magnitude = np.zeros(n_fft // 2)
-        self._peak_hz = np.zeros(_MAX_PEAKS)
-        self._peak_amp = np.zeros(_MAX_PEAKS)
+        self._peak_hz = np.zeros(n_fft // 4)   # room for every local maximum
+        self._peak_amp = np.zeros(n_fft // 4)
+        self._votes = np.zeros((3, _N_BINS + 2 * _PAD))
         self._salience = np.zeros(_N_BINS)
-        # cos^2 spreading kernel over one semitone, tabulated (it is the inner loop).
-        offsets = np.arange(BINS_PER_SEMITONE * _KERNEL_STEPS) / (BINS_PER_SEMITONE * _KERNEL_STEPS)
-        self._kernel = np.cos(0.5 * np.pi * offsets) ** 2
+        bins = np.arange(_N_BINS)
+        self._kernel = np.stack([np.cos(np.pi * bins / BINS_PER_SEMITONE),
+                                 np.sin(np.pi * bins / BINS_PER_SEMITONE)])
         octaves = np.arange(_N_BINS) / (12 * BINS_PER_SEMITONE)
         self._height_weight = 2.0 ** (HEIGHT_PREFERENCE * octaves)
         self._state = np.array([-1.0, 1.0, 0.0])
@@ -228,7 +332,8 @@ class MelodyTracker(FramedTracker):
         salience_frames_kernel(
             signal, first_end, n_frames, s.hop, s.frame_len, s.internal_rate_hz, self._window,
             self._frame, self._fft.tables, self._magnitude,
-            self._peak_hz, self._peak_amp, self._salience, self._kernel, self._height_weight,
+            self._peak_hz, self._peak_amp, self._votes, self._salience, self._kernel,
+            self._height_weight,
             self._state, self.auto, self._tau_min, self._tau_max, self._yin_energy,
             self._yin_corr, self._yin_diff, self._yin_cmnd, self._yin_register, self.f0_hz,
             self.periodicity, self.level_db, self.voiced, self.ensemble)
