@@ -8,13 +8,15 @@ condition scores the four voices its own way:
 
 - top_voice: four solo instruments, the soprano carrying the theme;
 - inner_voice: the theme in the alto or tenor, brought out by a solo instrument (horn,
-  clarinet, ...) over strings and winds, as an orchestrator does;
+  clarinet, ...) LEAD_GAIN_DB over strings and winds, as an orchestrator does;
 - bass: the theme in the bass, brought out the same way (trombone, cello, bassoon, tuba);
 - orchestra: strings doubled by brass (violins and trumpet, horns, violas, trombone and double
   basses), timpani on the bass and a light snare and cymbal, the theme in the top voice;
 - no_theme: passages of chorales holding no theme, scored like top_voice (false alarms).
 
-The voice an orchestration brings out is the clip's melody: the ground truth of the melody
+Each voice is rendered on its own and balanced to the same power before the mix (sampled
+instruments differ by 20 dB and more; players balance a chorale). The voice an orchestration
+brings out is the clip's melody: the ground truth of the melody
 pitch accuracy, kept with each clip as `settings["melody"]` (MIDI pitch, onset s, duration s).
 
 Distractor chorales share no run of six pitch changes with any theme in any voice, so a
@@ -67,11 +69,14 @@ SOLO_PROGRAMS = ((73, 68, 40, 56), (71, 41, 69), (60, 41, 70), (42, 70, 58))
 LEAD_PROGRAMS = {1: (60, 71, 65, 56), 2: (60, 71, 42, 65), 3: (57, 42, 70, 58)}
 #: ... over these (string ensemble, strings, reed organ, woodwinds).
 BACKGROUND_PROGRAMS = (48, 49, 19, 71, 68)
-LEAD_VELOCITY, BACKGROUND_VELOCITY, SOLO_VELOCITY = 105, 55, 80
+VELOCITY = 80
+LEAD_GAIN_DB = 6.0             # a brought-out inner voice or bass, over each other voice
+TOP_GAIN_DB = 3.0              # the soprano, over each other voice: players lead with the tune
+PERCUSSION_DB = -6.0           # the percussion, under each voice
 #: orchestra: per voice, the (program, velocity) of each instrument playing it.
 ORCHESTRA = (((48, 85), (56, 70)),          # violins and trumpet
-             ((60, 70),),                   # horns
-             ((41, 70), (60, 55)),          # violas and a second horn
+             ((60, 80),),                   # horns
+             ((41, 80), (60, 60)),          # violas and a second horn
              ((57, 75), (43, 80)))          # trombone and double basses
 TIMPANI = 47
 SNARE, CRASH = 38, 49
@@ -247,26 +252,53 @@ def _perform(chorale: Chorale, first_q: float, end_q: float, start_s: float, bea
     return _Passage(voices, beat_s)
 
 
-def orchestrate(condition: str, passages: Sequence[_Passage], melody_voice: int,
-                rng: np.random.Generator) -> tuple[list[Part], dict]:
-    """The Parts that play the passages under the condition's scoring, and the settings drawn."""
+@dataclass(frozen=True)
+class Scoring:
+    """Who plays what: the instruments of each voice (top down) and of the percussion, and the
+    level of each voice relative to the others once every voice is balanced to the same power."""
+
+    voices: tuple[tuple[Part, ...], ...]
+    gains_db: tuple[float, ...]
+    percussion: tuple[Part, ...]
+    settings: dict
+
+
+def orchestrate(condition: str, passages: Sequence[_Passage], melody_voice: int, rng: np.random.Generator) -> Scoring:
+    """The condition's scoring of the passages, with the programs it drew."""
     voices = [[note for passage in passages for note in passage.voices[voice]] for voice in range(4)]
     if condition == "orchestra":
-        players = [(voice, program, velocity) for voice, doubling in enumerate(ORCHESTRA)
-                   for program, velocity in doubling]
-        parts = [Part(_at(voices[voice], velocity), program, channel=_channel(index))
-                 for index, (voice, program, velocity) in enumerate(players)]
-        parts += _percussion(passages, channel=_channel(len(parts)))
-        return parts, {"programs": "strings + brass + timpani + snare/cymbal"}
+        channels = iter(_channel(index) for index in range(16))
+        players = tuple(tuple(Part(_at(voices[voice], velocity), program, next(channels)) for program, velocity in doubling)
+                        for voice, doubling in enumerate(ORCHESTRA))
+        return Scoring(players, (TOP_GAIN_DB, 0.0, 0.0, 0.0), tuple(_percussion(passages, next(channels))),
+                       {"programs": "strings + brass + timpani + snare/cymbal"})
     if condition in ("inner_voice", "bass"):
         lead = int(rng.choice(LEAD_PROGRAMS[melody_voice]))
         background = int(rng.choice(BACKGROUND_PROGRAMS))
-        parts = [Part(_at(voices[voice], LEAD_VELOCITY if voice == melody_voice else BACKGROUND_VELOCITY),
-                      lead if voice == melody_voice else background, channel=voice) for voice in range(4)]
-        return parts, {"programs": {"lead": lead, "background": background}}
+        players = tuple((Part(_at(voices[voice], VELOCITY), lead if voice == melody_voice else background, voice),)
+                        for voice in range(4))
+        gains = tuple(LEAD_GAIN_DB if voice == melody_voice else 0.0 for voice in range(4))
+        return Scoring(players, gains, (), {"programs": {"lead": lead, "background": background}})
     programs = [int(rng.choice(choices)) for choices in SOLO_PROGRAMS]
-    return ([Part(_at(voices[voice], SOLO_VELOCITY), programs[voice], channel=voice) for voice in range(4)],
-            {"programs": programs})
+    return Scoring(tuple((Part(_at(voices[voice], VELOCITY), programs[voice], voice),) for voice in range(4)),
+                   (TOP_GAIN_DB, 0.0, 0.0, 0.0), (), {"programs": programs})
+
+
+def mix(scoring: Scoring) -> np.ndarray:
+    """The scoring rendered voice by voice, each voice scaled to the same power and then by its
+    gain, the percussion PERCUSSION_DB under a voice, summed (mono float32, SAMPLE_RATE).
+
+    Sampled instruments differ in loudness by 20 dB and more (a tuba against a flute); players
+    balance a chorale so that every voice is heard, which is what the equal power stands for."""
+    stems = [(render(list(parts), SAMPLE_RATE), gain_db) for parts, gain_db in zip(scoring.voices, scoring.gains_db)]
+    if scoring.percussion:
+        stems.append((render(list(scoring.percussion), SAMPLE_RATE), PERCUSSION_DB))
+    length = max(len(audio) for audio, _ in stems)
+    mixed = np.zeros(length, dtype=np.float64)
+    for audio, gain_db in stems:
+        rms = float(np.sqrt(np.mean(audio.astype(np.float64) ** 2)))
+        mixed[:len(audio)] += audio * (10.0 ** (gain_db / 20.0) / max(rms, 1e-9))
+    return mixed.astype(np.float32)
 
 
 def _percussion(passages: Sequence[_Passage], channel: int) -> list[Part]:
@@ -274,7 +306,7 @@ def _percussion(passages: Sequence[_Passage], channel: int) -> list[Part]:
     timpani, kit = [], []
     for passage in passages:
         bass = passage.voices[3]
-        start_s = min(note[1] for note in bass)
+        start_s = min(note[1] for voice in passage.voices for note in voice)
         kit.append((CRASH, start_s, 0.5, 70))
         for beat_s in np.arange(start_s, passage.end_s, passage.beat_s):
             kit.append((SNARE, float(beat_s), 0.08, 40))
@@ -324,8 +356,9 @@ def build_set(size: Size | str = "quick", seed: int = 0, cache_dir: Path = CACHE
                    for k in range(size.occurrences_per_clip)] if pool else []
         melody_voice = sources[0].voice if sources else 0
         passages = plan_clip(sources, distractors, size.no_theme_clip_s, rng)
-        parts, settings = orchestrate(condition, passages, melody_voice, rng)
-        audio = render(parts, SAMPLE_RATE)
+        scoring = orchestrate(condition, passages, melody_voice, rng)
+        audio = mix(scoring)
+        settings = scoring.settings
         peak = float(rng.uniform(0.3, 0.9))
         audio = (audio * peak / max(float(np.max(np.abs(audio))), 1e-9)).astype(np.float32)
         melody = [[pitch, round(onset, 4), round(duration, 4)]
