@@ -30,7 +30,7 @@ import numpy as np
 from tqdm import tqdm
 
 from benchmarks.data import CONDITION_NAMES, SAMPLE_RATE, SIZES, Clip, Occurrence, TestSet, build_set
-from benchmarks.report import table, verdict, write_json
+from benchmarks.report import RESULTS_DIR, table, verdict, write_json
 from detector.engine import Detector
 from detector.events import Detection
 from detector.themes import Theme
@@ -44,7 +44,6 @@ MAX_FALSE_ALARMS_PER_HOUR = 1.0
 #: "Median announce before the theme's end" is checked where the whole theme is played; a
 #: partial occurrence ends where the playing stops, before the theme would have.
 NO_LATENCY_TARGET = ("partial",)
-DEFAULT_OUT = Path(__file__).resolve().parent / "results"
 
 
 @dataclass(frozen=True)
@@ -269,7 +268,7 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--size", choices=sorted(SIZES), default="quick", help="test-set size (default quick)")
     parser.add_argument("--seed", type=int, default=0, help="test-set seed (default 0)")
-    parser.add_argument("--out", type=Path, default=DEFAULT_OUT, help="folder for accuracy.json and accuracy.png")
+    parser.add_argument("--out", type=Path, default=RESULTS_DIR, help="folder for accuracy.json and accuracy.png")
     args = parser.parse_args(argv)
 
     test_set = build_set(args.size, args.seed)

@@ -40,7 +40,7 @@ from benchmarks import accuracy, chorales, data
 from benchmarks.data import SAMPLE_RATE, TestSet
 from benchmarks.peers import PeerUnavailable, basic_pitch_f0, melodia_f0
 from benchmarks.pitch import REF_HOP_S, Estimate, frames_against, melody_metrics
-from benchmarks.report import single_thread, table, verdict, write_json
+from benchmarks.report import RESULTS_DIR, single_thread, table, verdict, write_json
 from detector.engine import MODES, make_tracker
 
 MIN_RAW_PITCH_ACCURACY = 0.85
@@ -48,7 +48,6 @@ MIN_F1 = 0.85
 MAX_COST_RATIO = 2.0
 #: The melody's release tail left unscored after each of its notes (other voices go on sounding).
 RELEASE_S = 0.1
-DEFAULT_OUT = accuracy.DEFAULT_OUT
 
 
 def scan_modes(test_set: TestSet, modes: Sequence[str]) -> dict[str, dict[str, Any]]:
@@ -223,7 +222,7 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--size", choices=sorted(chorales.SIZES), default="quick", help="set size (default quick)")
     parser.add_argument("--seed", type=int, default=0, help="set seed (default 0)")
-    parser.add_argument("--out", type=Path, default=DEFAULT_OUT, help="folder for ensemble.json")
+    parser.add_argument("--out", type=Path, default=RESULTS_DIR, help="folder for ensemble.json")
     args = parser.parse_args(argv)
     results = run(args.size, args.seed)
     print("\n" + report(results))

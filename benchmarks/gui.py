@@ -38,7 +38,7 @@ import numpy as np  # noqa: E402
 from PySide6.QtCore import QEvent, QObject, QTimer  # noqa: E402
 
 from benchmarks.melodies import random_themes  # noqa: E402
-from benchmarks.report import load_warning, table, verdict, write_json  # noqa: E402
+from benchmarks.report import RESULTS_DIR, load_warning, table, verdict, write_json  # noqa: E402
 from detector.demo import builtin_themes, demo_performance  # noqa: E402
 from detector.engine import Detector  # noqa: E402
 from detector.framing import HOP_S  # noqa: E402
@@ -54,7 +54,6 @@ MIN_FPS = 30.0
 #: condition -> frame timer interval in ms (None: stopped)
 CONDITIONS = {"no display": None, "display": round(1000 / FRAME_RATE_HZ),
               f"display at {MIN_FPS:.0f} Hz": round(1000 / MIN_FPS), "display flat out": 0}
-DEFAULT_OUT = Path(__file__).resolve().parent / "results"
 
 
 class PaintCounter(QObject):
@@ -175,7 +174,7 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--seconds", type=float, default=72.0,
                         help="audio played (default 72: the whole demo)")
-    parser.add_argument("--out", type=Path, default=DEFAULT_OUT,
+    parser.add_argument("--out", type=Path, default=RESULTS_DIR,
                         help="where gui.json and the screenshot go")
     args = parser.parse_args(argv)
     themes = themes_for_benchmark()

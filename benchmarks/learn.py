@@ -20,10 +20,10 @@ from pathlib import Path
 
 import numpy as np
 
-from benchmarks.accuracy import DEFAULT_OUT, evaluate, overall, run
+from benchmarks.accuracy import evaluate, overall, run
 from benchmarks.data import ARTICULATION, SAMPLE_RATE, SIZES, build_set
 from benchmarks.render import Part, render
-from benchmarks.report import table, write_json
+from benchmarks.report import RESULTS_DIR, table, write_json
 from detector.learn import learn_theme
 from detector.themes import Theme
 
@@ -54,7 +54,7 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser.add_argument("--seed", type=int, default=0, help="test-set seed (default 0)")
     parser.add_argument("--program", type=int, default=DEFAULT_PROGRAM,
                         help=f"General MIDI program the themes are learned from (default {DEFAULT_PROGRAM}, flute)")
-    parser.add_argument("--out", type=Path, default=DEFAULT_OUT, help="folder for learn.json")
+    parser.add_argument("--out", type=Path, default=RESULTS_DIR, help="folder for learn.json")
     args = parser.parse_args(argv)
 
     test_set = build_set(args.size, args.seed)

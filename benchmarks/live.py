@@ -64,7 +64,7 @@ import soundfile
 
 from benchmarks.jack import JackServer, Player, jack_installed
 from benchmarks.melodies import random_themes
-from benchmarks.report import table, write_json
+from benchmarks.report import RESULTS_DIR, table, write_json
 from detector.demo import builtin_themes, perform
 from detector.synth import render_notes
 
@@ -91,7 +91,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--minutes", type=float, default=10.0, help="live run length (default 10)")
     parser.add_argument("--no-realtime", action="store_true",
                         help="run jackd without real-time scheduling (default: ask for it)")
-    parser.add_argument("--out", type=Path, default=Path("benchmarks/results"))
+    parser.add_argument("--out", type=Path, default=RESULTS_DIR)
     args = parser.parse_args(argv)
     if not jack_installed():
         print("benchmarks.live: needs jackd (Debian jackd2; scripts/bootstrap --dev)", file=sys.stderr)

@@ -44,7 +44,7 @@ import numpy as np
 
 from benchmarks.melodies import NoteTriple, melody
 from benchmarks.render import Part, render
-from benchmarks.report import load_warning, single_thread, table, verdict, write_json
+from benchmarks.report import RESULTS_DIR, load_warning, single_thread, table, verdict, write_json
 from detector.notes import midi_to_hz
 from detector.pitch import PitchTracker, track_pitch
 
@@ -418,7 +418,7 @@ def report(summary: dict[str, Any]) -> str:
 def main(argv: Sequence[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--quick", action="store_true", help="two instruments, 4 s melodies (CI smoke run)")
-    parser.add_argument("--out", type=Path, default=Path("benchmarks/results"), help="folder for pitch.json")
+    parser.add_argument("--out", type=Path, default=RESULTS_DIR, help="folder for pitch.json")
     args = parser.parse_args(argv)
     if args.quick:
         clips = make_clips([i for i in INSTRUMENTS if i.name in QUICK_INSTRUMENTS], QUICK_MELODY_S)

@@ -15,7 +15,9 @@ from typing import Any
 import numba
 from threadpoolctl import threadpool_limits
 
-_PACKAGES = ("numpy", "numba", "librosa", "mir_eval", "aubio", "scipy")
+_PACKAGES = ("numpy", "numba", "librosa", "mir_eval", "aubio", "scipy", "essentia", "basic-pitch")
+#: Where every benchmark writes its results by default (committed, quoted in the README).
+RESULTS_DIR = Path(__file__).resolve().parent / "results"
 
 
 @contextlib.contextmanager

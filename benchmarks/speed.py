@@ -40,7 +40,7 @@ import numpy as np
 
 from benchmarks.melodies import NoteTriple, melody, random_themes
 from benchmarks.render import Part, render
-from benchmarks.report import load_warning, single_thread, table, verdict, write_json
+from benchmarks.report import RESULTS_DIR, load_warning, single_thread, table, verdict, write_json
 from detector.engine import Detector
 from detector.themes import Theme
 
@@ -244,7 +244,7 @@ def report(summary: dict[str, Any]) -> str:
 def main(argv: Sequence[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--quick", action="store_true", help=f"up to {QUICK_MAX_THEMES:,} themes, 15 s of audio")
-    parser.add_argument("--out", type=Path, default=Path("benchmarks/results"),
+    parser.add_argument("--out", type=Path, default=RESULTS_DIR,
                         help="folder for speed.json and scale.png")
     args = parser.parse_args(argv)
     if args.quick:
