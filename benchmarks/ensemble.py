@@ -88,12 +88,15 @@ def _peer(extract: Callable[..., tuple[np.ndarray, np.ndarray]], **options: Any)
 
 
 def melody_trackers() -> tuple[dict[str, Callable[[np.ndarray], Estimate]], dict[str, str]]:
-    """Ours (streaming, per mode) and the peers that are installed; and why the others are not."""
-    trackers = {f"ours ({mode})": _ours(mode) for mode in ("ensemble", "auto", "melody")}
-    missing = {}
-    for name, run in (("melodia (essentia)", _peer(melodia_f0)), ("basic-pitch", _peer(basic_pitch_f0, threads=1))):
+    """Ours (streaming, per mode) and the peers that are installed; and why the others are not.
+
+    Each has run once on a second of silence, untimed: kernels, packages and models are loaded."""
+    candidates = {f"ours ({mode})": _ours(mode) for mode in ("ensemble", "auto", "melody")}
+    candidates |= {"melodia (essentia)": _peer(melodia_f0), "basic-pitch": _peer(basic_pitch_f0, threads=1)}
+    trackers, missing = {}, {}
+    for name, run in candidates.items():
         try:
-            run(np.zeros(SAMPLE_RATE, dtype=np.float32))  # loads the package and model, untimed
+            run(np.zeros(SAMPLE_RATE, dtype=np.float32))
             trackers[name] = run
         except PeerUnavailable as error:
             missing[name] = str(error)
