@@ -2,12 +2,18 @@
 
 Formats:
 - MIDI files (.mid, .midi), type 0 and 1, read with mido. The melody is the track or channel the
-  user names, otherwise the top voice of the most melodic non-drum track.
-- Note lists (.txt, .notes): note names typed by hand, e.g. ``E4 E4 F4 G4 | G4 F4 E4 D4``.
+  user names, otherwise the top voice of the most melodic non-drum track. The harmony is every
+  note of the named track or channel, otherwise every non-drum note of the file.
+- Note lists (.txt, .notes): note names typed by hand, e.g. ``E4 E4 F4 G4 | G4 F4 E4 D4``, and
+  chords, e.g. ``[C4 E4 G4]:2``.
 - Notation: MusicXML (.musicxml, .mxl, .xml) and ABC (.abc), through music21 (notation.py);
-  the melody is chosen as for MIDI files.
+  the melody is chosen as for MIDI files, the harmony is every part.
 - A folder of such files, one theme each.
 - A library file (.toml) listing themes with names, sources, display colours and sensitivity.
+
+Every theme has a melody (`notes`, one line, for the pitch path); a template in which notes
+sound together for a good share of the time also keeps all of them (`harmony`, for the chroma
+path of harmony.py, which matches a theme given as chords).
 
 A bad file raises ThemeError naming the file and what is wrong; `load_themes` collects those
 errors and still loads the other themes.
@@ -17,6 +23,7 @@ from __future__ import annotations
 
 import re
 import sys
+from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from fractions import Fraction
 from pathlib import Path
@@ -35,17 +42,24 @@ else:  # pragma: no cover - Python 3.10
 
 #: Fewer notes than this cannot be told apart from chance.
 MIN_NOTES = 4
+#: A template has harmony when two or more notes sound together for this share of the time
+#: any note sounds: block chords or an accompaniment, not a legato overlap or one held note.
+POLYPHONY_SHARE = 0.3
 
 
 @dataclass(frozen=True)
 class Theme:
-    """A named melody, monophonic, in the key and tempo of its template.
+    """A named melody, monophonic, in the key and tempo of its template, and its harmony if it
+    has any.
 
-    notes: in time order, onsets in seconds from the theme's first note (which starts at 0).
+    notes: the melody (the top voice of a polyphonic template), in time order, onsets in
+        seconds from the theme's first note (which starts at 0).
     source: where it came from (a file path, or "text" for a typed note list).
     color: display colour as '#rrggbb', or None to let the display choose.
     sensitivity: multiplies the detection margin; 1.0 is the default, higher finds more and
         risks more false alarms.
+    harmony: every note of the template, in time order, onsets from its own first note, when
+        it is polyphonic (see `is_polyphonic`); empty for a melody.
     """
 
     name: str
@@ -53,22 +67,49 @@ class Theme:
     source: str = ""
     color: str | None = None
     sensitivity: float = 1.0
+    harmony: tuple[Note, ...] = ()
 
     @property
     def duration_s(self) -> float:
         return self.notes[-1].end_s - self.notes[0].onset_s
 
 
-def theme_from_notes(name: str, notes: list[Note] | tuple[Note, ...], source: str = "",
-                     **options) -> Theme:
-    """A Theme from notes in any time base: sorted, shifted so the first onset is 0, checked."""
-    notes = sorted(notes, key=lambda n: n.onset_s)
+def theme_from_notes(name: str, notes: Sequence[Note], source: str = "",
+                     all_notes: Sequence[Note] = (), **options) -> Theme:
+    """A Theme from notes in any time base: sorted, shifted so the first onset is 0, checked.
+
+    notes: the melody. all_notes: every note of the template, the melody's voice included,
+    kept as the theme's harmony if it is polyphonic.
+    """
+    notes = _from_zero(notes)
     if len(notes) < MIN_NOTES:
         where = source or name
         raise ThemeError(f"{where}: has {len(notes)} note(s); a theme needs at least {MIN_NOTES}")
-    t0 = notes[0].onset_s
-    shifted = tuple(Note(n.pitch, n.onset_s - t0, n.duration_s) for n in notes)
-    return Theme(name=name, notes=shifted, source=source, **options)
+    harmony = _from_zero(all_notes) if is_polyphonic(all_notes) else ()
+    return Theme(name=name, notes=notes, source=source, harmony=harmony, **options)
+
+
+def _from_zero(notes: Sequence[Note]) -> tuple[Note, ...]:
+    """The notes in time order, shifted so the first onset is 0."""
+    notes = sorted(notes, key=lambda n: n.onset_s)
+    t0 = notes[0].onset_s if notes else 0.0
+    return tuple(Note(n.pitch, n.onset_s - t0, n.duration_s) for n in notes)
+
+
+def is_polyphonic(notes: Sequence[Note]) -> bool:
+    """Do two or more notes sound together for POLYPHONY_SHARE of the time any note sounds?"""
+    # Sweep the onsets (+1) and ends (-1) in time order; at equal times ends come first, so a
+    # note that starts as another ends does not overlap it.
+    changes = sorted([(n.onset_s, 1) for n in notes] + [(n.end_s, -1) for n in notes])
+    sounding_s = together_s = 0.0
+    count, last_s = 0, 0.0
+    for time_s, change in changes:
+        if count >= 1:
+            sounding_s += time_s - last_s
+        if count >= 2:
+            together_s += time_s - last_s
+        count, last_s = count + change, time_s
+    return sounding_s > 0.0 and together_s >= POLYPHONY_SHARE * sounding_s
 
 
 # ---------------------------------------------------------------- note lists typed by hand
@@ -85,6 +126,9 @@ def parse_note_list(text: str, source: str = "text", default_name: str = "theme"
 
     A note is a name with octave (C4 is middle C; sharps '#', flats 'b'), optionally ':' and a
     length in beats (default 1; '1/2' and '0.5' both work). 'r' is a rest. '|' is ignored.
+    A chord is note names in brackets, on one line, with an optional length for all of them:
+    ``[C4 E4 G4]:2 [A3 C4 E4]:2``. A theme may be all chords (a progression); its melody is
+    then the top voice, and its notes together are its harmony.
     """
     name, tempo_bpm, tokens = default_name, 120.0, []
     for line_no, raw in enumerate(text.splitlines(), start=1):
@@ -98,25 +142,49 @@ def parse_note_list(text: str, source: str = "text", default_name: str = "theme"
             else:
                 tempo_bpm = _parse_number(value, f"{source}, line {line_no}: tempo")
             continue
-        tokens += [(line_no, token) for token in line.replace("|", " ").split()]
+        tokens += [(line_no, token) for token in _TOKEN_RE.findall(line.replace("|", " "))]
     seconds_per_beat = 60.0 / tempo_bpm
     notes, beat = [], 0.0
     for line_no, token in tokens:
-        pitch_text, _, length_text = token.partition(":")
-        beats = _parse_number(length_text, f"{source}, line {line_no}: '{token}'") if length_text else 1.0
-        if pitch_text.lower() != "r":
-            try:
-                pitch = name_to_midi(pitch_text)
-            except ValueError as error:
-                raise ThemeError(f"{source}, line {line_no}: {error}") from None
-            notes.append(Note(float(pitch), beat * seconds_per_beat, beats * seconds_per_beat))
+        where = f"{source}, line {line_no}"
+        pitches, length_text = _parse_token(token, where)
+        beats = _parse_number(length_text, f"{where}: '{token}'") if length_text else 1.0
+        notes += [Note(float(pitch), beat * seconds_per_beat, beats * seconds_per_beat)
+                  for pitch in pitches]
         beat += beats
     if not notes:
         raise ThemeError(f"{source}: no notes found (expected note names like 'E4 F#4 G4')")
-    return theme_from_notes(name, notes, source)
+    return theme_from_notes(name, top_voice(notes), source, all_notes=notes)
 
 
 _COMMENT_RE = re.compile(r"(^|\s)#.*$")  # '#' opens a comment only after a space: D#4 is a note
+#: A note list's tokens: a bracketed chord (spaces inside) with its length, or a note or rest.
+_TOKEN_RE = re.compile(r"\[[^\]]*\]\S*|\S+")
+_CHORD_RE = re.compile(r"^\[([^\]]*)\](?::(.*))?$")
+
+
+def _parse_token(token: str, where: str) -> tuple[list[int], str]:
+    """(MIDI pitches, length text or '') of a note ('E4:2'), a rest ('r') or a chord
+    ('[C4 E4 G4]:2'). ThemeError naming `where` and the token if it is none of these."""
+    if token.startswith("["):
+        chord = _CHORD_RE.match(token)
+        if chord is None:
+            raise ThemeError(f"{where}: '{token}' is not a chord like [C4 E4 G4]:2 (a chord is "
+                             "closed with ']' on the same line, then optionally ':' and a length)")
+        names, length_text = chord.group(1).split(), chord.group(2) or ""
+        if not names:
+            raise ThemeError(f"{where}: '{token}' is an empty chord")
+        try:
+            return [name_to_midi(name) for name in names], length_text
+        except ValueError as error:
+            raise ThemeError(f"{where}: in chord '{token}': {error}") from None
+    pitch_text, _, length_text = token.partition(":")
+    if pitch_text.lower() == "r":
+        return [], length_text
+    try:
+        return [name_to_midi(pitch_text)], length_text
+    except ValueError as error:
+        raise ThemeError(f"{where}: {error}") from None
 
 
 def _parse_number(text: str, where: str) -> float:
@@ -138,6 +206,8 @@ def load_midi(path: Path, track: str | int | None = None, channel: int | None = 
 
     track: a track name (case-insensitive substring) or index; channel: 0-15. Without either,
     the top voice of the most melodic non-drum track (or channel, in a type-0 file) is taken.
+    The harmony (kept if polyphonic) is every note of the named track/channel, otherwise every
+    non-drum note of the file.
     """
     try:
         midi = mido.MidiFile(path)
@@ -156,7 +226,9 @@ def load_midi(path: Path, track: str | int | None = None, channel: int | None = 
             available = ", ".join(f"{i}:{n or '(unnamed)'} ch{c}" for i, n, c in voices)
             raise ThemeError(f"{path}: no track/channel matches track={track!r} channel={channel!r}; "
                              f"it has: {available}")
-    return theme_from_notes(name or path.stem, pick_melody(list(candidates.values())), str(path))
+    chosen = list(candidates.values())
+    return theme_from_notes(name or path.stem, pick_melody(chosen), str(path),
+                            all_notes=[note for notes in chosen for note in notes])
 
 
 def pick_melody(voices: list[list[Note]]) -> list[Note]:
@@ -246,12 +318,14 @@ def top_voice(notes: list[Note]) -> list[Note]:
 # ---------------------------------------------------------------- notation (MusicXML, ABC)
 
 def load_notation(path: Path) -> Theme:
-    """A theme from a MusicXML or ABC file: the melody of its parts (see `pick_melody`), named by
-    the piece's title, or else by the file."""
+    """A theme from a MusicXML or ABC file: the melody of its parts (see `pick_melody`) and, if
+    they sound together, the harmony of all of them; named by the piece's title, or else by
+    the file."""
     title, voices = read_notation(path)
     if not any(voices):
         raise ThemeError(f"{path}: contains no notes")
-    return theme_from_notes(title or path.stem, pick_melody(voices), str(path))
+    return theme_from_notes(title or path.stem, pick_melody(voices), str(path),
+                            all_notes=[note for notes in voices for note in notes])
 
 
 # ---------------------------------------------------------------- files, folders, libraries

@@ -8,6 +8,7 @@ import threading
 import time
 from pathlib import Path
 
+import mido
 import numpy as np
 import pytest
 
@@ -103,3 +104,33 @@ def detect(themes, audio: np.ndarray, sample_rate: int = SAMPLE_RATE, block: int
     for start in range(0, len(audio), block):
         found += detector.process(audio[start:start + block])
     return found
+
+
+def write_midi(path: Path, tracks: list[tuple[str, int, list[tuple[int, float, float]]]],
+               midi_type: int = 1) -> Path:
+    """tracks: (name, channel, [(pitch, onset_beats, length_beats)]); 480 ticks per beat."""
+    midi = mido.MidiFile(type=midi_type, ticks_per_beat=480)
+    merged = []
+    for name, channel, notes in tracks:
+        events = []
+        for pitch, onset, length in notes:
+            events.append((int(onset * 480), mido.Message("note_on", channel=channel, note=pitch, velocity=90)))
+            events.append((int((onset + length) * 480), mido.Message("note_off", channel=channel, note=pitch)))
+        if midi_type == 0:
+            merged += events
+            continue
+        track = mido.MidiTrack([mido.MetaMessage("track_name", name=name)])
+        track += _delta(events)
+        midi.tracks.append(track)
+    if midi_type == 0:
+        midi.tracks.append(mido.MidiTrack(_delta(merged)))
+    midi.save(path)
+    return path
+
+
+def _delta(events):
+    out, now = [], 0
+    for tick, message in sorted(events, key=lambda e: e[0]):
+        out.append(message.copy(time=tick - now))
+        now = tick
+    return out

@@ -1,44 +1,13 @@
 """Theme loading: every format, and a clear error for every bad file, the rest still loading."""
 
-from pathlib import Path
-
-import mido
 import pytest
 
 from detector.errors import ThemeError
 from detector.themes import load_midi, load_themes, parse_note_list
 
+from conftest import write_midi
+
 ODE = "E4 E4 F4 G4 | G4 F4 E4 D4 | C4 C4 D4 E4 | E4:1.5 D4:0.5 D4:2"
-
-
-def write_midi(path: Path, tracks: list[tuple[str, int, list[tuple[int, float, float]]]],
-               midi_type: int = 1) -> Path:
-    """tracks: (name, channel, [(pitch, onset_beats, length_beats)]); 480 ticks per beat."""
-    midi = mido.MidiFile(type=midi_type, ticks_per_beat=480)
-    merged = []
-    for name, channel, notes in tracks:
-        events = []
-        for pitch, onset, length in notes:
-            events.append((int(onset * 480), mido.Message("note_on", channel=channel, note=pitch, velocity=90)))
-            events.append((int((onset + length) * 480), mido.Message("note_off", channel=channel, note=pitch)))
-        if midi_type == 0:
-            merged += events
-            continue
-        track = mido.MidiTrack([mido.MetaMessage("track_name", name=name)])
-        track += _delta(events)
-        midi.tracks.append(track)
-    if midi_type == 0:
-        midi.tracks.append(mido.MidiTrack(_delta(merged)))
-    midi.save(path)
-    return path
-
-
-def _delta(events):
-    out, now = [], 0
-    for tick, message in sorted(events, key=lambda e: e[0]):
-        out.append(message.copy(time=tick - now))
-        now = tick
-    return out
 
 
 MELODY = [(76, 0, 1), (76, 1, 1), (77, 2, 1), (79, 3, 1), (79, 4, 1), (77, 5, 1)]
