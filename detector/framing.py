@@ -187,4 +187,4 @@ class FramedTracker:
 
     def frame_times_s(self, n_frames: int) -> np.ndarray:
         """Timestamps (window centres, seconds) of the first n_frames rows."""
-        return self.end_sample[:n_frames] / self.sample_rate - self.settings.frame_delay_s
+        return self.end_sample[:n_frames] / self.sample_rate - self.frame_delay_s
