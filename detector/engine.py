@@ -4,6 +4,12 @@
     harmonic-sum salience for a melody inside an ensemble) -> NoteSegmenter (notes as they
     sound) -> Matcher (every theme) -> Detection
 
+    and, when some theme has harmony, the same mono block -> ChromaTracker (CENS per 0.1 s)
+    -> HarmonyMatcher (the themes with harmony, in all 12 keys) -> Detection
+
+Chroma tells chords apart but not melodies, so melodic themes never go through the harmony
+path, and without a theme with harmony it does not exist.
+
 A host (the live callback's worker, a file scan, a test, a GUI) hands it blocks of any size;
 the result is the same whatever the block size, because every stage keeps its own state and
 works sample by sample, frame by frame, note by note. Its clock is samples consumed / sample
@@ -19,8 +25,10 @@ from dataclasses import dataclass
 import numba
 import numpy as np
 
+from detector.chroma import ChromaTracker
 from detector.events import Detection
 from detector.framing import FramedTracker
+from detector.harmony import HarmonyMatcher
 from detector.matching import MIN_PROGRESS, SCORE_THRESHOLD, Matcher
 from detector.pitch import PitchTracker
 from detector.salience import MelodyTracker
@@ -76,7 +84,8 @@ class DisplayState:
     f0_hz, periodicity, voiced, level_db: the latest pitch frame.
     ensemble: whether that frame was read as a melody inside an ensemble (salience) rather
         than as a single line (YIN): fixed by the mode, or chosen by the signal in "auto".
-    theme_score, theme_progress: per theme, 0-1 (arrays owned by the matcher).
+    theme_score, theme_progress: per theme, 0-1 (arrays owned by the matcher; with harmony
+        themes, the better of the melody's and the harmony's, updated per block).
     history: the last HISTORY_S seconds of frames.
     """
 
@@ -91,6 +100,8 @@ class DisplayState:
 
 
 MODES = ("auto", "melody", "ensemble")
+#: The two paths a detection can come from (see Detector._once_per_passage).
+MELODY, HARMONY = "melody", "harmony"
 
 
 def make_tracker(mode: str, sample_rate: int) -> FramedTracker:
@@ -115,8 +126,10 @@ class Detector:
     threshold : score (0-1) a match must reach; per theme it is scaled by Theme.sensitivity.
     warm_up : compile the kernels now (leave True except for throwaway detectors).
 
-    Constructing it compiles (or loads from numba's cache) every kernel, so the first block
-    costs what every block costs.
+    Themes with harmony are also matched on chroma (`chroma` and `harmony` are then set; they
+    are None when no theme's harmony can be matched, see HarmonyMatcher); a theme found by
+    both paths over one passage is announced once, by the first. Constructing it compiles (or
+    loads from numba's cache) every kernel, so the first block costs what every block costs.
     """
 
     def __init__(self, themes: Sequence[Theme], sample_rate: int, *, mode: str = "auto",
@@ -128,12 +141,25 @@ class Detector:
         self.tracker = make_tracker(mode, self.sample_rate)
         self.segmenter = NoteSegmenter(self.sample_rate, self.tracker.frame_delay_s)
         self.matcher = Matcher(self.themes, min_progress=min_progress, threshold=threshold)
+        self.chroma: ChromaTracker | None = None
+        self.harmony: HarmonyMatcher | None = None
+        theme_score, theme_progress = self.matcher.theme_score, self.matcher.theme_progress
+        if any(theme.harmony for theme in self.themes):
+            chroma = ChromaTracker(self.sample_rate)
+            harmony = HarmonyMatcher(self.themes, chroma.hop_s, min_progress=min_progress,
+                                     threshold=threshold)
+            if harmony.n_themes:
+                self.chroma, self.harmony = chroma, harmony
+                theme_score = np.zeros_like(theme_score)
+                theme_progress = np.zeros_like(theme_progress)
+        # Per theme index: (path, start_s, end_s) of its latest detection.
+        self._latest: dict[int, tuple[str, float, float]] = {}
         self.samples_consumed = 0
         self.sanitised_samples = 0
         self.notes_heard = 0
         history = PitchHistory(int(HISTORY_S / self.tracker.hop_s))
-        self.display = DisplayState(history=history, theme_score=self.matcher.theme_score,
-                                    theme_progress=self.matcher.theme_progress)
+        self.display = DisplayState(history=history, theme_score=theme_score,
+                                    theme_progress=theme_progress)
         self._mono = np.zeros(0, dtype=np.float32)
         self.last_mono = self._mono  # the latest block as analysed: mono, sanitised (a view)
         if warm_up:
@@ -147,7 +173,7 @@ class Detector:
     def process(self, block: np.ndarray) -> list[Detection]:
         """Analyse one block: shape (n,) mono or (n, channels), any float or int dtype.
 
-        Returns the detections announced during this block, in order (usually none).
+        Returns the detections announced during this block, in time order (usually none).
         """
         frames = np.asarray(block)
         if frames.ndim == 1:
@@ -164,9 +190,12 @@ class Detector:
         n_frames = tracker.process(mono)
         n_notes = self.segmenter.process(tracker.f0_hz, tracker.voiced, tracker.level_db,
                                          tracker.end_sample, n_frames)
-        detections = []
+        found = []
         for k in range(n_notes):
-            detections += self._add_note(k)
+            found += self._add_note(k)
+        if self.chroma is not None:
+            found += self._add_chroma(mono)
+        detections = self._once_per_passage(found) if found else []
         self.samples_consumed += n
         if n_frames:
             self.display.history.append(tracker, n_frames)
@@ -179,22 +208,56 @@ class Detector:
             display.ensemble = bool(tracker.ensemble[last])
         return detections
 
-    def _add_note(self, k: int) -> list[Detection]:
+    def _add_note(self, k: int) -> list[tuple[int, str, Detection]]:
         segmenter = self.segmenter
         self.notes_heard += 1
         announced_s = float(segmenter.end_sample[k] / self.sample_rate)
         found = self.matcher.add_note(float(segmenter.pitch[k]), float(segmenter.onset_s[k]))
+        return self._detections(found, announced_s, MELODY)
+
+    def _add_chroma(self, mono: np.ndarray) -> list[tuple[int, str, Detection]]:
+        """Run the harmony path over the block: chroma frames, each into the HarmonyMatcher."""
+        chroma, harmony = self.chroma, self.harmony
+        found = []
+        for k in range(chroma.process(mono)):
+            announced_s = float(chroma.end_sample[k] / self.sample_rate)
+            matched = harmony.add_frame(chroma.chroma[k], announced_s - chroma.frame_delay_s)
+            found += self._detections(matched, announced_s, HARMONY)
+        np.maximum(self.matcher.theme_score, harmony.theme_score, out=self.display.theme_score)
+        np.maximum(self.matcher.theme_progress, harmony.theme_progress,
+                   out=self.display.theme_progress)
+        return found
+
+    def _detections(self, found: list[tuple], announced_s: float,
+                    path: str) -> list[tuple[int, str, Detection]]:
+        """(theme index, path, Detection) for each match tuple a matcher returned."""
         return [
-            Detection(theme=self.themes[t].name, time_s=announced_s, start_s=start_s,
-                      end_s=end_s, score=score, transpose=transpose, tempo=tempo,
-                      progress=progress)
+            (t, path, Detection(theme=self.themes[t].name, time_s=announced_s, start_s=start_s,
+                                end_s=end_s, score=score, transpose=transpose, tempo=tempo,
+                                progress=progress))
             for t, score, start_s, end_s, transpose, tempo, progress in found
         ]
+
+    def _once_per_passage(self, found: list[tuple[int, str, Detection]]) -> list[Detection]:
+        """The detections in time order, each theme once per passage: one whose latest
+        detection came from the other path over an overlapping passage is dropped (each path
+        already announces an occurrence once)."""
+        detections = []
+        for theme, path, detection in sorted(found, key=lambda f: f[2].time_s):
+            latest = self._latest.get(theme)
+            if (latest is not None and latest[0] != path and detection.start_s < latest[2]
+                    and latest[1] < detection.end_s):
+                continue
+            self._latest[theme] = (path, detection.start_s, detection.end_s)
+            detections.append(detection)
+        return detections
 
     def _warm_up(self) -> None:
         """Run every kernel once, on a throwaway detector, so compiling (or loading from numba's
         cache) happens now and not on the first live block."""
-        scratch = Detector(self.themes[:1], self.sample_rate, mode=self.mode, warm_up=False)
+        harmonic = (self.themes[self.harmony.indices[0]],) if self.harmony else ()
+        scratch = Detector(self.themes[:1] + harmonic, self.sample_rate, mode=self.mode,
+                           warm_up=False)
         t = np.arange(self.sample_rate // 2) / self.sample_rate
         tone = (0.3 * np.sin(2 * np.pi * 440.0 * t)).astype(np.float32)
         gap = np.zeros(self.sample_rate // 20, dtype=np.float32)
