@@ -121,6 +121,9 @@ class FramedTracker:
     and implement `_analyse`. No allocation per block once the outputs fit the largest block.
     """
 
+    #: Whether the tracker also reads a melody's top line (`top_f0_hz`, `top_voiced`).
+    has_top_line = False
+
     def __init__(self, sample_rate: int, frame_s: float, hop_s: float = HOP_S) -> None:
         self.settings = FrameSettings.for_rate(sample_rate, frame_s, hop_s)
         self.sample_rate = sample_rate

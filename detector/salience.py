@@ -4,11 +4,20 @@ A monophonic tracker (YIN) reads a melody under chords and bass badly: the mixtu
 single period. This tracker follows the idea behind Melodia (Salamon & Gomez 2012) online:
 per 10 ms frame (64 ms Hann window on the shared 8-16 kHz front end), the strongest spectral
 peaks vote for every f0 of which they could be a harmonic (weight alpha**(h - 1) for harmonic
-h, spread over a semitone with a cos^2 kernel) on a 10-cent grid from 55 to 1760 Hz. The
-melody is the most salient f0, kept on the line it was following while that line stays nearly
-as salient (continuity is what makes it a melody rather than whichever note is loudest this
-instant).
-Its confidence is the share of the spectral peak energy its harmonics explain.
+h, spread over a semitone with a cos^2 kernel) on a 10-cent grid from 55 to 1760 Hz. Two
+lines are read from it, because a theme may be the loudest line or the top one:
+
+- the predominant line: the most salient f0 (a theme brought out by its instrument, in any
+  voice);
+- the top line: notes are taken out of the frame one at a time, each the salience maximum that
+  best explains the peak energy the notes before it left (Klapuri 2006), and the line is the
+  highest note nearly as salient as the first; a plain maximum is often the bass, which gathers
+  the partials of every chord tone above it, or an octave of a louder note (the soprano of a
+  chorale, a tune over its accompaniment).
+
+Each line is kept on the bin it was following while that stays nearly as salient (continuity
+is what makes it a line rather than whichever note is loudest this instant). The confidence is
+the share of the spectral peak energy the predominant line's harmonics explain.
 
 Real-time contract: numba kernels, preallocated buffers, no allocation per hop.
 """
@@ -31,6 +40,10 @@ HARMONIC_DECAY = 0.8          # alpha: the weight of harmonic h is alpha ** (h -
 PEAK_FLOOR_DB = -40.0         # spectral peaks this far under the frame's strongest are ignored
 HEIGHT_PREFERENCE = 0.2      # salience gains 2**0.2 (+15 %) per octave up
 CONTINUITY = 0.6              # keep following the line while it has this share of the best
+N_CANDIDATES = 8              # salience maxima considered as notes, each frame
+MAX_NOTES = 4                 # notes taken out of a frame, one by one (Klapuri 2006)
+NOTE_FLOOR = 0.2              # ... while each has this share of the first one's salience
+TOP_LINE = 0.4                # the melody: the highest note with this share of the first's
 EXPLAINED_VOICED = 0.3        # voiced when the melody's harmonics explain this share of peaks
 SILENCE_DB = -55.0
 AUTO_ENSEMBLE = 0.9           # auto mode: below this average YIN periodicity, use salience
@@ -169,17 +182,139 @@ def _harmonic_sum(peak_hz, peak_amp, n_peaks, kernel, height_weight, votes, sali
 
 
 @numba.njit(cache=True, nogil=True, fastmath=True)
-def _melody_f0(salience, state):
-    """The melody's f0 (Hz) from the salience; state[0] is the bin followed in the previous
-    frame (-1: none) and becomes this frame's."""
+def _candidate_bins(salience, candidates):
+    """The N_CANDIDATES most salient maxima of the salience (each the highest within half a
+    semitone) into candidates[0] (bins), strongest first; returns how many were found."""
+    half = BINS_PER_SEMITONE // 2
+    n_found = 0
+    for i in range(1, salience.shape[0] - 1):
+        v = salience[i]
+        if v <= 0.0 or v < salience[i - 1] or v < salience[i + 1]:
+            continue
+        if n_found == N_CANDIDATES and v <= candidates[1, n_found - 1]:
+            continue
+        is_peak = True
+        for j in range(max(0, i - half), min(salience.shape[0], i + half + 1)):
+            if salience[j] > v:
+                is_peak = False
+                break
+        if not is_peak:
+            continue
+        slot = min(n_found, N_CANDIDATES - 1)
+        while slot > 0 and candidates[1, slot - 1] < v:
+            candidates[0, slot] = candidates[0, slot - 1]
+            candidates[1, slot] = candidates[1, slot - 1]
+            slot -= 1
+        candidates[0, slot] = i
+        candidates[1, slot] = v
+        n_found = min(n_found + 1, N_CANDIDATES)
+    return n_found
+
+
+@numba.njit(cache=True, nogil=True, fastmath=True)
+def _index_peaks(peak_hz, peak_amp, n_peaks, nearest):
+    """nearest[b] = the strongest peak within 30 cents of bin b of the salience grid (extended
+    up to the highest harmonic; -1: none): where a note's harmonics are looked up."""
+    for b in range(nearest.shape[0]):
+        nearest[b] = -1
+    bins_per_octave = 12.0 * BINS_PER_SEMITONE
+    for p in range(n_peaks):
+        centre = int(bins_per_octave * math.log2(peak_hz[p] / FMIN_HZ) + 0.5)
+        for b in range(max(0, centre - 3), min(nearest.shape[0], centre + 4)):
+            if nearest[b] < 0 or peak_amp[p] > peak_amp[nearest[b]]:
+                nearest[b] = p
+
+
+@numba.njit(cache=True, nogil=True, fastmath=True)
+def _assign_harmonics(f0_bin, nearest, harmonics):
+    """harmonics[h] = the peak at harmonic h of the note at salience bin f0_bin (-1: none), for
+    h = 1..N_HARMONICS; harmonics[0] and harmonics[N_HARMONICS + 1] stay -1 (the edges)."""
+    harmonics[0] = -1
+    harmonics[N_HARMONICS + 1] = -1
+    for h in range(1, N_HARMONICS + 1):
+        b = int(f0_bin + HARMONIC_BINS[h - 1] + 0.5)
+        harmonics[h] = nearest[b] if b < nearest.shape[0] else -1
+
+
+@numba.njit(cache=True, nogil=True, fastmath=True, inline="always")
+def _remaining(residual, peak):
+    return residual[peak] if peak >= 0 else 0.0
+
+
+@numba.njit(cache=True, nogil=True, fastmath=True)
+def _note_salience(harmonics, residual, claim):
+    """The salience of a note (its peaks per harmonic, `_assign_harmonics`) from the peak
+    amplitude not yet taken by louder notes; with `claim`, take it.
+
+    Each harmonic takes no more than the mean of it and its neighbours (a spectral envelope is
+    smooth): where another note's partial falls on this one's, the excess stays for that note."""
+    total = 0.0
+    weight = 1.0
+    for h in range(1, N_HARMONICS + 1):
+        here = _remaining(residual, harmonics[h])
+        if h > 1:
+            here = min(here, (_remaining(residual, harmonics[h - 1]) + here
+                              + _remaining(residual, harmonics[h + 1])) / 3.0)
+        total += weight * here
+        if claim and harmonics[h] >= 0:
+            residual[harmonics[h]] -= here
+        weight *= HARMONIC_DECAY
+    return total
+
+
+@numba.njit(cache=True, nogil=True, fastmath=True)
+def _top_line_bin(salience, peak_hz, peak_amp, n_peaks, choice, height_weight):
+    """The top line's bin in this frame (-1: none): see the module docstring.
+
+    Notes are the salience's maxima (`_candidate_bins`); the strongest is taken out first, then
+    whichever explains most of what is left, up to MAX_NOTES while each has NOTE_FLOOR of the
+    first's salience. The top line is the highest of them with TOP_LINE of the first's."""
+    candidates, residual, harmonics, nearest = choice
+    n_found = _candidate_bins(salience, candidates)
+    _index_peaks(peak_hz, peak_amp, n_peaks, nearest)
+    for p in range(n_peaks):
+        residual[p] = peak_amp[p]
+    for c in range(n_found):
+        _assign_harmonics(candidates[0, c], nearest, harmonics[c])
+        candidates[2, c] = 0.0  # not taken out yet
+    first = 0.0
+    for _ in range(MAX_NOTES):
+        best, best_value = -1, 0.0
+        for c in range(n_found):
+            if candidates[2, c] == 0.0:
+                value = height_weight[int(candidates[0, c])] * _note_salience(harmonics[c], residual, False)
+                if value > best_value:
+                    best, best_value = c, value
+        if best < 0 or best_value < NOTE_FLOOR * first:
+            break
+        _note_salience(harmonics[best], residual, True)
+        candidates[2, best] = best_value
+        first = max(first, best_value)
+    chosen = -1
+    for c in range(n_found):
+        if candidates[2, c] >= TOP_LINE * first and candidates[0, c] > chosen:
+            chosen = int(candidates[0, c])
+    return chosen
+
+
+@numba.njit(cache=True, nogil=True, fastmath=True)
+def _strongest_bin(salience):
+    """The bin of the salience's maximum."""
     best = 0
     highest = salience[0]
     for i in range(1, salience.shape[0]):
         v = salience[i]
         best = i if v > highest else best
         highest = max(v, highest)
+    return best
+
+
+@numba.njit(cache=True, nogil=True, fastmath=True)
+def _line_f0(salience, best, state, slot):
+    """A line's f0 (Hz) from the salience and the bin chosen for it in this frame; state[slot]
+    is the bin the line followed in the previous frame (-1: none) and becomes this frame's."""
     # Continuity: stay on the line being followed while it remains nearly as salient.
-    followed = int(state[0])
+    followed = int(state[slot])
     if followed >= 0 and salience[best] > 0.0:
         lo = max(0, followed - BINS_PER_SEMITONE)
         hi = min(salience.shape[0] - 1, followed + BINS_PER_SEMITONE)
@@ -195,7 +330,7 @@ def _melody_f0(salience, state):
         curvature = a - 2.0 * b + c
         if curvature < 0.0:
             shift = 0.5 * (a - c) / curvature
-    state[0] = best
+    state[slot] = best
     return FMIN_HZ * 2.0 ** ((best + shift) / (12.0 * BINS_PER_SEMITONE))
 
 
@@ -214,11 +349,12 @@ def _explained(peak_hz, peak_amp, n_peaks, f0):
 
 @numba.njit(cache=True, nogil=True, fastmath=True)
 def _salience_frame(signal, start, frame_len, internal_rate, window, frame, fft_tables, magnitude, peak_hz, peak_amp,
-                    votes, salience, kernel, height_weight, state):
-    """The predominant f0 of signal[start : start + frame_len]: (f0_hz, confidence 0-1).
+                    votes, salience, kernel, height_weight, choice, state):
+    """Two melody lines of signal[start : start + frame_len]: (f0 of the predominant line,
+    its confidence 0-1, f0 of the top line, its confidence).
 
-    state[0] is the salience bin followed in the previous frame (-1: none); the caller
-    updates it.
+    state[0] and state[3] are the salience bins the two lines followed in the previous frame
+    (-1: none); the caller resets them when the frame is unvoiced.
     """
     n_fft = frame.shape[0]
     for j in range(frame_len):
@@ -228,25 +364,32 @@ def _salience_frame(signal, start, frame_len, internal_rate, window, frame, fft_
     n_voters = _keep_strongest(peak_hz, peak_amp, n_peaks, _MAX_PEAKS)
     # The melody is usually the top line: the salience favours height a little, against the bass.
     _harmonic_sum(peak_hz, peak_amp, n_voters, kernel, height_weight, votes, salience)
-    f0 = _melody_f0(salience, state)
-    # Confidence: the share of the peaks' energy at the melody's harmonics.
-    explained = _explained(peak_hz, peak_amp, n_peaks, f0)
-    return f0, (explained / total if total > 0.0 else 0.0)
+    f0 = _line_f0(salience, _strongest_bin(salience), state, 0)
+    top = _top_line_bin(salience, peak_hz, peak_amp, n_voters, choice, height_weight)
+    top_f0 = _line_f0(salience, top, state, 3) if top >= 0 else f0
+    # Confidence: the share of the peaks' energy at the line's harmonics.
+    if total <= 0.0:
+        return f0, 0.0, top_f0, 0.0
+    return (f0, _explained(peak_hz, peak_amp, n_peaks, f0) / total,
+            top_f0, _explained(peak_hz, peak_amp, n_peaks, top_f0) / total)
 
 
 @numba.njit(cache=True, nogil=True, fastmath=True)
 def salience_frames_kernel(signal, first_end, n_frames, hop, frame_len, internal_rate,
                            window, frame, fft_tables, magnitude,
-                           peak_hz, peak_amp, votes, salience, kernel, height_weight, state, auto,
+                           peak_hz, peak_amp, votes, salience, kernel, height_weight, choice, state, auto,
                            tau_min, tau_max,
                            yin_energy, yin_corr, yin_diff, yin_cmnd, yin_register,
-                           out_f0, out_periodicity, out_level_db, out_voiced, out_ensemble):
-    """Predominant f0 of n_frames frames of signal, frame k ending at first_end + k * hop.
+                           out_f0, out_periodicity, out_level_db, out_voiced, out_ensemble,
+                           out_top_f0, out_top_voiced):
+    """Predominant f0 and top line of n_frames frames of signal, frame k ending at
+    first_end + k * hop.
 
-    state: [salience bin followed in the previous frame (-1: none), YIN periodicity average,
-    1.0 while the ensemble estimate is in use]. With `auto`, YIN runs on the frame's tail
-    first and its estimate is used while the music sounds monophonic (`_choose_ensemble`);
-    the salience is then not computed at all.
+    state: [salience bin the predominant line followed in the previous frame (-1: none), YIN
+    periodicity average, 1.0 while the ensemble estimate is in use, bin the top line followed].
+    With `auto`, YIN runs on the frame's tail first and its estimate is used while the music
+    sounds monophonic (`_choose_ensemble`); the salience is then not computed at all, and there
+    is no top line apart from the melody.
     """
     for k in range(n_frames):
         end = first_end + k * hop
@@ -266,18 +409,25 @@ def salience_frames_kernel(signal, first_end, n_frames, hop, frame_len, internal
                 out_periodicity[k] = max(0.0, 1.0 - cmnd)
                 out_voiced[k] = cmnd < VOICING_CMND and level_db > SILENCE_DB
                 out_ensemble[k] = False
+                out_top_voiced[k] = False
                 state[0] = -1.0
+                state[3] = -1.0
                 continue
-        f0, confidence = _salience_frame(signal, end - frame_len, frame_len, internal_rate,
+        f0, confidence, top_f0, top_confidence = _salience_frame(signal, end - frame_len, frame_len, internal_rate,
                                          window, frame, fft_tables, magnitude, peak_hz, peak_amp,
-                                         votes, salience, kernel, height_weight, state)
+                                         votes, salience, kernel, height_weight, choice, state)
         voiced = confidence >= EXPLAINED_VOICED and level_db > SILENCE_DB
+        top_voiced = top_confidence >= EXPLAINED_VOICED and level_db > SILENCE_DB
         if not voiced:
             state[0] = -1.0
+        if not top_voiced:
+            state[3] = -1.0
         out_f0[k] = f0
         out_periodicity[k] = confidence
         out_voiced[k] = voiced
         out_ensemble[k] = True
+        out_top_f0[k] = top_f0
+        out_top_voiced[k] = top_voiced
 
 
 @numba.njit(cache=True, nogil=True)
@@ -295,11 +445,14 @@ def _choose_ensemble(state, yin_periodicity, level_db):
 
 
 class MelodyTracker(FramedTracker):
-    """Streaming predominant-melody f0 of polyphonic audio (see FramedTracker for outputs).
+    """Streaming predominant-melody f0 of polyphonic audio (see FramedTracker for outputs), and
+    the top line: `top_f0_hz`, `top_voiced` (never voiced where YIN's estimate was used).
 
     auto: also run YIN and use it while the music sounds like a single line (it is cheaper
     and exact there); `ensemble` then tells, per frame, which estimate was used.
     """
+
+    has_top_line = True
 
     def __init__(self, sample_rate: int, hop_s: float = 0.01, auto: bool = False) -> None:
         super().__init__(sample_rate, FRAME_S, hop_s)
@@ -325,7 +478,13 @@ class MelodyTracker(FramedTracker):
                                  np.sin(np.pi * bins / BINS_PER_SEMITONE)])
         octaves = np.arange(_N_BINS) / (12 * BINS_PER_SEMITONE)
         self._height_weight = 2.0 ** (HEIGHT_PREFERENCE * octaves)
-        self._state = np.array([-1.0, 1.0, 0.0])
+        self._state = np.array([-1.0, 1.0, 0.0, -1.0])
+        # Scratch of _top_line_bin: candidates (bin, salience, salience when taken out), the
+        # peaks' amplitude not yet taken, each candidate's peak per harmonic, and the peak
+        # nearest each bin of the salience grid, extended to its highest harmonic.
+        self._choice = (np.zeros((3, N_CANDIDATES)), np.zeros(n_fft // 4),
+                        np.zeros((N_CANDIDATES, N_HARMONICS + 2), dtype=np.int64),
+                        np.zeros(_N_BINS + int(HARMONIC_BINS[-1]) + 2, dtype=np.int64))
 
     def _analyse(self, signal: np.ndarray, first_end: int, n_frames: int) -> None:
         s = self.settings
@@ -333,7 +492,12 @@ class MelodyTracker(FramedTracker):
             signal, first_end, n_frames, s.hop, s.frame_len, s.internal_rate_hz, self._window,
             self._frame, self._fft.tables, self._magnitude,
             self._peak_hz, self._peak_amp, self._votes, self._salience, self._kernel,
-            self._height_weight,
+            self._height_weight, self._choice,
             self._state, self.auto, self._tau_min, self._tau_max, self._yin_energy,
             self._yin_corr, self._yin_diff, self._yin_cmnd, self._yin_register, self.f0_hz,
-            self.periodicity, self.level_db, self.voiced, self.ensemble)
+            self.periodicity, self.level_db, self.voiced, self.ensemble, self.top_f0_hz, self.top_voiced)
+
+    def _grow(self, n_frames: int) -> None:
+        super()._grow(n_frames)
+        self.top_f0_hz = np.zeros(n_frames, dtype=np.float64)
+        self.top_voiced = np.zeros(n_frames, dtype=np.bool_)
