@@ -4,6 +4,10 @@
     harmonic-sum salience for a melody inside an ensemble) -> NoteSegmenter (notes as they
     sound) -> Matcher (every theme) -> Detection
 
+    and, in an ensemble, the tracker's second line (its top line, where a tune over its
+    accompaniment is; the first is the predominant line, where a brought-out voice is)
+    -> NoteSegmenter -> Matcher -> Detection
+
     and, when some theme has harmony, the same mono block -> ChromaTracker (CENS per 0.1 s)
     -> HarmonyMatcher (the themes with harmony, in all 12 keys) -> Detection
 
@@ -84,8 +88,8 @@ class DisplayState:
     f0_hz, periodicity, voiced, level_db: the latest pitch frame.
     ensemble: whether that frame was read as a melody inside an ensemble (salience) rather
         than as a single line (YIN): fixed by the mode, or chosen by the signal in "auto".
-    theme_score, theme_progress: per theme, 0-1 (arrays owned by the matcher; with harmony
-        themes, the better of the melody's and the harmony's, updated per block).
+    theme_score, theme_progress: per theme, 0-1 (arrays owned by the matcher; with a top line
+        or harmony themes, the best of the paths', updated per block).
     history: the last HISTORY_S seconds of frames.
     """
 
@@ -100,8 +104,9 @@ class DisplayState:
 
 
 MODES = ("auto", "melody", "ensemble")
-#: The two paths a detection can come from (see Detector._once_per_passage).
-MELODY, HARMONY = "melody", "harmony"
+#: The paths a detection can come from (see Detector._once_per_passage): the melody (in an
+#: ensemble, its predominant line), the top line of an ensemble, the harmony.
+MELODY, TOP_LINE, HARMONY = "melody", "top line", "harmony"
 
 
 def make_tracker(mode: str, sample_rate: int) -> FramedTracker:
@@ -126,9 +131,10 @@ class Detector:
     threshold : score (0-1) a match must reach; per theme it is scaled by Theme.sensitivity.
     warm_up : compile the kernels now (leave True except for throwaway detectors).
 
+    In "ensemble" and "auto" modes the top line is matched too (`top_segmenter`, `top_matcher`).
     Themes with harmony are also matched on chroma (`chroma` and `harmony` are then set; they
-    are None when no theme's harmony can be matched, see HarmonyMatcher); a theme found by
-    both paths over one passage is announced once, by the first. Constructing it compiles (or
+    are None when no theme's harmony can be matched, see HarmonyMatcher). A theme found by
+    two paths over one passage is announced once, by the first. Constructing it compiles (or
     loads from numba's cache) every kernel, so the first block costs what every block costs.
     """
 
@@ -141,17 +147,26 @@ class Detector:
         self.tracker = make_tracker(mode, self.sample_rate)
         self.segmenter = NoteSegmenter(self.sample_rate, self.tracker.frame_delay_s)
         self.matcher = Matcher(self.themes, min_progress=min_progress, threshold=threshold)
+        # An ensemble's top line (the tracker reads it too) gets notes and matching of its own.
+        self.top_segmenter: NoteSegmenter | None = None
+        self.top_matcher: Matcher | None = None
+        if self.tracker.has_top_line:
+            self.top_segmenter = NoteSegmenter(self.sample_rate, self.tracker.frame_delay_s)
+            self.top_matcher = Matcher(self.themes, min_progress=min_progress, threshold=threshold)
         self.chroma: ChromaTracker | None = None
         self.harmony: HarmonyMatcher | None = None
-        theme_score, theme_progress = self.matcher.theme_score, self.matcher.theme_progress
         if any(theme.harmony for theme in self.themes):
             chroma = ChromaTracker(self.sample_rate)
             harmony = HarmonyMatcher(self.themes, chroma.hop_s, min_progress=min_progress,
                                      threshold=threshold)
             if harmony.n_themes:
                 self.chroma, self.harmony = chroma, harmony
-                theme_score = np.zeros_like(theme_score)
-                theme_progress = np.zeros_like(theme_progress)
+        # Every path's running scores; the display shows the best of them.
+        self._scorers = [scorer for scorer in (self.matcher, self.top_matcher, self.harmony)
+                         if scorer is not None]
+        theme_score, theme_progress = self.matcher.theme_score, self.matcher.theme_progress
+        if len(self._scorers) > 1:
+            theme_score, theme_progress = np.zeros_like(theme_score), np.zeros_like(theme_progress)
         # Per theme index: (path, start_s, end_s) of its latest detection.
         self._latest: dict[int, tuple[str, float, float]] = {}
         self.samples_consumed = 0
@@ -192,9 +207,17 @@ class Detector:
                                          tracker.end_sample, n_frames)
         found = []
         for k in range(n_notes):
-            found += self._add_note(k)
+            found += self._add_note(self.segmenter, self.matcher, k, MELODY)
+        self.notes_heard += n_notes
+        if self.top_segmenter is not None:
+            n_top = self.top_segmenter.process(tracker.top_f0_hz, tracker.top_voiced,
+                                               tracker.level_db, tracker.end_sample, n_frames)
+            for k in range(n_top):
+                found += self._add_note(self.top_segmenter, self.top_matcher, k, TOP_LINE)
         if self.chroma is not None:
             found += self._add_chroma(mono)
+        if len(self._scorers) > 1:
+            self._best_scores()
         detections = self._once_per_passage(found) if found else []
         self.samples_consumed += n
         if n_frames:
@@ -208,12 +231,12 @@ class Detector:
             display.ensemble = bool(tracker.ensemble[last])
         return detections
 
-    def _add_note(self, k: int) -> list[tuple[int, str, Detection]]:
-        segmenter = self.segmenter
-        self.notes_heard += 1
+    def _add_note(self, segmenter: NoteSegmenter, matcher: Matcher, k: int,
+                  path: str) -> list[tuple[int, str, Detection]]:
+        """Match the k-th note the segmenter announced in this block."""
         announced_s = float(segmenter.end_sample[k] / self.sample_rate)
-        found = self.matcher.add_note(float(segmenter.pitch[k]), float(segmenter.onset_s[k]))
-        return self._detections(found, announced_s, MELODY)
+        found = matcher.add_note(float(segmenter.pitch[k]), float(segmenter.onset_s[k]))
+        return self._detections(found, announced_s, path)
 
     def _add_chroma(self, mono: np.ndarray) -> list[tuple[int, str, Detection]]:
         """Run the harmony path over the block: chroma frames, each into the HarmonyMatcher."""
@@ -223,10 +246,16 @@ class Detector:
             announced_s = float(chroma.end_sample[k] / self.sample_rate)
             matched = harmony.add_frame(chroma.chroma[k], announced_s - chroma.frame_delay_s)
             found += self._detections(matched, announced_s, HARMONY)
-        np.maximum(self.matcher.theme_score, harmony.theme_score, out=self.display.theme_score)
-        np.maximum(self.matcher.theme_progress, harmony.theme_progress,
-                   out=self.display.theme_progress)
         return found
+
+    def _best_scores(self) -> None:
+        """The display's score and progress of each theme: the best any path has (no allocation)."""
+        display, first = self.display, self._scorers[0]
+        np.copyto(display.theme_score, first.theme_score)
+        np.copyto(display.theme_progress, first.theme_progress)
+        for scorer in self._scorers[1:]:
+            np.maximum(display.theme_score, scorer.theme_score, out=display.theme_score)
+            np.maximum(display.theme_progress, scorer.theme_progress, out=display.theme_progress)
 
     def _detections(self, found: list[tuple], announced_s: float,
                     path: str) -> list[tuple[int, str, Detection]]:
@@ -240,7 +269,7 @@ class Detector:
 
     def _once_per_passage(self, found: list[tuple[int, str, Detection]]) -> list[Detection]:
         """The detections in time order, each theme once per passage: one whose latest
-        detection came from the other path over an overlapping passage is dropped (each path
+        detection came from another path over an overlapping passage is dropped (each path
         already announces an occurrence once)."""
         detections = []
         for theme, path, detection in sorted(found, key=lambda f: f[2].time_s):
