@@ -11,7 +11,8 @@ Four measurements, all in one run:
    precision, recall, F1 per condition, false alarms per hour on the no-theme clips.
 2. Melody pitch accuracy. On every chorale clip the reference is the line its scoring brings
    out (the soprano, or the inner voice or bass a solo instrument plays). Our front ends run
-   streaming (ensemble, auto, and YIN as melody mode uses it); the peers, Melodia (essentia)
+   streaming (ensemble: its predominant line and its top line, which the detector both
+   matches; auto; and YIN as melody mode uses it); the peers, Melodia (essentia)
    and basic-pitch, offline where they are installed (`scripts/bootstrap --peers`). Raw pitch
    and chroma accuracy, voicing recall and false alarm, with mir_eval, as in `benchmarks.pitch`.
 3. Cost. Each mode's scan time of the chorale set in one thread (Detector included): real-time
@@ -72,11 +73,13 @@ def detection_table(test_set: TestSet, scans: dict[str, dict[str, Any]], conditi
     return {mode: accuracy.evaluate(test_set, scan["detections"], conditions) for mode, scan in scans.items()}
 
 
-def _ours(mode: str) -> Callable[[np.ndarray], Estimate]:
+def _ours(mode: str, top_line: bool = False) -> Callable[[np.ndarray], Estimate]:
+    """Our tracker of `mode`, streaming; its predominant line, or with top_line its top line."""
     def run(audio: np.ndarray) -> Estimate:
         tracker = make_tracker(mode, SAMPLE_RATE)
         n = tracker.process(audio)
-        return Estimate(tracker.frame_times_s(n), tracker.f0_hz[:n].copy(), tracker.voiced[:n].copy())
+        f0_hz, voiced = (tracker.top_f0_hz, tracker.top_voiced) if top_line else (tracker.f0_hz, tracker.voiced)
+        return Estimate(tracker.frame_times_s(n), f0_hz[:n].copy(), voiced[:n].copy())
     return run
 
 
@@ -92,6 +95,7 @@ def melody_trackers() -> tuple[dict[str, Callable[[np.ndarray], Estimate]], dict
 
     Each has run once on a second of silence, untimed: kernels, packages and models are loaded."""
     candidates = {f"ours ({mode})": _ours(mode) for mode in ("ensemble", "auto", "melody")}
+    candidates["ours (ensemble, top line)"] = _ours("ensemble", top_line=True)
     candidates |= {"melodia (essentia)": _peer(melodia_f0), "basic-pitch": _peer(basic_pitch_f0, threads=1)}
     trackers, missing = {}, {}
     for name, run in candidates.items():
