@@ -29,7 +29,6 @@ sets of `benchmarks.data`.
 
 from __future__ import annotations
 
-import argparse
 import hashlib
 import json
 import shutil
@@ -44,8 +43,8 @@ import soundfile
 from tqdm import tqdm
 
 from benchmarks.data import (CACHE_DIR, DRUM_CHANNEL, MIN_THEME_PITCHES, SAMPLE_RATE, THEME_NOTES, Clip,
-                             NoteEvent, Occurrence, Size, TestSet, clip_rng, interval_runs, load_set,
-                             set_record)
+                             NoteEvent, Occurrence, Size, TestSet, clip_rng, generator_main, interval_runs,
+                             load_set, set_record)
 from benchmarks.render import Part, render
 from detector.notes import Note
 from detector.themes import Theme
@@ -389,14 +388,7 @@ def _digest(size: Size) -> str:
 
 
 def main(argv: Sequence[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--size", choices=sorted(SIZES), default="quick")
-    parser.add_argument("--seed", type=int, default=0)
-    args = parser.parse_args(argv)
-    test_set = build_set(args.size, args.seed)
-    audio_s = sum(clip.duration_s for clip in test_set.clips)
-    print(f"{len(test_set.themes)} themes, {len(test_set.clips)} clips, {audio_s / 60:.1f} min of audio "
-          f"in {test_set.directory}")
+    generator_main(argv, __doc__, SIZES, build_set)
 
 
 if __name__ == "__main__":

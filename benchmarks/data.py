@@ -25,7 +25,7 @@ import shutil
 import subprocess
 import tempfile
 import zlib
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -686,15 +686,22 @@ def load_set(manifest: Path) -> TestSet:
     return TestSet(Size(**record["size"]), record["seed"], manifest.parent, themes, clips)
 
 
-def main(argv: Sequence[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--size", choices=sorted(SIZES), default="quick")
+def generator_main(argv: Sequence[str] | None, docstring: str, sizes: Sequence[str],
+                   build: Callable[[str, int], TestSet]) -> None:
+    """The command line of a set generator: build (or find) the set of --size and --seed, and
+    say what it holds and where."""
+    parser = argparse.ArgumentParser(description=docstring.split("\n\n")[0])
+    parser.add_argument("--size", choices=sorted(sizes), default="quick")
     parser.add_argument("--seed", type=int, default=0)
     args = parser.parse_args(argv)
-    test_set = build_set(args.size, args.seed)
+    test_set = build(args.size, args.seed)
     audio_s = sum(clip.duration_s for clip in test_set.clips)
     print(f"{len(test_set.themes)} themes, {len(test_set.clips)} clips, {audio_s / 60:.1f} min of audio "
           f"in {test_set.directory}")
+
+
+def main(argv: Sequence[str] | None = None) -> None:
+    generator_main(argv, __doc__, SIZES, build_set)
 
 
 if __name__ == "__main__":
