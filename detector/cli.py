@@ -38,7 +38,8 @@ def build_parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     themes_help = ("a theme file, folder or .toml library (MIDI .mid, note list .txt, MusicXML, "
-                   f"ABC); repeat for more; default: the built-in themes in {BUILTIN_THEMES}")
+                   "ABC); themes with chords (a note list's [C4 E4 G4]:2) are also matched on "
+                   f"their harmony; repeat for more; default: the built-in themes in {BUILTIN_THEMES}")
     output = argparse.ArgumentParser(add_help=False)
     output.add_argument("--themes", action="append", metavar="PATH", help=themes_help)
     output.add_argument("--json", action="store_true",
