@@ -209,14 +209,17 @@ class Detector:
         for k in range(n_notes):
             found += self._add_note(self.segmenter, self.matcher, k, MELODY)
         self.notes_heard += n_notes
+        scored = n_notes > 0  # scores move only when a note or a chroma frame is matched
         if self.top_segmenter is not None:
             n_top = self.top_segmenter.process(tracker.top_f0_hz, tracker.top_voiced,
                                                tracker.level_db, tracker.end_sample, n_frames)
             for k in range(n_top):
                 found += self._add_note(self.top_segmenter, self.top_matcher, k, TOP_LINE)
+            scored |= n_top > 0
         if self.chroma is not None:
             found += self._add_chroma(mono)
-        if len(self._scorers) > 1:
+            scored = True
+        if scored and len(self._scorers) > 1:
             self._best_scores()
         detections = self._once_per_passage(found) if found else []
         self.samples_consumed += n
