@@ -31,6 +31,7 @@ import numpy as np
 
 from detector.fft import RealFft, magnitude_spectrum
 from detector.framing import FramedTracker
+from detector.pitch import SILENCE_DB
 
 FRAME_S = 0.2
 HOP_S = 0.1
@@ -38,7 +39,6 @@ CHROMA_FMIN_HZ = 55.0
 CHROMA_FMAX_HZ = 2000.0
 #: A frame whose power from CHROMA_FMIN_HZ to CHROMA_FMAX_HZ is under this is silence: a zero
 #: vector.
-SILENCE_DB = -55.0
 #: Log compression of each semitone band's energy relative to the frame's strongest band,
 #: log(1 + COMPRESSION x share), before folding to pitch classes: a chord's notes count about
 #: alike whatever their balance (an inner voice 15 dB down still counts), while leakage and
@@ -166,11 +166,9 @@ class ChromaTracker(FramedTracker):
     def __init__(self, sample_rate: int) -> None:
         super().__init__(sample_rate, FRAME_S, HOP_S)
         s = self.settings
-        n_fft = 1 << (s.frame_len - 1).bit_length()  # the frame, zero-padded to a power of two
         self._window = np.hanning(s.frame_len)
-        self._frame = np.zeros(n_fft)
-        self._fft = RealFft(n_fft)
-        self._magnitude = np.zeros(n_fft // 2)
+        self._fft = RealFft.for_frame(s.frame_len)
+        n_fft = self._fft.n_fft
         self._bin_band, self._bin_weight, n_bands = semitone_bins(n_fft, s.internal_rate_hz)
         # Parseval: the half spectrum's energy is half n_fft x the windowed frame's energy.
         self._band_scale = 2.0 / (n_fft * np.sum(self._window ** 2))
@@ -193,7 +191,7 @@ class ChromaTracker(FramedTracker):
     def _analyse(self, signal: np.ndarray, first_end: int, n_frames: int) -> None:
         s = self.settings
         chroma_frames_kernel(signal, first_end, n_frames, s.hop, s.frame_len, self._window,
-                             self._frame, self._fft.tables, self._magnitude, self._bin_band,
+                             self._fft.frame, self._fft.tables, self._fft.magnitude, self._bin_band,
                              self._bin_weight, self._band_scale, self._band_energy,
                              self._energy, self._ring, self._state, self._smooth, self.chroma,
                              self.level_db)

@@ -217,8 +217,9 @@ class Detector:
                 found += self._add_note(self.top_segmenter, self.top_matcher, k, TOP_LINE)
             scored |= n_top > 0
         if self.chroma is not None:
-            found += self._add_chroma(mono)
-            scored = True
+            n_chroma, matched = self._add_chroma(mono)
+            found += matched
+            scored |= n_chroma > 0
         if scored and len(self._scorers) > 1:
             self._best_scores()
         detections = self._once_per_passage(found) if found else []
@@ -241,15 +242,18 @@ class Detector:
         found = matcher.add_note(float(segmenter.pitch[k]), float(segmenter.onset_s[k]))
         return self._detections(found, announced_s, path)
 
-    def _add_chroma(self, mono: np.ndarray) -> list[tuple[int, str, Detection]]:
-        """Run the harmony path over the block: chroma frames, each into the HarmonyMatcher."""
+    def _add_chroma(self, mono: np.ndarray) -> tuple[int, list[tuple[int, str, Detection]]]:
+        """Run the harmony path over the block: chroma frames, each into the HarmonyMatcher.
+        Returns how many frames there were, and the detections."""
         chroma, harmony = self.chroma, self.harmony
+        delay_s = chroma.frame_delay_s
         found = []
-        for k in range(chroma.process(mono)):
+        n_frames = chroma.process(mono)
+        for k in range(n_frames):
             announced_s = float(chroma.end_sample[k] / self.sample_rate)
-            matched = harmony.add_frame(chroma.chroma[k], announced_s - chroma.frame_delay_s)
+            matched = harmony.add_frame(chroma.chroma[k], announced_s - delay_s)
             found += self._detections(matched, announced_s, HARMONY)
-        return found
+        return n_frames, found
 
     def _best_scores(self) -> None:
         """The display's score and progress of each theme: the best any path has (no allocation)."""

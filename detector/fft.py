@@ -15,12 +15,20 @@ import numpy as np
 
 class RealFft:
     """The tables and scratch buffers for magnitude spectra of real frames of length n_fft
-    (a power of two). Pass `tables` to `magnitude_spectrum` inside a kernel."""
+    (a power of two). Pass `tables` to `magnitude_spectrum` inside a kernel, with `frame` (the
+    windowed frame, zero-padded) and `magnitude` (its spectrum) as buffers."""
+
+    @classmethod
+    def for_frame(cls, frame_len: int) -> "RealFft":
+        """For frames of frame_len samples, zero-padded to the next power of two."""
+        return cls(1 << (frame_len - 1).bit_length())
 
     def __init__(self, n_fft: int) -> None:
         if n_fft < 4 or n_fft & (n_fft - 1):
             raise ValueError(f"n_fft must be a power of two >= 4, not {n_fft}")
         self.n_fft = n_fft
+        self.frame = np.zeros(n_fft)
+        self.magnitude = np.zeros(n_fft // 2)
         half = n_fft // 2
         bits = half.bit_length() - 1
         bitrev = np.array([int(format(i, f"0{bits}b")[::-1], 2) for i in range(half)],

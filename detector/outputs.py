@@ -47,6 +47,11 @@ class Sink:
     def scores(self, names: Sequence[str], values: np.ndarray, time_s: float) -> None:
         """Every theme's running score (0-1) at stream time time_s; called by live hosts."""
 
+    @property
+    def wants_scores(self) -> bool:
+        """Whether `scores` does anything: a host need not call it otherwise (it runs per frame)."""
+        return False
+
     def close(self) -> None:
         """Flush and release what the sink holds."""
 
@@ -62,37 +67,36 @@ class TextSink(Sink):
         print(prefix + detection.describe(), file=self.stream, flush=True)
 
 
-class JsonLinesSink(Sink):
-    """One JSON object per line (Detection.to_json), flushed at once for a reading program."""
+class _StreamSink(Sink):
+    """A sink writing to a text stream, which it closes at the end if it opened it (`owned`)."""
 
     def __init__(self, stream: TextIO, owned: bool = False) -> None:
         self.stream = stream
         self.owned = owned
-
-    def emit(self, detection: Detection, file: str | None = None) -> None:
-        print(detection.to_json(file), file=self.stream, flush=True)
 
     def close(self) -> None:
         if self.owned:
             self.stream.close()
 
 
-class CueSheetSink(Sink):
+class JsonLinesSink(_StreamSink):
+    """One JSON object per line (Detection.to_json), flushed at once for a reading program."""
+
+    def emit(self, detection: Detection, file: str | None = None) -> None:
+        print(detection.to_json(file), file=self.stream, flush=True)
+
+
+class CueSheetSink(_StreamSink):
     """A CSV cue sheet (events.CUE_FIELDS), one row per detection, flushed as it is written so
     the sheet survives an interrupted run."""
 
     def __init__(self, stream: TextIO, owned: bool = False) -> None:
-        self.stream = stream
-        self.owned = owned
+        super().__init__(stream, owned)
         self._writer = cue_sheet_writer(stream)
 
     def emit(self, detection: Detection, file: str | None = None) -> None:
         self._writer.writerow(detection.as_cue(file))
         self.stream.flush()
-
-    def close(self) -> None:
-        if self.owned:
-            self.stream.close()
 
 
 class OscSink(Sink):
@@ -115,6 +119,10 @@ class OscSink(Sink):
 
     def emit(self, detection: Detection, file: str | None = None) -> None:
         self._client.send_message(OSC_DETECTED, detection.osc_args())
+
+    @property
+    def wants_scores(self) -> bool:
+        return self.score_interval_s > 0.0
 
     def scores(self, names: Sequence[str], values: np.ndarray, time_s: float) -> None:
         if not self.score_interval_s or time_s < self._next_score_s:
@@ -230,6 +238,10 @@ class Outputs(Sink):
 
     def scores(self, names: Sequence[str], values: np.ndarray, time_s: float) -> None:
         self._each(lambda sink: sink.scores(names, values, time_s))
+
+    @property
+    def wants_scores(self) -> bool:
+        return any(sink.wants_scores for sink in self.sinks)
 
     def _each(self, deliver) -> None:
         for sink in list(self.sinks):

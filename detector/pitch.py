@@ -17,7 +17,7 @@ import math
 import numba
 import numpy as np
 
-from detector.framing import FMAX_HZ, FMIN_HZ, FramedTracker, FrameSettings
+from detector.framing import FMAX_HZ, FMIN_HZ, HOP_S, FramedTracker, FrameSettings
 
 #: YIN's absolute threshold on the CMND: the first dip under it is taken as the period.
 YIN_THRESHOLD = 0.15
@@ -179,19 +179,23 @@ def yin_frames_kernel(signal, first_end, n_frames, hop, window, tau_min, tau_max
         out_voiced[k] = best_cmnd < VOICING_CMND and level_db > SILENCE_DB
 
 
+def yin_scratch(tau_max: int) -> tuple[np.ndarray, ...]:
+    """The buffers of `yin_frame` and `in_register` for lags up to tau_max: running energy (over
+    the frame of 2 tau_max + 1 samples), correlation, difference, normalised difference, and
+    the register (log2 of the recent period; 0: none yet)."""
+    return (np.zeros(2 * tau_max + 3), np.zeros(tau_max + 3, dtype=np.float32), np.zeros(tau_max + 3),
+            np.zeros(tau_max + 3), np.zeros(1))
+
+
 class PitchTracker(FramedTracker):
     """Streaming f0 of a monophonic line, one frame per hop (see FramedTracker for outputs)."""
 
-    def __init__(self, sample_rate: int, hop_s: float = 0.01) -> None:
+    def __init__(self, sample_rate: int, hop_s: float = HOP_S) -> None:
         internal = FrameSettings.for_rate(sample_rate, 0.0, hop_s).internal_rate_hz
         self.tau_min, self.tau_max = yin_lag_range(internal)
         # The YIN window spans the longest period; the frame holds it plus its longest lag.
         super().__init__(sample_rate, (2 * self.tau_max + 1) / internal, hop_s)
-        self._energy = np.zeros(self.settings.frame_len + 2, dtype=np.float64)
-        self._corr = np.zeros(self.tau_max + 3, dtype=np.float32)
-        self._diff = np.zeros(self.tau_max + 3, dtype=np.float64)
-        self._cmnd = np.zeros(self.tau_max + 3, dtype=np.float64)
-        self._register = np.zeros(1)  # log2 of the recent period (0: none yet)
+        self._energy, self._corr, self._diff, self._cmnd, self._register = yin_scratch(self.tau_max)
 
     def _analyse(self, signal: np.ndarray, first_end: int, n_frames: int) -> None:
         s = self.settings

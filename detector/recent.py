@@ -40,5 +40,4 @@ class RecentAudio:
         """A copy of the last `seconds` (fewer if less has been played), oldest first."""
         written = self.written
         n = min(int(seconds * self.sample_rate), written, self._ring.shape[0])
-        end = written % self._ring.shape[0]
-        return np.roll(self._ring, -end)[self._ring.shape[0] - n:]
+        return self._ring[np.arange(written - n, written) % self._ring.shape[0]]

@@ -30,8 +30,8 @@ import numba
 import numpy as np
 
 from detector.fft import RealFft, magnitude_spectrum
-from detector.framing import FMAX_HZ, FMIN_HZ, FramedTracker
-from detector.pitch import VOICING_CMND, yin_frame, in_register, yin_lag_range
+from detector.framing import FMAX_HZ, FMIN_HZ, HOP_S, FramedTracker
+from detector.pitch import SILENCE_DB, VOICING_CMND, in_register, yin_frame, yin_lag_range, yin_scratch
 
 FRAME_S = 0.064
 BINS_PER_SEMITONE = 10
@@ -45,7 +45,6 @@ MAX_NOTES = 4                 # notes taken out of a frame, one by one (Klapuri 
 NOTE_FLOOR = 0.2              # ... while each has this share of the first one's salience
 TOP_LINE = 0.4                # the top line: the highest note with this share of the first's
 EXPLAINED_VOICED = 0.3        # a line is voiced when its harmonics explain this share of peaks
-SILENCE_DB = -55.0
 AUTO_ENSEMBLE = 0.9           # auto mode: below this average YIN periodicity, use salience
 AUTO_SOLO = 0.95              # ... and above this, YIN again
 AUTO_LEVEL_DB = -45.0         # frames quieter than this do not move the average
@@ -454,21 +453,15 @@ class MelodyTracker(FramedTracker):
 
     has_top_line = True
 
-    def __init__(self, sample_rate: int, hop_s: float = 0.01, auto: bool = False) -> None:
+    def __init__(self, sample_rate: int, hop_s: float = HOP_S, auto: bool = False) -> None:
         super().__init__(sample_rate, FRAME_S, hop_s)
         self.auto = auto
         self._tau_min, self._tau_max = yin_lag_range(self.settings.internal_rate_hz)
-        self._yin_energy = np.zeros(2 * self._tau_max + 3)
-        self._yin_corr = np.zeros(self._tau_max + 3, dtype=np.float32)
-        self._yin_diff = np.zeros(self._tau_max + 3)
-        self._yin_cmnd = np.zeros(self._tau_max + 3)
-        self._yin_register = np.zeros(1)
-        frame_len = self.settings.frame_len
-        n_fft = 1 << (frame_len - 1).bit_length()  # the frame, zero-padded to a power of two
-        self._window = np.hanning(frame_len).astype(np.float64)
-        self._frame = np.zeros(n_fft)  # the windowed frame, zero-padded
-        self._fft = RealFft(n_fft)
-        self._magnitude = np.zeros(n_fft // 2)
+        (self._yin_energy, self._yin_corr, self._yin_diff, self._yin_cmnd,
+         self._yin_register) = yin_scratch(self._tau_max)
+        self._window = np.hanning(self.settings.frame_len)
+        self._fft = RealFft.for_frame(self.settings.frame_len)
+        n_fft = self._fft.n_fft
         self._peak_hz = np.zeros(n_fft // 4)   # room for every local maximum
         self._peak_amp = np.zeros(n_fft // 4)
         self._votes = np.zeros((3, _N_BINS + 2 * _PAD))
@@ -476,8 +469,7 @@ class MelodyTracker(FramedTracker):
         bins = np.arange(_N_BINS)
         self._kernel = np.stack([np.cos(np.pi * bins / BINS_PER_SEMITONE),
                                  np.sin(np.pi * bins / BINS_PER_SEMITONE)])
-        octaves = np.arange(_N_BINS) / (12 * BINS_PER_SEMITONE)
-        self._height_weight = 2.0 ** (HEIGHT_PREFERENCE * octaves)
+        self._height_weight = 2.0 ** (HEIGHT_PREFERENCE * bins / (12 * BINS_PER_SEMITONE))
         self._state = np.array([-1.0, 1.0, 0.0, -1.0])
         # Scratch of _top_line_bin: candidates (bin, salience, salience when taken out), the
         # peaks' amplitude not yet taken, each candidate's peak per harmonic, and the peak
@@ -490,7 +482,7 @@ class MelodyTracker(FramedTracker):
         s = self.settings
         salience_frames_kernel(
             signal, first_end, n_frames, s.hop, s.frame_len, s.internal_rate_hz, self._window,
-            self._frame, self._fft.tables, self._magnitude,
+            self._fft.frame, self._fft.tables, self._fft.magnitude,
             self._peak_hz, self._peak_amp, self._votes, self._salience, self._kernel,
             self._height_weight, self._choice,
             self._state, self.auto, self._tau_min, self._tau_max, self._yin_energy,

@@ -226,9 +226,13 @@ def load_midi(path: Path, track: str | int | None = None, channel: int | None = 
             available = ", ".join(f"{i}:{n or '(unnamed)'} ch{c}" for i, n, c in voices)
             raise ThemeError(f"{path}: no track/channel matches track={track!r} channel={channel!r}; "
                              f"it has: {available}")
-    chosen = list(candidates.values())
-    return theme_from_notes(name or path.stem, pick_melody(chosen), str(path),
-                            all_notes=[note for notes in chosen for note in notes])
+    return theme_from_voices(name or path.stem, list(candidates.values()), str(path))
+
+
+def theme_from_voices(name: str, voices: list[list[Note]], source: str) -> Theme:
+    """A theme from a file's voices: the melody picked among them, every note as its harmony."""
+    return theme_from_notes(name, pick_melody(voices), source,
+                            all_notes=[note for notes in voices for note in notes])
 
 
 def pick_melody(voices: list[list[Note]]) -> list[Note]:
@@ -324,8 +328,7 @@ def load_notation(path: Path) -> Theme:
     title, voices = read_notation(path)
     if not any(voices):
         raise ThemeError(f"{path}: contains no notes")
-    return theme_from_notes(title or path.stem, pick_melody(voices), str(path),
-                            all_notes=[note for notes in voices for note in notes])
+    return theme_from_voices(title or path.stem, voices, str(path))
 
 
 # ---------------------------------------------------------------- files, folders, libraries

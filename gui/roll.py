@@ -210,15 +210,17 @@ class PitchRoll(pg.GraphicsLayoutWidget):
         """Image row (pixels from the top) of a MIDI pitch."""
         return (self._view_high - pitch) * self._px_per_semitone
 
-    def _move_view(self) -> None:
+    def _move_view(self, redraw: bool = True) -> None:
         """Show the current pitch range: the view's range, the image's place, the grid, the
-        note names."""
+        note names. redraw=False: the caller clears and shows the image itself, right after."""
         self.plot.getViewBox().setRange(xRange=(-ROLL_S, 0.0), yRange=(self._view_low, self._view_high),
                                         padding=0)
         named = named_pitches(self._view_low, self._view_high, self._px_per_semitone)
         self.plot.getAxis("left").setTicks([[(p, midi_to_name(p)) for p in named]])
         self._rebuild_background()
-        self._show_image()
+        if redraw:
+            self._clear_image()
+            self._show_image()
         # Top-left at the view's, a pixel per pixel, rows downwards: the negative height undoes
         # the view's y-up flip.
         self.image.setRect(QRectF(-ROLL_S, self._view_high, self._width / self._px_per_s,
@@ -237,7 +239,6 @@ class PitchRoll(pg.GraphicsLayoutWidget):
                 grid[bottom] = _rgba_pixel(GRID)
         for second in range(1, int(ROLL_S)):
             grid[:, round(second * self._px_per_s)] = _rgba_pixel(with_alpha(GRID, 110))
-        self._clear_image()
 
     def _clear_image(self) -> None:
         np.copyto(self._image_pixels, self._background)
@@ -329,7 +330,7 @@ class PitchRoll(pg.GraphicsLayoutWidget):
         span = max(MIN_SPAN, high - low + 8.0)
         self._view_low = max(LOWEST_PITCH - 0.5, 0.5 * (low + high - span))
         self._view_high = min(HIGHEST_PITCH + 0.5, self._view_low + span)
-        self._move_view()
+        self._move_view(redraw=False)  # refresh clears and shows the image next
 
     # ---------------------------------------------------------------- detections
 
