@@ -41,7 +41,7 @@ from benchmarks import accuracy, chorales, data
 from benchmarks.data import SAMPLE_RATE, TestSet
 from benchmarks.peers import PeerUnavailable, basic_pitch_f0, melodia_f0
 from benchmarks.pitch import REF_HOP_S, Estimate, frames_against, melody_metrics
-from benchmarks.report import RESULTS_DIR, single_thread, table, verdict, write_json
+from benchmarks.report import RESULTS_DIR, finish, single_thread, table, verdict
 from detector.engine import MODES, Detector, make_tracker
 
 MIN_RAW_PITCH_ACCURACY = 0.85
@@ -245,8 +245,8 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser.add_argument("--out", type=Path, default=RESULTS_DIR, help="folder for ensemble.json")
     args = parser.parse_args(argv)
     results = run(args.size, args.seed)
-    print("\n" + report(results))
-    print(f"\nwrote {write_json(args.out, 'ensemble.json', results)}")
+    print()
+    print(f"\nwrote {finish(args.out, 'ensemble.json', results, report(results))}")
 
 
 if __name__ == "__main__":

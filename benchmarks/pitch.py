@@ -44,7 +44,7 @@ import numpy as np
 
 from benchmarks.melodies import NoteTriple, melody
 from benchmarks.render import Part, render
-from benchmarks.report import RESULTS_DIR, load_warning, single_thread, table, verdict, write_json
+from benchmarks.report import RESULTS_DIR, finish, single_thread, table, verdict
 from detector.notes import midi_to_hz
 from detector.pitch import PitchTracker, track_pitch
 
@@ -425,10 +425,7 @@ def main(argv: Sequence[str] | None = None) -> None:
     else:
         clips = make_clips(INSTRUMENTS, MELODY_S)
     summary = run(clips)
-    print(report(summary))
-    if warning := load_warning():
-        print(warning)
-    print(f"\nwrote {write_json(args.out, 'pitch.json', summary)}")
+    print(f"\nwrote {finish(args.out, 'pitch.json', summary, report(summary))}")
 
 
 if __name__ == "__main__":

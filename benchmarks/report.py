@@ -74,6 +74,15 @@ def write_json(out_dir: Path, name: str, payload: dict[str, Any]) -> Path:
     return path
 
 
+def finish(out_dir: Path, name: str, payload: dict[str, Any], text: str) -> Path:
+    """The end of every benchmark: print its report (and the load warning, if any), write its
+    JSON (write_json); return the path written."""
+    print(text)
+    if warning := load_warning():
+        print(warning)
+    return write_json(out_dir, name, payload)
+
+
 def load_warning() -> str:
     """A caution for the printed report when other processes competed for the CPUs, else ''.
 

@@ -40,7 +40,7 @@ import numpy as np
 
 from benchmarks.melodies import NoteTriple, melody, random_themes
 from benchmarks.render import Part, render
-from benchmarks.report import RESULTS_DIR, load_warning, single_thread, table, verdict, write_json
+from benchmarks.report import RESULTS_DIR, finish, single_thread, table, verdict
 from detector.engine import Detector
 from detector.themes import Theme
 
@@ -251,10 +251,7 @@ def main(argv: Sequence[str] | None = None) -> None:
         summary = run([n for n in THEME_COUNTS if n <= QUICK_MAX_THEMES], 15.0, 1, args.out)
     else:
         summary = run(THEME_COUNTS, 60.0, WARM_STARTS, args.out)
-    print(report(summary))
-    if warning := load_warning():
-        print(warning)
-    print(f"\nwrote {write_json(args.out, 'speed.json', summary)} and {args.out / 'scale.png'}")
+    print(f"\nwrote {finish(args.out, 'speed.json', summary, report(summary))} and {args.out / 'scale.png'}")
 
 
 if __name__ == "__main__":
