@@ -81,12 +81,15 @@ def detection_table(test_set: TestSet, scans: dict[str, dict[str, Any]], conditi
     return {mode: accuracy.evaluate(test_set, scan["detections"], conditions) for mode, scan in scans.items()}
 
 
-def _ours(mode: str, top_line: bool = False) -> Callable[[np.ndarray], Estimate]:
-    """Our tracker of `mode`, streaming; its predominant line, or with top_line its top line."""
+def _ours(mode: str, line: str | None = None) -> Callable[[np.ndarray], Estimate]:
+    """Our tracker of `mode`, streaming; its main line, or one of its further lines by name."""
     def run(audio: np.ndarray) -> Estimate:
         tracker = make_tracker(mode, SAMPLE_RATE)
         n = tracker.process(audio)
-        f0_hz, voiced = (tracker.top_f0_hz, tracker.top_voiced) if top_line else (tracker.f0_hz, tracker.voiced)
+        f0_hz, voiced = tracker.f0_hz, tracker.voiced
+        if line is not None:
+            row = tracker.line_names.index(line)
+            f0_hz, voiced = tracker.line_f0_hz[row], tracker.line_voiced[row]
         return Estimate(tracker.frame_times_s(n), f0_hz[:n].copy(), voiced[:n].copy())
     return run
 
@@ -103,7 +106,7 @@ def melody_trackers() -> tuple[dict[str, Callable[[np.ndarray], Estimate]], dict
 
     Each has run once on a second of silence, untimed: kernels, packages and models are loaded."""
     candidates = {f"ours ({mode})": _ours(mode) for mode in ("ensemble", "auto", "melody")}
-    candidates["ours (ensemble, top line)"] = _ours("ensemble", top_line=True)
+    candidates |= {f"ours (ensemble, {line})": _ours("ensemble", line) for line in ("top line", "bass line")}
     candidates |= {"melodia (essentia)": _peer(melodia_f0), "basic-pitch": _peer(basic_pitch_f0, threads=1)}
     trackers, missing = {}, {}
     for name, run in candidates.items():

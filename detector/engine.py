@@ -4,9 +4,9 @@
     harmonic-sum salience for a melody inside an ensemble) -> NoteSegmenter (notes as they
     sound) -> Matcher (every theme) -> Detection
 
-    and, in an ensemble, the tracker's second line (its top line, where a tune over its
-    accompaniment is; the first is the predominant line, where a brought-out voice is)
-    -> NoteSegmenter -> Matcher -> Detection
+    and, in an ensemble, each further line the tracker reads (its top line, where a tune over
+    its accompaniment is, and its bass line; the first is the predominant line, where a
+    brought-out voice is) -> NoteSegmenter -> Matcher -> Detection
 
     and, when some theme has harmony, the same mono block -> ChromaTracker (CENS per 0.1 s)
     -> HarmonyMatcher (the themes with harmony, in all 12 keys) -> Detection
@@ -25,6 +25,7 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import NamedTuple
 
 import numba
 import numpy as np
@@ -88,7 +89,7 @@ class DisplayState:
     f0_hz, periodicity, voiced, level_db: the latest pitch frame.
     ensemble: whether that frame was read as a melody inside an ensemble (salience) rather
         than as a single line (YIN): fixed by the mode, or chosen by the signal in "auto".
-    theme_score, theme_progress: per theme, 0-1 (arrays owned by the matcher; with a top line
+    theme_score, theme_progress: per theme, 0-1 (arrays owned by the matcher; with further lines
         or harmony themes, the best of the paths', updated per block).
     history: the last HISTORY_S seconds of frames.
     """
@@ -104,9 +105,10 @@ class DisplayState:
 
 
 MODES = ("auto", "melody", "ensemble")
-#: The paths a detection can come from (see Detector._once_per_passage): the melody (in an
-#: ensemble, its predominant line), the top line of an ensemble, the harmony.
-MELODY, TOP_LINE, HARMONY = "melody", "top line", "harmony"
+#: The paths a detection can come from (see Detector._once_per_passage), beside the further
+#: lines of the tracker (`FramedTracker.line_names`): the melody (in an ensemble, its
+#: predominant line) and the harmony.
+MELODY, HARMONY = "melody", "harmony"
 
 
 def make_tracker(mode: str, sample_rate: int) -> FramedTracker:
@@ -116,6 +118,14 @@ def make_tracker(mode: str, sample_rate: int) -> FramedTracker:
     if mode in ("ensemble", "auto"):
         return MelodyTracker(sample_rate, auto=mode == "auto")
     raise ValueError(f"mode must be one of {', '.join(MODES)}, not {mode!r}")
+
+
+class Line(NamedTuple):
+    """A further line of the tracker, with the notes and matching of its own."""
+
+    name: str
+    segmenter: NoteSegmenter
+    matcher: Matcher
 
 
 class Detector:
@@ -131,7 +141,8 @@ class Detector:
     threshold : score (0-1) a match must reach; per theme it is scaled by Theme.sensitivity.
     warm_up : compile the kernels now (leave True except for throwaway detectors).
 
-    In "ensemble" and "auto" modes the top line is matched too (`top_segmenter`, `top_matcher`).
+    In "ensemble" and "auto" modes the tracker's further lines (top and bass) are matched too,
+    each with a segmenter and matcher of its own (`lines`).
     Themes with harmony are also matched on chroma (`chroma` and `harmony` are then set; they
     are None when no theme's harmony can be matched, see HarmonyMatcher). A theme found by
     two paths over one passage is announced once, by the first. Constructing it compiles (or
@@ -147,12 +158,10 @@ class Detector:
         self.tracker = make_tracker(mode, self.sample_rate)
         self.segmenter = NoteSegmenter(self.sample_rate, self.tracker.frame_delay_s)
         self.matcher = Matcher(self.themes, min_progress=min_progress, threshold=threshold)
-        # An ensemble's top line (the tracker reads it too) gets notes and matching of its own.
-        self.top_segmenter: NoteSegmenter | None = None
-        self.top_matcher: Matcher | None = None
-        if self.tracker.has_top_line:
-            self.top_segmenter = NoteSegmenter(self.sample_rate, self.tracker.frame_delay_s)
-            self.top_matcher = Matcher(self.themes, min_progress=min_progress, threshold=threshold)
+        # An ensemble's further lines (the tracker reads them too) get notes and matching of their own.
+        self.lines = [Line(name, NoteSegmenter(self.sample_rate, self.tracker.frame_delay_s),
+                           Matcher(self.themes, min_progress=min_progress, threshold=threshold))
+                      for name in self.tracker.line_names]
         self.chroma: ChromaTracker | None = None
         self.harmony: HarmonyMatcher | None = None
         if any(theme.harmony for theme in self.themes):
@@ -162,8 +171,8 @@ class Detector:
             if harmony.n_themes:
                 self.chroma, self.harmony = chroma, harmony
         # Every path's running scores; the display shows the best of them.
-        self._scorers = [scorer for scorer in (self.matcher, self.top_matcher, self.harmony)
-                         if scorer is not None]
+        self._scorers = [self.matcher, *(line.matcher for line in self.lines),
+                         *([self.harmony] if self.harmony is not None else [])]
         theme_score, theme_progress = self.matcher.theme_score, self.matcher.theme_progress
         if len(self._scorers) > 1:
             theme_score, theme_progress = np.zeros_like(theme_score), np.zeros_like(theme_progress)
@@ -210,12 +219,12 @@ class Detector:
             found += self._add_note(self.segmenter, self.matcher, k, MELODY)
         self.notes_heard += n_notes
         scored = n_notes > 0  # scores move only when a note or a chroma frame is matched
-        if self.top_segmenter is not None:
-            n_top = self.top_segmenter.process(tracker.top_f0_hz, tracker.top_voiced,
-                                               tracker.level_db, tracker.end_sample, n_frames)
-            for k in range(n_top):
-                found += self._add_note(self.top_segmenter, self.top_matcher, k, TOP_LINE)
-            scored |= n_top > 0
+        for row, line in enumerate(self.lines):
+            n_line = line.segmenter.process(tracker.line_f0_hz[row], tracker.line_voiced[row],
+                                            tracker.level_db, tracker.end_sample, n_frames)
+            for k in range(n_line):
+                found += self._add_note(line.segmenter, line.matcher, k, line.name)
+            scored |= n_line > 0
         if self.chroma is not None:
             n_chroma, matched = self._add_chroma(mono)
             found += matched

@@ -117,12 +117,13 @@ class FramedTracker:
     After `process(block)` returns n, the first n rows of `f0_hz`, `periodicity` (0-1, the
     voicing confidence), `level_db` (power of the frame's latest hop, dBFS), `voiced`,
     `ensemble` (read as a melody inside an ensemble) and `end_sample` hold the frames finished
-    during that block. Subclasses set the frame length
-    and implement `_analyse`. No allocation per block once the outputs fit the largest block.
+    during that block, and row i of `line_f0_hz` / `line_voiced` those of the i-th further
+    line the tracker reads (`line_names`). Subclasses set the frame length and implement
+    `_analyse`. No allocation per block once the outputs fit the largest block.
     """
 
-    #: Whether the tracker also reads a melody's top line (`top_f0_hz`, `top_voiced`).
-    has_top_line = False
+    #: The lines read beside the main one (an ensemble's top line, its bass line).
+    line_names: tuple[str, ...] = ()
 
     def __init__(self, sample_rate: int, frame_s: float, hop_s: float = HOP_S) -> None:
         self.settings = FrameSettings.for_rate(sample_rate, frame_s, hop_s)
@@ -152,6 +153,8 @@ class FramedTracker:
         self.voiced = np.zeros(n_frames, dtype=np.bool_)
         self.end_sample = np.zeros(n_frames, dtype=np.int64)
         self.ensemble = np.zeros(n_frames, dtype=np.bool_)
+        self.line_f0_hz = np.zeros((len(self.line_names), n_frames), dtype=np.float64)
+        self.line_voiced = np.zeros((len(self.line_names), n_frames), dtype=np.bool_)
 
     def process(self, block: np.ndarray) -> int:
         """Consume a mono float32 block; return the number of frames finished."""

@@ -4,20 +4,22 @@ A monophonic tracker (YIN) reads a melody under chords and bass badly: the mixtu
 single period. This tracker follows the idea behind Melodia (Salamon & Gomez 2012) online:
 per 10 ms frame (64 ms Hann window on the shared 8-16 kHz front end), the strongest spectral
 peaks vote for every f0 of which they could be a harmonic (weight alpha**(h - 1) for harmonic
-h, spread over a semitone with a cos^2 kernel) on a 10-cent grid from 55 to 1760 Hz. Two
-lines are read from it, because a theme may be the loudest line or the top one:
+h, spread over a semitone with a cos^2 kernel) on a 10-cent grid from 55 to 1760 Hz. Three
+lines are read from it, because a theme may be the loudest line, the top one or the bass:
 
 - the predominant line: the most salient f0 (a theme brought out by its instrument, in any
   voice);
-- the top line: notes are taken out of the frame one at a time, each the salience maximum that
-  best explains the peak energy the notes before it left (Klapuri 2006), and the line is the
-  highest note nearly as salient as the first; a plain maximum is often the bass, which gathers
-  the partials of every chord tone above it, or an octave of a louder note (the soprano of a
-  chorale, a tune over its accompaniment).
+- the outer lines: notes are taken out of the frame one at a time, each the salience maximum
+  that best explains the peak energy the notes before it left (Klapuri 2006); the top line is
+  the highest note nearly as salient as the first, the bass line the lowest. A plain maximum
+  is often the bass, which gathers the partials of every chord tone above it, or an octave of
+  a louder note: the top line finds the soprano of a chorale, a tune over its accompaniment.
+  The plain maximum also misses a bass its instrument brings out (the salience prefers
+  height, and the voices above share its partials): the bass line finds that.
 
 Each line is kept on the bin it was following while that stays nearly as salient (continuity
 is what makes it a line rather than whichever note is loudest this instant). The confidence is
-the share of the spectral peak energy the predominant line's harmonics explain.
+the share of the spectral peak energy the line's harmonics explain.
 
 Real-time contract: numba kernels, preallocated buffers, no allocation per hop.
 """
@@ -43,7 +45,9 @@ CONTINUITY = 0.6              # keep following the line while it has this share 
 N_CANDIDATES = 8              # salience maxima considered as notes, each frame
 MAX_NOTES = 4                 # notes taken out of a frame, one by one (Klapuri 2006)
 NOTE_FLOOR = 0.2              # ... while each has this share of the first one's salience
-TOP_LINE = 0.4                # the top line: the highest note with this share of the first's
+OUTER_LINE = 0.4              # the top (bass) line: the highest (lowest) note with this share of the first's
+N_OUTER_LINES = 2             # the top line and the bass line ...
+BASS_LINE = 1                 # ... by index
 EXPLAINED_VOICED = 0.3        # a line is voiced when its harmonics explain this share of peaks
 AUTO_ENSEMBLE = 0.9           # auto mode: below this average YIN periodicity, use salience
 AUTO_SOLO = 0.95              # ... and above this, YIN again
@@ -262,12 +266,14 @@ def _note_salience(harmonics, residual, claim):
 
 
 @numba.njit(cache=True, nogil=True, fastmath=True)
-def _top_line_bin(salience, peak_hz, peak_amp, n_peaks, choice, height_weight):
-    """The top line's bin in this frame (-1: none): see the module docstring.
+def _outer_line_bins(salience, peak_hz, peak_amp, n_peaks, choice, height_weight):
+    """The bins of the top line and the bass line in this frame (-1: none): see the module
+    docstring.
 
     Notes are the salience's maxima (`_candidate_bins`); the strongest is taken out first, then
     whichever explains most of what is left, up to MAX_NOTES while each has NOTE_FLOOR of the
-    first's salience. The top line is the highest of them with TOP_LINE of the first's."""
+    first's salience. The top (bass) line is the highest (lowest) of them with OUTER_LINE of
+    the first's."""
     candidates, residual, harmonics, nearest = choice
     n_found = _candidate_bins(salience, candidates)
     _index_peaks(peak_hz, peak_amp, n_peaks, nearest)
@@ -289,11 +295,13 @@ def _top_line_bin(salience, peak_hz, peak_amp, n_peaks, choice, height_weight):
         _note_salience(harmonics[best], residual, True)
         candidates[2, best] = best_value
         first = max(first, best_value)
-    chosen = -1
+    top, bass = -1, -1
     for c in range(n_found):
-        if candidates[2, c] >= TOP_LINE * first and candidates[0, c] > chosen:
-            chosen = int(candidates[0, c])
-    return chosen
+        if candidates[2, c] >= OUTER_LINE * first:
+            note = int(candidates[0, c])
+            top = max(top, note)
+            bass = note if bass < 0 else min(bass, note)
+    return top, bass
 
 
 @numba.njit(cache=True, nogil=True, fastmath=True)
@@ -309,12 +317,17 @@ def _strongest_bin(salience):
 
 
 @numba.njit(cache=True, nogil=True, fastmath=True)
-def _line_f0(salience, best, state, slot):
+def _line_f0(salience, best, state, slot, side):
     """A line's f0 (Hz) from the salience and the bin chosen for it in this frame; state[slot]
-    is the bin the line followed in the previous frame (-1: none) and becomes this frame's."""
+    is the bin the line followed in the previous frame (-1: none) and becomes this frame's.
+
+    side: -1 for the bass line, which keeps to the line it follows only while no note sounds
+    under it: a new bass note takes over at once. 0 for the others: the top line keeps to its
+    line against a new note above too, since there the partials of the notes below often
+    pass for one."""
     # Continuity: stay on the line being followed while it remains nearly as salient.
     followed = int(state[slot])
-    if followed >= 0 and salience[best] > 0.0:
+    if followed >= 0 and salience[best] > 0.0 and side * (followed - best) > -BINS_PER_SEMITONE:
         lo = max(0, followed - BINS_PER_SEMITONE)
         hi = min(salience.shape[0] - 1, followed + BINS_PER_SEMITONE)
         near = lo
@@ -334,25 +347,24 @@ def _line_f0(salience, best, state, slot):
 
 
 @numba.njit(cache=True, nogil=True, fastmath=True)
-def _explained(peak_hz, peak_amp, n_peaks, f0):
-    """The energy of the peaks at harmonics of f0 (+-30 cents)."""
-    low, high = 2.0 ** (-30.0 / 1200.0), 2.0 ** (30.0 / 1200.0)
+def _explained(peak_amp, nearest, f0):
+    """The energy of the voting peaks at harmonics of f0 (+-30 cents; `_index_peaks`)."""
+    f0_bin = 12.0 * BINS_PER_SEMITONE * math.log2(f0 / FMIN_HZ)
     explained = 0.0
-    for p in range(n_peaks):
-        ratio = peak_hz[p] / f0
-        h = round(ratio)
-        if 1 <= h <= N_HARMONICS and h * low < ratio < h * high:
-            explained += peak_amp[p] ** 2
+    for h in range(N_HARMONICS):
+        b = int(f0_bin + HARMONIC_BINS[h] + 0.5)
+        if 0 <= b < nearest.shape[0] and nearest[b] >= 0:
+            explained += peak_amp[nearest[b]] ** 2
     return explained
 
 
 @numba.njit(cache=True, nogil=True, fastmath=True)
 def _salience_frame(signal, start, frame_len, internal_rate, window, frame, fft_tables, magnitude, peak_hz, peak_amp,
-                    votes, salience, kernel, height_weight, choice, state):
-    """Two melody lines of signal[start : start + frame_len]: (f0 of the predominant line,
-    its confidence 0-1, f0 of the top line, its confidence).
+                    votes, salience, kernel, height_weight, choice, state, line_f0, line_confidence):
+    """The lines of signal[start : start + frame_len]: returns the f0 of the predominant line
+    and its confidence 0-1; the outer lines' (top, bass) go into line_f0 / line_confidence.
 
-    state[0] and state[3] are the salience bins the two lines followed in the previous frame
+    state[0] and state[3 + line] are the salience bins the lines followed in the previous frame
     (-1: none); the caller resets them when the frame is unvoiced.
     """
     n_fft = frame.shape[0]
@@ -363,14 +375,19 @@ def _salience_frame(signal, start, frame_len, internal_rate, window, frame, fft_
     n_voters = _keep_strongest(peak_hz, peak_amp, n_peaks, _MAX_PEAKS)
     # The melody is usually the top line: the salience favours height a little, against the bass.
     _harmonic_sum(peak_hz, peak_amp, n_voters, kernel, height_weight, votes, salience)
-    f0 = _line_f0(salience, _strongest_bin(salience), state, 0)
-    top = _top_line_bin(salience, peak_hz, peak_amp, n_voters, choice, height_weight)
-    top_f0 = _line_f0(salience, top, state, 3) if top >= 0 else f0
+    f0 = _line_f0(salience, _strongest_bin(salience), state, 0, 0)
+    outer = _outer_line_bins(salience, peak_hz, peak_amp, n_voters, choice, height_weight)
+    nearest = choice[3]
+    for line in range(N_OUTER_LINES):
+        side = -1 if line == BASS_LINE else 0
+        line_f0[line] = _line_f0(salience, outer[line], state, 3 + line, side) if outer[line] >= 0 else f0
     # Confidence: the share of the peaks' energy at the line's harmonics.
     if total <= 0.0:
-        return f0, 0.0, top_f0, 0.0
-    return (f0, _explained(peak_hz, peak_amp, n_peaks, f0) / total,
-            top_f0, _explained(peak_hz, peak_amp, n_peaks, top_f0) / total)
+        line_confidence[:] = 0.0
+        return f0, 0.0
+    for line in range(N_OUTER_LINES):
+        line_confidence[line] = _explained(peak_amp, nearest, line_f0[line]) / total
+    return f0, _explained(peak_amp, nearest, f0) / total
 
 
 @numba.njit(cache=True, nogil=True, fastmath=True)
@@ -380,15 +397,16 @@ def salience_frames_kernel(signal, first_end, n_frames, hop, frame_len, internal
                            tau_min, tau_max,
                            yin_energy, yin_corr, yin_diff, yin_cmnd, yin_register,
                            out_f0, out_periodicity, out_level_db, out_voiced, out_ensemble,
-                           out_top_f0, out_top_voiced):
-    """Predominant f0 and top line of n_frames frames of signal, frame k ending at
-    first_end + k * hop.
+                           out_line_f0, out_line_voiced, line_f0, line_confidence):
+    """Predominant f0 and outer lines (out_line_*[line, k]: top, bass) of n_frames frames of
+    signal, frame k ending at first_end + k * hop.
 
     state: [salience bin the predominant line followed in the previous frame (-1: none), YIN
-    periodicity average, 1.0 while the ensemble estimate is in use, bin the top line followed].
+    periodicity average, 1.0 while the ensemble estimate is in use, bins the outer lines
+    followed]. line_f0 and line_confidence are scratch, one value per outer line.
     With `auto`, YIN runs on the frame's tail first and its estimate is used while the music
     sounds monophonic (`_choose_ensemble`); the salience is then not computed at all, and there
-    is no top line apart from the melody.
+    are no outer lines apart from the melody.
     """
     for k in range(n_frames):
         end = first_end + k * hop
@@ -408,25 +426,28 @@ def salience_frames_kernel(signal, first_end, n_frames, hop, frame_len, internal
                 out_periodicity[k] = max(0.0, 1.0 - cmnd)
                 out_voiced[k] = cmnd < VOICING_CMND and level_db > SILENCE_DB
                 out_ensemble[k] = False
-                out_top_voiced[k] = False
                 state[0] = -1.0
-                state[3] = -1.0
+                for line in range(N_OUTER_LINES):
+                    out_line_voiced[line, k] = False
+                    state[3 + line] = -1.0
                 continue
-        f0, confidence, top_f0, top_confidence = _salience_frame(signal, end - frame_len, frame_len, internal_rate,
+        f0, confidence = _salience_frame(signal, end - frame_len, frame_len, internal_rate,
                                          window, frame, fft_tables, magnitude, peak_hz, peak_amp,
-                                         votes, salience, kernel, height_weight, choice, state)
+                                         votes, salience, kernel, height_weight, choice, state,
+                                         line_f0, line_confidence)
         voiced = confidence >= EXPLAINED_VOICED and level_db > SILENCE_DB
-        top_voiced = top_confidence >= EXPLAINED_VOICED and level_db > SILENCE_DB
         if not voiced:
             state[0] = -1.0
-        if not top_voiced:
-            state[3] = -1.0
         out_f0[k] = f0
         out_periodicity[k] = confidence
         out_voiced[k] = voiced
         out_ensemble[k] = True
-        out_top_f0[k] = top_f0
-        out_top_voiced[k] = top_voiced
+        for line in range(N_OUTER_LINES):
+            line_voiced = line_confidence[line] >= EXPLAINED_VOICED and level_db > SILENCE_DB
+            if not line_voiced:
+                state[3 + line] = -1.0
+            out_line_f0[line, k] = line_f0[line]
+            out_line_voiced[line, k] = line_voiced
 
 
 @numba.njit(cache=True, nogil=True)
@@ -445,13 +466,14 @@ def _choose_ensemble(state, yin_periodicity, level_db):
 
 class MelodyTracker(FramedTracker):
     """Streaming predominant-melody f0 of polyphonic audio (see FramedTracker for outputs), and
-    the top line: `top_f0_hz`, `top_voiced` (never voiced where YIN's estimate was used).
+    the outer lines, top and bass, in `line_f0_hz` / `line_voiced` (never voiced where YIN's
+    estimate was used).
 
     auto: also run YIN and use it while the music sounds like a single line (it is cheaper
     and exact there); `ensemble` then tells, per frame, which estimate was used.
     """
 
-    has_top_line = True
+    line_names = ("top line", "bass line")
 
     def __init__(self, sample_rate: int, hop_s: float = HOP_S, auto: bool = False) -> None:
         super().__init__(sample_rate, FRAME_S, hop_s)
@@ -470,8 +492,10 @@ class MelodyTracker(FramedTracker):
         self._kernel = np.stack([np.cos(np.pi * bins / BINS_PER_SEMITONE),
                                  np.sin(np.pi * bins / BINS_PER_SEMITONE)])
         self._height_weight = 2.0 ** (HEIGHT_PREFERENCE * bins / (12 * BINS_PER_SEMITONE))
-        self._state = np.array([-1.0, 1.0, 0.0, -1.0])
-        # Scratch of _top_line_bin: candidates (bin, salience, salience when taken out), the
+        self._state = np.array([-1.0, 1.0, 0.0] + [-1.0] * N_OUTER_LINES)
+        self._line_f0 = np.zeros(N_OUTER_LINES)
+        self._line_confidence = np.zeros(N_OUTER_LINES)
+        # Scratch of _outer_line_bins: candidates (bin, salience, salience when taken out), the
         # peaks' amplitude not yet taken, each candidate's peak per harmonic, and the peak
         # nearest each bin of the salience grid, extended to its highest harmonic.
         self._choice = (np.zeros((3, N_CANDIDATES)), np.zeros(n_fft // 4),
@@ -487,9 +511,5 @@ class MelodyTracker(FramedTracker):
             self._height_weight, self._choice,
             self._state, self.auto, self._tau_min, self._tau_max, self._yin_energy,
             self._yin_corr, self._yin_diff, self._yin_cmnd, self._yin_register, self.f0_hz,
-            self.periodicity, self.level_db, self.voiced, self.ensemble, self.top_f0_hz, self.top_voiced)
-
-    def _grow(self, n_frames: int) -> None:
-        super()._grow(n_frames)
-        self.top_f0_hz = np.zeros(n_frames, dtype=np.float64)
-        self.top_voiced = np.zeros(n_frames, dtype=np.bool_)
+            self.periodicity, self.level_db, self.voiced, self.ensemble, self.line_f0_hz,
+            self.line_voiced, self._line_f0, self._line_confidence)

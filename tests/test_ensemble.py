@@ -1,4 +1,4 @@
-"""Ensembles: a theme in the top voice over chords and bass, and the mode choice."""
+"""Ensembles: a theme in the top voice over chords and bass, or in the bass, and the mode choice."""
 
 import numpy as np
 import pytest
@@ -21,20 +21,49 @@ def accompanied(theme, transpose: int = 0, accompaniment_level: float = 0.3
     melody = perform(theme, 0.5, transpose, 1.0)
     end_s = melody[-1].end_s
     chords, bass = [], []
-    t, degree = 0.5, 0
-    while t < end_s:
-        root = 48 + transpose + [0, 5, 7, 0][degree % 4]
+    for t, root in progression(48 + transpose, end_s):
         chords += [Note(root + 12 + step, t, 2 * BEAT_S) for step in (0, 4, 7)]
         bass += [Note(root - 12, t, BEAT_S), Note(root - 5, t + BEAT_S, BEAT_S)]
-        t += 2 * BEAT_S
-        degree += 1
-    parts = [render_notes(melody, SAMPLE_RATE, "flute", level=0.3),
-             render_notes(chords, SAMPLE_RATE, "organ", level=accompaniment_level),
-             render_notes(bass, SAMPLE_RATE, "strings", level=accompaniment_level)]
+    return mixed(render_notes(melody, SAMPLE_RATE, "flute", level=0.3),
+                 render_notes(chords, SAMPLE_RATE, "organ", level=accompaniment_level),
+                 render_notes(bass, SAMPLE_RATE, "strings", level=accompaniment_level)), melody[0].onset_s, end_s
+
+
+def in_the_bass(theme) -> tuple[np.ndarray, list[Note]]:
+    """The theme two octaves down on strings, under triads (organ) and a descant (flute),
+    every part as loud: the audio and the theme's notes as played."""
+    bass = perform(theme, 0.5, -24, 1.0)
+    chords, descant = [], []
+    for t, root in progression(60, bass[-1].end_s):
+        chords += [Note(root + step, t, 2 * BEAT_S) for step in (0, 4, 7)]
+        descant += [Note(root + 16, t, BEAT_S), Note(root + 19, t + BEAT_S, BEAT_S)]
+    return mixed(render_notes(bass, SAMPLE_RATE, "strings", level=0.3),
+                 render_notes(chords, SAMPLE_RATE, "organ", level=0.3),
+                 render_notes(descant, SAMPLE_RATE, "flute", level=0.3)), bass
+
+
+def progression(tonic: int, end_s: float) -> list[tuple[float, int]]:
+    """(onset s, root) of a I-IV-V-I progression, a chord every two beats from 0.5 s to end_s."""
+    onsets = np.arange(0.5, end_s, 2 * BEAT_S)
+    return [(float(t), tonic + (0, 5, 7, 0)[k % 4]) for k, t in enumerate(onsets)]
+
+
+def mixed(*parts: np.ndarray) -> np.ndarray:
+    """The parts summed, with a second of silence after the longest."""
     mix = np.zeros(max(len(p) for p in parts) + SAMPLE_RATE, dtype=np.float32)
     for part in parts:
         mix[:len(part)] += part
-    return mix, melody[0].onset_s, end_s
+    return mix
+
+
+def share_on(notes: list[Note], tracker: MelodyTracker, n: int, f0_hz: np.ndarray, voiced: np.ndarray) -> float:
+    """The share of the notes' frames (past their first 50 ms) where a line is voiced on them."""
+    times = tracker.frame_times_s(n)
+    played = np.full(n, np.nan)
+    for note in notes:
+        played[(times >= note.onset_s + 0.05) & (times < note.end_s)] = note.pitch
+    heard = voiced[:n] & (np.abs(hz_to_midi(np.maximum(f0_hz[:n], 1.0)) - played) < 0.5)
+    return heard[~np.isnan(played)].mean()
 
 
 def run(themes, audio, mode):
@@ -62,19 +91,26 @@ def test_the_top_line_follows_a_tune_under_louder_accompaniment(themes, theme_na
     audio, _, _ = accompanied(theme, accompaniment_level=0.45)
     tracker = MelodyTracker(SAMPLE_RATE)
     n = tracker.process(audio)
-    times = tracker.frame_times_s(n)
-    tune = np.full(n, np.nan)
-    for note in perform(theme, 0.5, 0, 1.0):
-        tune[(times >= note.onset_s + 0.05) & (times < note.end_s)] = note.pitch
-
-    def share_on_tune(f0_hz, voiced):
-        heard = voiced[:n] & (np.abs(hz_to_midi(np.maximum(f0_hz[:n], 1.0)) - tune) < 0.5)
-        return heard[~np.isnan(tune)].mean()
-
-    top, predominant = share_on_tune(tracker.top_f0_hz, tracker.top_voiced), share_on_tune(tracker.f0_hz, tracker.voiced)
+    tune = perform(theme, 0.5, 0, 1.0)
+    top = share_on(tune, tracker, n, tracker.line_f0_hz[0], tracker.line_voiced[0])
+    predominant = share_on(tune, tracker, n, tracker.f0_hz, tracker.voiced)
     assert top >= 0.6 and top > predominant + 0.15, (top, predominant)
     found, _ = run(themes, audio, "ensemble")
     assert [d.theme for d in found] == ["Ode to Joy"]
+
+
+def test_the_bass_line_follows_a_theme_in_the_bass(themes, theme_named):
+    """A theme in the bass under chords and a descant as loud: the predominant and top lines
+    are mostly above it, the bass line mostly on it; and the theme is found, two octaves down."""
+    audio, played = in_the_bass(theme_named("Ode to Joy"))
+    tracker = MelodyTracker(SAMPLE_RATE)
+    n = tracker.process(audio)
+    bass = share_on(played, tracker, n, tracker.line_f0_hz[1], tracker.line_voiced[1])
+    predominant = share_on(played, tracker, n, tracker.f0_hz, tracker.voiced)
+    top = share_on(played, tracker, n, tracker.line_f0_hz[0], tracker.line_voiced[0])
+    assert bass >= 0.7 and bass > max(predominant, top) + 0.3, (bass, predominant, top)
+    found, _ = run(themes, audio, "ensemble")
+    assert [(d.theme, d.transpose) for d in found] == [("Ode to Joy", -24)]
 
 
 def test_auto_mode_switches_to_ensemble_under_accompaniment_only(themes, theme_named):
