@@ -11,7 +11,7 @@ is free and rubato costs only what departs from the path's tempo). Steps:
   slips folded at a small price) and timing (log-IOI off the path's tempo);
 - skip: template note i - 1 was not heard (cheap when it repeats the pitch before it, since
   legato repeated notes merge);
-- insert: an extra performed note (an ornament, a split note) is passed over;
+- insert: an extra performed note (an ornament, a split note, an octave slip) is passed over;
 - start: any performed note may begin a path at template note 0, or at 1 (first note lost).
 
 A theme is announced when a path has heard enough of it and matched it well enough (a mean
@@ -68,7 +68,8 @@ EVIDENCE_BONUS = 0.08     # cost a path may carry more than a rival per extra bi
 MAX_SKIPPED = 6           # template notes one step may pass over (mostly repeats)
 INSERT_COST = 0.45
 INSERT_REPEAT_COST = 0.05 # an extra note at the last one's pitch (not limited in number)
-INSERT_NEAR_COST = 0.15   # an extra note next to the last one: a split note, a scoop, a trill
+INSERT_NEAR_COST = 0.15   # an extra note next to the last one (a split note, a scoop, a trill)
+                          # or an octave off it (a tracker's commonest slip, an ensemble's overtone)
 INSERT_NEAR_SEMITONES = 1.5
 MAX_INSERT_RUN = 2
 LOG_TEMPO_MIN = math.log(1 / 2.2)   # performed IOI / template IOI bounds for a path's tempo
@@ -207,7 +208,7 @@ def match_note_kernel(old, new, tpl_pitch, tpl_onset, theme_offset,
                         # The same pitch again: a re-articulated or tremolo-split note.
                         new[g, _COST] = old[g, _COST] + INSERT_REPEAT_COST
                     else:
-                        near = distance < INSERT_NEAR_SEMITONES
+                        near = distance < INSERT_NEAR_SEMITONES or abs(distance - 12.0) < 0.5  # an octave
                         new[g, _COST] = old[g, _COST] + (INSERT_NEAR_COST if near else INSERT_COST)
                         new[g, _INS_RUN] = old[g, _INS_RUN] + 1
             if i == 0:
