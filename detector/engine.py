@@ -158,8 +158,10 @@ class Detector:
         self.tracker = make_tracker(mode, self.sample_rate)
         self.segmenter = NoteSegmenter(self.sample_rate, self.tracker.frame_delay_s)
         self.matcher = Matcher(self.themes, min_progress=min_progress, threshold=threshold)
-        # An ensemble's further lines (the tracker reads them too) get notes and matching of their own.
-        self.lines = [Line(name, NoteSegmenter(self.sample_rate, self.tracker.frame_delay_s),
+        # An ensemble's further lines (the tracker reads them too) get notes and matching of their
+        # own; the level is the mixture's, so a jump in it says nothing of the line's notes.
+        frame_delay_s = self.tracker.frame_delay_s
+        self.lines = [Line(name, NoteSegmenter(self.sample_rate, frame_delay_s, reattacks=False),
                            Matcher(self.themes, min_progress=min_progress, threshold=threshold))
                       for name in self.tracker.line_names]
         self.chroma: ChromaTracker | None = None

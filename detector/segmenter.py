@@ -93,7 +93,7 @@ def _end_note(istate, fstate, note_pitch, scratch, clock, out_pitch, out_onset_s
 
 @numba.njit(cache=True, nogil=True)
 def segment_kernel(f0_hz, voiced, level_db, end_sample, n_frames, sample_rate, frame_delay_s,
-                   istate, fstate, cand_pitch, note_pitch, scratch,
+                   reattack_db, istate, fstate, cand_pitch, note_pitch, scratch,
                    out_pitch, out_onset_s, out_end_sample):
     """Advance the segmenter over n_frames pitch frames; write each note announced.
 
@@ -117,7 +117,7 @@ def segment_kernel(f0_hz, voiced, level_db, end_sample, n_frames, sample_rate, f
         pitch = 69.0 + 12.0 * math.log2(f0_hz[f] / 440.0)
         if istate[_IN_NOTE]:
             fits = abs(pitch - fstate[_NOTE_REF]) <= PITCH_TOLERANCE
-            reattack = (level > fstate[_VALLEY_DB] + REATTACK_DB and level > fstate[_PREV_DB] + 1.5
+            reattack = (level > fstate[_VALLEY_DB] + reattack_db and level > fstate[_PREV_DB] + 1.5
                         and istate[_NOTE_N] > MIN_NOTE_FRAMES)
             fstate[_PREV_DB] = level
             if fits and not reattack:
@@ -188,11 +188,16 @@ class NoteSegmenter:
 
     After `process(...)` returns n, the first n rows of `pitch` (MIDI, fractional),
     `onset_s` (stream seconds) and `end_sample` (detector clock at announcement) hold the notes.
+
+    reattacks: whether a level jump at one pitch starts a new note (REATTACK_DB). Leave it on
+    where the level is the line's own; a line read out of a mixture sees every other voice's
+    entry and every drum hit as a jump, which would split its notes.
     """
 
-    def __init__(self, sample_rate: int, frame_delay_s: float) -> None:
+    def __init__(self, sample_rate: int, frame_delay_s: float, reattacks: bool = True) -> None:
         self.sample_rate = sample_rate
         self.frame_delay_s = frame_delay_s
+        self.reattack_db = REATTACK_DB if reattacks else math.inf
         self._istate = np.zeros(5, dtype=np.int64)
         self._fstate = np.zeros(7, dtype=np.float64)
         self._fstate[_LAST_END_S] = -np.inf
@@ -212,6 +217,6 @@ class NoteSegmenter:
         if n_frames > self.pitch.shape[0]:
             self._grow(n_frames)
         return segment_kernel(f0_hz, voiced, level_db, end_sample, n_frames, self.sample_rate,
-                              self.frame_delay_s, self._istate, self._fstate, self._cand,
+                              self.frame_delay_s, self.reattack_db, self._istate, self._fstate, self._cand,
                               self._note, self._scratch, self.pitch, self.onset_s,
                               self.end_sample)

@@ -1,0 +1,30 @@
+"""Note segmentation: a re-attack at one pitch is a new note, unless the level is a mixture's."""
+
+import numpy as np
+import pytest
+
+from detector.segmenter import NoteSegmenter
+
+SAMPLE_RATE = 16000
+HOP = 160
+
+
+def held_a4_with_a_level_jump() -> tuple[np.ndarray, ...]:
+    """One second of A4 whose level dips by 12 dB for 50 ms at 0.5 s and comes back: a
+    re-articulated note, or another voice entering over a held one. Then 0.1 s of silence."""
+    n = 110
+    f0_hz = np.full(n, 440.0)
+    voiced = np.arange(n) < 100
+    level_db = np.full(n, -20.0)
+    level_db[45:50] = -32.0
+    end_sample = (np.arange(n) + 1) * HOP
+    return f0_hz, voiced, level_db, end_sample
+
+
+@pytest.mark.parametrize("reattacks, expected_onsets_s", [(True, [0.0, 0.5]), (False, [0.0])])
+def test_a_level_jump_starts_a_note_only_with_reattacks(reattacks, expected_onsets_s):
+    segmenter = NoteSegmenter(SAMPLE_RATE, frame_delay_s=0.0, reattacks=reattacks)
+    frames = held_a4_with_a_level_jump()
+    n = segmenter.process(*frames, len(frames[0]))
+    assert segmenter.pitch[:n] == pytest.approx([69.0] * len(expected_onsets_s))
+    assert segmenter.onset_s[:n] == pytest.approx(expected_onsets_s, abs=0.03)
