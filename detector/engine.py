@@ -44,6 +44,8 @@ from detector.themes import Theme
 
 #: Seconds of pitch frames the display history keeps (a scrolling roll shows ~10 s).
 HISTORY_S = 12.0
+#: Notes of two lines whose onsets are this close began together (see Detector._alternatives).
+SIMULTANEOUS_S = 0.1
 
 
 class PitchHistory:
@@ -164,6 +166,9 @@ class Detector:
         self.lines = [Line(name, NoteSegmenter(self.sample_rate, frame_delay_s, reattacks=False),
                            Matcher(self.themes, min_progress=min_progress, threshold=threshold))
                       for name in self.tracker.line_names]
+        # Per line (the main one first): pitch and onset of its latest note; and a buffer.
+        self._latest_notes = np.full((1 + len(self.lines), 2), np.inf)
+        self._alternative_pitches = np.zeros(len(self.lines))
         self.chroma: ChromaTracker | None = None
         self.harmony: HarmonyMatcher | None = None
         if any(theme.harmony for theme in self.themes):
@@ -218,14 +223,14 @@ class Detector:
                                          tracker.end_sample, n_frames)
         found = []
         for k in range(n_notes):
-            found += self._add_note(self.segmenter, self.matcher, k, MELODY)
+            found += self._add_note(self.segmenter, self.matcher, k, MELODY, line=0)
         self.notes_heard += n_notes
         scored = n_notes > 0  # scores move only when a note or a chroma frame is matched
         for row, line in enumerate(self.lines):
             n_line = line.segmenter.process(tracker.line_f0_hz[row], tracker.line_voiced[row],
                                             tracker.level_db, tracker.end_sample, n_frames)
             for k in range(n_line):
-                found += self._add_note(line.segmenter, line.matcher, k, line.name)
+                found += self._add_note(line.segmenter, line.matcher, k, line.name, line=row + 1)
             scored |= n_line > 0
         if self.chroma is not None:
             n_chroma, matched = self._add_chroma(mono)
@@ -247,11 +252,26 @@ class Detector:
         return detections
 
     def _add_note(self, segmenter: NoteSegmenter, matcher: Matcher, k: int,
-                  path: str) -> list[tuple[int, str, Detection]]:
-        """Match the k-th note the segmenter announced in this block."""
+                  path: str, line: int) -> list[tuple[int, str, Detection]]:
+        """Match the k-th note the segmenter announced in this block (line: 0 for the main
+        line, i + 1 for the tracker's further line i)."""
         announced_s = float(segmenter.end_sample[k] / self.sample_rate)
-        found = matcher.add_note(float(segmenter.pitch[k]), float(segmenter.onset_s[k]))
+        pitch, onset_s = float(segmenter.pitch[k]), float(segmenter.onset_s[k])
+        found = matcher.add_note(pitch, onset_s, self._alternatives(line, pitch, onset_s))
         return self._detections(found, announced_s, path)
+
+    def _alternatives(self, line: int, pitch: float, onset_s: float) -> np.ndarray:
+        """The pitches of the other lines' latest notes that began with this one (within
+        SIMULTANEOUS_S), and remember this one. In an ensemble's chords the voices mostly move
+        together: where this line took another voice's note, one of these may be the theme's."""
+        latest, alternatives = self._latest_notes, self._alternative_pitches
+        latest[line] = pitch, onset_s
+        n = 0
+        for other in range(latest.shape[0]):
+            if other != line and abs(latest[other, 1] - onset_s) < SIMULTANEOUS_S:
+                alternatives[n] = latest[other, 0]
+                n += 1
+        return alternatives[:n]
 
     def _add_chroma(self, mono: np.ndarray) -> tuple[int, list[tuple[int, str, Detection]]]:
         """Run the harmony path over the block: chroma frames, each into the HarmonyMatcher.

@@ -8,7 +8,8 @@ drift) and its own tempo (the running mean of log inter-onset-interval ratios, s
 is free and rubato costs only what departs from the path's tempo). Steps:
 
 - match: template note i follows i - 1; cost from pitch (semitones off the path's key, octave
-  slips folded at a small price) and timing (log-IOI off the path's tempo);
+  slips folded at a small price; in an ensemble, a note another line began at the same time
+  may stand for it at a price) and timing (log-IOI off the path's tempo);
 - skip: template note i - 1 was not heard (cheap when it repeats the pitch before it, since
   legato repeated notes merge);
 - insert: an extra performed note (an ornament, a split note, an octave slip) is passed over;
@@ -77,6 +78,7 @@ LOG_TEMPO_MAX = math.log(1 / 0.45)
 PRUNE_SLACK = 1.5
 RIVAL_FRACTION = 0.5      # a theme is held back while a rival has heard this much of its need
 RIVAL_WINDOW_S = 3.0      # ... from a start this close, and matches better
+ALTERNATIVE_COST = 0.2    # another line's simultaneous note standing for the performed one
 STALE_S = 3.0             # a path with no note for this long (beyond the expected IOI) dies
 
 # Columns of the float state matrix (one row per template note).
@@ -107,14 +109,20 @@ def _better(cost, evidence, rival_cost, rival_evidence):
 
 
 @numba.njit(cache=True, nogil=True, inline="always")
-def _try_step(old, src, dst, new, tpl_pitch, tpl_onset, evidence, pitch, onset_s, step_cost):
+def _try_step(old, src, dst, new, tpl_pitch, tpl_onset, evidence, pitch, alternatives, onset_s, step_cost):
     """Candidate: extend the path at template note src (in old) to template note dst.
 
     evidence: the bits that hearing dst (at the right pitch) adds to the path.
+    alternatives: pitches other lines began at the same time, any of which may stand for this
+    note's (at ALTERNATIVE_COST).
     """
     n = old[src, _N_MATCHED]
     key = old[src, _KEY_SUM] / n
     pc, slip = _pitch_cost(pitch - tpl_pitch[dst] - key)
+    for a in range(alternatives.shape[0]):
+        alt_pc, alt_slip = _pitch_cost(alternatives[a] - tpl_pitch[dst] - key)
+        if alt_pc + ALTERNATIVE_COST < pc:
+            pc, slip, pitch = alt_pc + ALTERNATIVE_COST, alt_slip, alternatives[a]
     tpl_ioi = max(tpl_onset[dst] - tpl_onset[src], 1e-3)
     perf_ioi = onset_s - old[src, _LAST_ONSET_S]
     if perf_ioi <= 0.0:
@@ -167,7 +175,7 @@ def _start_path(new, dst, cost, tpl_pitch, tpl_onset, pitch, onset_s):
 
 @numba.njit(cache=True, nogil=True)
 def match_note_kernel(old, new, tpl_pitch, tpl_onset, theme_offset,
-                      weight, needed, thresholds, fired_end_s, pitch, onset_s,
+                      weight, needed, thresholds, fired_end_s, pitch, alternatives, onset_s,
                       theme_score, theme_progress, rival_score, rival_fraction, rival_start_s,
                       out_theme, out_state, out_score):
     """Advance every theme's alignment by one performed note (pitch MIDI, onset_s).
@@ -229,8 +237,8 @@ def match_note_kernel(old, new, tpl_pitch, tpl_onset, theme_offset,
                             break
                         skip_cost += SKIP_COST
                 if old[j, _COST] < np.inf:
-                    _try_step(old, j, g, new, tpl_pitch, tpl_onset, weight[g], pitch, onset_s,
-                              skip_cost)
+                    _try_step(old, j, g, new, tpl_pitch, tpl_onset, weight[g], pitch, alternatives,
+                              onset_s, skip_cost)
             cost = new[g, _COST]
             hopeless = cost > budget or cost > (1.0 - thresholds[t]) * (i + 1) + PRUNE_SLACK
             # A path whose every step so far was at a wrong pitch is not this theme starting.
@@ -283,6 +291,9 @@ def interval_bits(pitch: np.ndarray, theme_offset: np.ndarray) -> np.ndarray:
     return bits
 
 
+_NO_ALTERNATIVES = np.zeros(0)
+
+
 class Matcher:
     """Every theme's alignment against the note stream; call `add_note` for each note.
 
@@ -321,15 +332,17 @@ class Matcher:
         self._out_state = np.zeros(max(1, n_themes), dtype=np.int64)
         self._out_score = np.zeros(max(1, n_themes))
 
-    def add_note(self, pitch: float, onset_s: float) -> list[tuple[int, float, float, float, int, float, float]]:
-        """Advance every theme by one performed note.
+    def add_note(self, pitch: float, onset_s: float, alternatives: np.ndarray = _NO_ALTERNATIVES
+                 ) -> list[tuple[int, float, float, float, int, float, float]]:
+        """Advance every theme by one performed note; alternatives: pitches other lines of an
+        ensemble began at the same time, any of which may stand for this one at a price.
 
         Returns one tuple per theme announced: (theme index, score, start_s, end_s,
         transpose, tempo, progress). Usually empty.
         """
         n = match_note_kernel(
             self._old, self._new, self._pitch, self._onset, self._offset,
-            self._weight, self._needed, self._threshold, self._fired_end_s, pitch, onset_s,
+            self._weight, self._needed, self._threshold, self._fired_end_s, pitch, alternatives, onset_s,
             self.theme_score, self.theme_progress, self._rival_score, self._rival_fraction,
             self._rival_start_s, self._out_theme, self._out_state, self._out_score,
         )

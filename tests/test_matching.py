@@ -74,6 +74,21 @@ def test_an_added_ornament_is_tolerated(themes, theme_named):
     assert names(matcher, feed(matcher, notes)) == ["Greensleeves"]
 
 
+def test_another_lines_simultaneous_note_may_stand_for_a_wrong_one(themes, theme_named):
+    """Every third note heard a fourth too low (the line took another voice there): the theme
+    is lost, unless another line began the right note at the same time."""
+    played = perform(theme_named("Ode to Joy"), 1.0, 0, 1.0)
+    wrong = [Note(n.pitch - 5, n.onset_s, n.duration_s) if k % 3 == 1 else n for k, n in enumerate(played)]
+    alone, helped = Matcher(themes), Matcher(themes)
+    found_alone = feed(alone, wrong)
+    found_helped = []
+    for heard, right in zip(wrong, played):
+        others = np.array([right.pitch]) if heard is not right else np.zeros(0)
+        found_helped += helped.add_note(heard.pitch, heard.onset_s, others)
+    assert names(alone, found_alone) == []
+    assert names(helped, found_helped) == ["Ode to Joy"]
+
+
 def test_the_first_two_thirds_of_a_theme_are_enough(themes, theme_named):
     theme = theme_named("In the Hall of the Mountain King")
     notes = perform(theme, 0.0, 4, 0.9)[: int(0.7 * len(theme.notes))]
