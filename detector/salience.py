@@ -43,9 +43,8 @@ PEAK_FLOOR_DB = -40.0         # spectral peaks this far under the frame's strong
 HEIGHT_PREFERENCE = 0.2      # salience gains 2**0.2 (+15 %) per octave up
 CONTINUITY = 0.75             # keep following the line while it has this share of the best
 N_CANDIDATES = 8              # salience maxima considered as notes, each frame
-MAX_NOTES = 4                 # notes taken out of a frame, one by one (Klapuri 2006)
-NOTE_FLOOR = 0.2              # ... while each has this share of the first one's salience
-OUTER_LINE = 0.4              # the top (bass) line: the highest (lowest) note with this share of the first's
+MAX_NOTES = 4                 # notes taken out of a frame, one by one (Klapuri 2006), while each
+OUTER_LINE = 0.4              # ... has this share of the first's: the outer lines' candidates
 N_OUTER_LINES = 2             # the top line and the bass line ...
 BASS_LINE = 1                 # ... by index
 EXPLAINED_VOICED = 0.3        # a line is voiced when its harmonics explain this share of peaks
@@ -271,9 +270,13 @@ def _outer_line_bins(salience, peak_hz, peak_amp, n_peaks, choice, height_weight
     docstring.
 
     Notes are the salience's maxima (`_candidate_bins`); the strongest is taken out first, then
-    whichever explains most of what is left, up to MAX_NOTES while each has NOTE_FLOOR of the
-    first's salience. The top (bass) line is the highest (lowest) of them with OUTER_LINE of
-    the first's."""
+    whichever explains most of what is left, up to MAX_NOTES while each has OUTER_LINE of the
+    first's salience. The top (bass) line is the highest (lowest) of them.
+
+    Taking a note out only lowers what is left for the others, so a note's last salience bounds
+    its next: one whose bound is under the best found so far in a round is not evaluated again
+    (lazy greedy), and the first note under OUTER_LINE ends the search, none after it can
+    reach it either."""
     candidates, residual, harmonics, nearest = choice
     n_found = _candidate_bins(salience, candidates)
     _index_peaks(peak_hz, peak_amp, n_peaks, nearest)
@@ -282,22 +285,24 @@ def _outer_line_bins(salience, peak_hz, peak_amp, n_peaks, choice, height_weight
     for c in range(n_found):
         _assign_harmonics(candidates[0, c], nearest, harmonics[c])
         candidates[2, c] = 0.0  # not taken out yet
+        candidates[3, c] = np.inf  # bound of its note salience: none yet
     first = 0.0
     for _ in range(MAX_NOTES):
         best, best_value = -1, 0.0
         for c in range(n_found):
-            if candidates[2, c] == 0.0:
+            if candidates[2, c] == 0.0 and candidates[3, c] > best_value:
                 value = height_weight[int(candidates[0, c])] * _note_salience(harmonics[c], residual, False)
+                candidates[3, c] = value
                 if value > best_value:
                     best, best_value = c, value
-        if best < 0 or best_value < NOTE_FLOOR * first:
+        if best < 0 or best_value < OUTER_LINE * first:
             break
         _note_salience(harmonics[best], residual, True)
         candidates[2, best] = best_value
         first = max(first, best_value)
     top, bass = -1, -1
     for c in range(n_found):
-        if candidates[2, c] >= OUTER_LINE * first:
+        if candidates[2, c] > 0.0:
             note = int(candidates[0, c])
             top = max(top, note)
             bass = note if bass < 0 else min(bass, note)
@@ -495,10 +500,10 @@ class MelodyTracker(FramedTracker):
         self._state = np.array([-1.0, 1.0, 0.0] + [-1.0] * N_OUTER_LINES)
         self._line_f0 = np.zeros(N_OUTER_LINES)
         self._line_confidence = np.zeros(N_OUTER_LINES)
-        # Scratch of _outer_line_bins: candidates (bin, salience, salience when taken out), the
-        # peaks' amplitude not yet taken, each candidate's peak per harmonic, and the peak
-        # nearest each bin of the salience grid, extended to its highest harmonic.
-        self._choice = (np.zeros((3, N_CANDIDATES)), np.zeros(n_fft // 4),
+        # Scratch of _outer_line_bins: candidates (bin, salience, salience when taken out, bound
+        # of its note salience), the peaks' amplitude not yet taken, each candidate's peak per
+        # harmonic, and the peak nearest each bin of the salience grid, up to its highest harmonic.
+        self._choice = (np.zeros((4, N_CANDIDATES)), np.zeros(n_fft // 4),
                         np.zeros((N_CANDIDATES, N_HARMONICS + 2), dtype=np.int64),
                         np.zeros(_N_BINS + int(HARMONIC_BINS[-1]) + 2, dtype=np.int64))
 
