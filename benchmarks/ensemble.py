@@ -11,8 +11,8 @@ Four measurements, all in one run:
    precision, recall, F1 per condition, false alarms per hour on the no-theme clips.
 2. Melody pitch accuracy. On every chorale clip the reference is the line its scoring brings
    out (the soprano, or the inner voice or bass a solo instrument plays). Our front ends run
-   streaming (ensemble: its predominant line and its top line, which the detector both
-   matches; auto; and YIN as melody mode uses it); the peers, Melodia (essentia)
+   streaming (ensemble: its predominant line, its top line and its bass line, which the
+   detector all matches; auto; and YIN as melody mode uses it); the peers, Melodia (essentia)
    and basic-pitch, offline where they are installed (`scripts/bootstrap --peers`). Raw pitch
    and chroma accuracy, voicing recall and false alarm, with mir_eval, as in `benchmarks.pitch`.
 3. Cost. Each mode's scan time of the chorale set in one thread (Detector included), the
