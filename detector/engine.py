@@ -123,7 +123,7 @@ def make_tracker(mode: str, sample_rate: int) -> FramedTracker:
 
 
 class Line(NamedTuple):
-    """A further line of the tracker, with the notes and matching of its own."""
+    """A line of the tracker (its main one, or a further one), with notes and matching of its own."""
 
     name: str
     segmenter: NoteSegmenter
@@ -166,8 +166,10 @@ class Detector:
         self.lines = [Line(name, NoteSegmenter(self.sample_rate, frame_delay_s, reattacks=False),
                            Matcher(self.themes, min_progress=min_progress, threshold=threshold))
                       for name in self.tracker.line_names]
-        # Per line (the main one first): pitch and onset of its latest note; and a buffer.
-        self._latest_notes = np.full((1 + len(self.lines), 2), np.inf)
+        # Every line with notes, the main one first; per line, pitch and onset of its latest
+        # note; and a buffer for the alternatives a note is given.
+        self._note_paths = [Line(MELODY, self.segmenter, self.matcher), *self.lines]
+        self._latest_notes = np.full((len(self._note_paths), 2), np.inf)
         self._alternative_pitches = np.zeros(len(self.lines))
         self.chroma: ChromaTracker | None = None
         self.harmony: HarmonyMatcher | None = None
@@ -219,19 +221,14 @@ class Detector:
         self.last_mono = mono
         tracker = self.tracker
         n_frames = tracker.process(mono)
-        n_notes = self.segmenter.process(tracker.f0_hz, tracker.voiced, tracker.level_db,
-                                         tracker.end_sample, n_frames)
-        found = []
-        for k in range(n_notes):
-            found += self._add_note(self.segmenter, self.matcher, k, MELODY, line=0)
-        self.notes_heard += n_notes
-        scored = n_notes > 0  # scores move only when a note or a chroma frame is matched
+        n_notes = [self.segmenter.process(tracker.f0_hz, tracker.voiced, tracker.level_db,
+                                          tracker.end_sample, n_frames)]
         for row, line in enumerate(self.lines):
-            n_line = line.segmenter.process(tracker.line_f0_hz[row], tracker.line_voiced[row],
-                                            tracker.level_db, tracker.end_sample, n_frames)
-            for k in range(n_line):
-                found += self._add_note(line.segmenter, line.matcher, k, line.name, line=row + 1)
-            scored |= n_line > 0
+            n_notes.append(line.segmenter.process(tracker.line_f0_hz[row], tracker.line_voiced[row],
+                                                  tracker.level_db, tracker.end_sample, n_frames))
+        self.notes_heard += n_notes[0]
+        scored = any(n_notes)  # scores move only when a note or a chroma frame is matched
+        found = self._add_notes(n_notes) if scored else []
         if self.chroma is not None:
             n_chroma, matched = self._add_chroma(mono)
             found += matched
@@ -251,21 +248,29 @@ class Detector:
             display.ensemble = bool(tracker.ensemble[last])
         return detections
 
-    def _add_note(self, segmenter: NoteSegmenter, matcher: Matcher, k: int,
-                  path: str, line: int) -> list[tuple[int, str, Detection]]:
-        """Match the k-th note the segmenter announced in this block (line: 0 for the main
-        line, i + 1 for the tracker's further line i)."""
-        announced_s = float(segmenter.end_sample[k] / self.sample_rate)
-        pitch, onset_s = float(segmenter.pitch[k]), float(segmenter.onset_s[k])
-        found = matcher.add_note(pitch, onset_s, self._alternatives(line, pitch, onset_s))
-        return self._detections(found, announced_s, path)
+    def _add_notes(self, n_notes: list[int]) -> list[tuple[int, str, Detection]]:
+        """Match the notes each line's segmenter announced in this block (n_notes[i] for line i
+        of `_note_paths`), in the order they were announced, the main line first among notes
+        announced together: so what a note sees of the other lines (`_alternatives`) does not
+        depend on where the blocks begin."""
+        paths = self._note_paths
+        announced = sorted((int(paths[line].segmenter.end_sample[k]), line, k)
+                           for line, n in enumerate(n_notes) for k in range(n))
+        found = []
+        for end_sample, line, k in announced:
+            path = paths[line]
+            pitch, onset_s = float(path.segmenter.pitch[k]), float(path.segmenter.onset_s[k])
+            matched = path.matcher.add_note(pitch, onset_s, self._alternatives(line, pitch, onset_s))
+            found += self._detections(matched, end_sample / self.sample_rate, path.name)
+        return found
 
     def _alternatives(self, line: int, pitch: float, onset_s: float) -> np.ndarray:
         """The pitches of the other lines' latest notes that began with this one (within
         SIMULTANEOUS_S), and remember this one. In an ensemble's chords the voices mostly move
         together: where this line took another voice's note, one of these may be the theme's."""
         latest, alternatives = self._latest_notes, self._alternative_pitches
-        latest[line] = pitch, onset_s
+        latest[line, 0] = pitch
+        latest[line, 1] = onset_s
         n = 0
         for other in range(latest.shape[0]):
             if other != line and abs(latest[other, 1] - onset_s) < SIMULTANEOUS_S:

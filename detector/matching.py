@@ -178,7 +178,8 @@ def match_note_kernel(old, new, tpl_pitch, tpl_onset, theme_offset,
                       weight, needed, thresholds, fired_end_s, pitch, alternatives, onset_s,
                       theme_score, theme_progress, rival_score, rival_fraction, rival_start_s,
                       out_theme, out_state, out_score):
-    """Advance every theme's alignment by one performed note (pitch MIDI, onset_s).
+    """Advance every theme's alignment by one performed note (pitch MIDI, onset_s; another
+    line's simultaneous pitches in `alternatives` may stand for it, see _try_step).
 
     old/new: (n_template_notes, _N_COLS) state before/after; new is overwritten.
     weight[g]: the evidence (bits) template note g gives when heard at the right pitch.
@@ -340,6 +341,7 @@ class Matcher:
         Returns one tuple per theme announced: (theme index, score, start_s, end_s,
         transpose, tempo, progress). Usually empty.
         """
+        alternatives = np.ascontiguousarray(alternatives, dtype=np.float64)  # one compiled kernel
         n = match_note_kernel(
             self._old, self._new, self._pitch, self._onset, self._offset,
             self._weight, self._needed, self._threshold, self._fired_end_s, pitch, alternatives, onset_s,

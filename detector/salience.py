@@ -18,8 +18,9 @@ lines are read from it, because a theme may be the loudest line, the top one or 
   height, and the voices above share its partials): the bass line finds that.
 
 Each line is kept on the bin it was following while that stays nearly as salient (continuity
-is what makes it a line rather than whichever note is loudest this instant). The confidence is
-the share of the spectral peak energy the line's harmonics explain.
+is what makes it a line rather than whichever note is loudest this instant); the bass line
+gives way at once to a note below it. A line's confidence is the share of the spectral peak
+energy its harmonics explain.
 
 Real-time contract: numba kernels, preallocated buffers, no allocation per hop.
 """
@@ -52,7 +53,7 @@ AUTO_ENSEMBLE = 0.9           # auto mode: below this average YIN periodicity, u
 AUTO_SOLO = 0.95              # ... and above this, YIN again
 AUTO_LEVEL_DB = -45.0         # frames quieter than this do not move the average
 _N_BINS = int(round(12 * BINS_PER_SEMITONE * math.log2(FMAX_HZ / FMIN_HZ))) + 1
-_MAX_PEAKS = 64               # the strongest peaks vote; all count in the confidence
+_MAX_PEAKS = 64               # the strongest peaks vote; all count in a confidence's whole
 #: Harmonic h + 1's f0 lies this many salience bins under the peak ...
 HARMONIC_BINS = 12 * BINS_PER_SEMITONE * np.log2(np.arange(1, N_HARMONICS + 1))
 #: ... which turns the kernel's phase (pi / BINS_PER_SEMITONE per bin) by these.
@@ -322,17 +323,17 @@ def _strongest_bin(salience):
 
 
 @numba.njit(cache=True, nogil=True, fastmath=True)
-def _line_f0(salience, best, state, slot, side):
+def _line_f0(salience, best, state, slot, yields_to_lower):
     """A line's f0 (Hz) from the salience and the bin chosen for it in this frame; state[slot]
     is the bin the line followed in the previous frame (-1: none) and becomes this frame's.
 
-    side: -1 for the bass line, which keeps to the line it follows only while no note sounds
-    under it: a new bass note takes over at once. 0 for the others: the top line keeps to its
-    line against a new note above too, since there the partials of the notes below often
-    pass for one."""
+    yields_to_lower: for the bass line, which keeps to the line it follows only while no note
+    sounds under it: a new bass note takes over at once. The top line keeps to its line against
+    a new note above too, since there the partials of the notes below often pass for one."""
     # Continuity: stay on the line being followed while it remains nearly as salient.
     followed = int(state[slot])
-    if followed >= 0 and salience[best] > 0.0 and side * (followed - best) > -BINS_PER_SEMITONE:
+    lower = best <= followed - BINS_PER_SEMITONE
+    if followed >= 0 and salience[best] > 0.0 and not (yields_to_lower and lower):
         lo = max(0, followed - BINS_PER_SEMITONE)
         hi = min(salience.shape[0] - 1, followed + BINS_PER_SEMITONE)
         near = lo
@@ -380,12 +381,12 @@ def _salience_frame(signal, start, frame_len, internal_rate, window, frame, fft_
     n_voters = _keep_strongest(peak_hz, peak_amp, n_peaks, _MAX_PEAKS)
     # The melody is usually the top line: the salience favours height a little, against the bass.
     _harmonic_sum(peak_hz, peak_amp, n_voters, kernel, height_weight, votes, salience)
-    f0 = _line_f0(salience, _strongest_bin(salience), state, 0, 0)
+    f0 = _line_f0(salience, _strongest_bin(salience), state, 0, False)
     outer = _outer_line_bins(salience, peak_hz, peak_amp, n_voters, choice, height_weight)
     nearest = choice[3]
     for line in range(N_OUTER_LINES):
-        side = -1 if line == BASS_LINE else 0
-        line_f0[line] = _line_f0(salience, outer[line], state, 3 + line, side) if outer[line] >= 0 else f0
+        yields = line == BASS_LINE
+        line_f0[line] = _line_f0(salience, outer[line], state, 3 + line, yields) if outer[line] >= 0 else f0
     # Confidence: the share of the peaks' energy at the line's harmonics.
     if total <= 0.0:
         line_confidence[:] = 0.0

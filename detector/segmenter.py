@@ -5,7 +5,8 @@ too far to qualify). It is announced to the matcher ANNOUNCE_FRAMES after its on
 ends if sooner, with the median pitch of its frames after the attack: late enough that a sung
 note's scoop or a vibrato swing does not bias it, early enough (~100 ms) to announce a theme
 long before it ends. A note ends on silence, on a new stable pitch, or on a re-attack at the
-same pitch (a level jump after a dip), which is how repeated notes are told apart. Short
+same pitch (a level jump after a dip), which is how repeated notes are told apart (not on a
+line read out of a mixture, whose level is every voice's: see NoteSegmenter). Short
 excursions (an octave slip of the tracker, a vibrato swing) neither end a note nor start one.
 
 A leap of more than LEAP_SEMITONES straight after a note must hold for LEAP_FRAMES before it

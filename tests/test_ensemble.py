@@ -113,6 +113,23 @@ def test_the_bass_line_follows_a_theme_in_the_bass(themes, theme_named):
     assert [(d.theme, d.transpose) for d in found] == [("Ode to Joy", -24)]
 
 
+def test_same_events_and_scores_whatever_the_block_size(themes, theme_named):
+    """Every line's notes meet the others' (a note of one may stand for another's) in the order
+    they were announced, not block by block: the result cannot depend on the block size."""
+    audio, _, _ = accompanied(theme_named("Ode to Joy"), transpose=2)
+    runs = []
+    for block in (256, 4096, 1 << 16):
+        detector = Detector(themes, SAMPLE_RATE, mode="ensemble", warm_up=False)
+        found = []
+        for start in range(0, len(audio), block):
+            found += detector.process(audio[start:start + block])
+        runs.append((found, detector.display.theme_score.copy()))
+    assert runs[0][0], "the theme is found"
+    for found, scores in runs[1:]:
+        assert found == runs[0][0]
+        np.testing.assert_array_equal(scores, runs[0][1])
+
+
 def test_auto_mode_switches_to_ensemble_under_accompaniment_only(themes, theme_named):
     theme = theme_named("Greensleeves")
     _, share_accompanied = run(themes, accompanied(theme)[0], "auto")
