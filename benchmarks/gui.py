@@ -38,7 +38,7 @@ import numpy as np  # noqa: E402
 from PySide6.QtCore import QEvent, QObject, QTimer  # noqa: E402
 
 from benchmarks.melodies import random_themes  # noqa: E402
-from benchmarks.report import RESULTS_DIR, load_warning, table, verdict, write_json  # noqa: E402
+from benchmarks.report import RESULTS_DIR, finish, table, verdict  # noqa: E402
 from detector.demo import builtin_themes, demo_performance  # noqa: E402
 from detector.engine import Detector  # noqa: E402
 from detector.framing import HOP_S  # noqa: E402
@@ -201,15 +201,11 @@ def main(argv: Sequence[str] | None = None) -> None:
             shown["lag_max_ms"] < 1000 * HOP_S,
         "the window logged what a Detector finds in the same audio": logged == expected,
     }
-    print()
-    for target, met in targets.items():
-        print(f"{verdict(met):8s} {target}")
-    if warning := load_warning():
-        print(warning)
-    path = write_json(args.out, "gui.json", {"n_themes": N_THEMES, "audio_s": len(audio) / SAMPLE_RATE,
-                                              "sample_rate": SAMPLE_RATE, "block_size": BLOCK_SIZE,
-                                              "segment_s": SEGMENT_S, "conditions": runs,
-                                              "detections": logged, "targets": targets})
+    verdicts = "\n".join(f"{verdict(met):8s} {target}" for target, met in targets.items())
+    path = finish(args.out, "gui.json", {"n_themes": N_THEMES, "audio_s": len(audio) / SAMPLE_RATE,
+                                         "sample_rate": SAMPLE_RATE, "block_size": BLOCK_SIZE,
+                                         "segment_s": SEGMENT_S, "conditions": runs,
+                                         "detections": logged, "targets": targets}, "\n" + verdicts)
     print(f"\nwrote {path} and {screenshot}")
 
 

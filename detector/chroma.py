@@ -37,8 +37,6 @@ FRAME_S = 0.2
 HOP_S = 0.1
 CHROMA_FMIN_HZ = 55.0
 CHROMA_FMAX_HZ = 2000.0
-#: A frame whose power from CHROMA_FMIN_HZ to CHROMA_FMAX_HZ is under this is silence: a zero
-#: vector.
 #: Log compression of each semitone band's energy relative to the frame's strongest band,
 #: log(1 + COMPRESSION x share), before folding to pitch classes: a chord's notes count about
 #: alike whatever their balance (an inner voice 15 dB down still counts), while leakage and

@@ -180,10 +180,10 @@ class Detector:
             if harmony.n_themes:
                 self.chroma, self.harmony = chroma, harmony
         # Every path's running scores; the display shows the best of them.
-        self._scorers = [self.matcher, *(line.matcher for line in self.lines),
-                         *([self.harmony] if self.harmony is not None else [])]
+        self._other_scorers = [*(line.matcher for line in self.lines),
+                               *([self.harmony] if self.harmony is not None else [])]
         theme_score, theme_progress = self.matcher.theme_score, self.matcher.theme_progress
-        if len(self._scorers) > 1:
+        if self._other_scorers:
             theme_score, theme_progress = np.zeros_like(theme_score), np.zeros_like(theme_progress)
         # Per theme index: (path, start_s, end_s) of its latest detection.
         self._latest: dict[int, tuple[str, float, float]] = {}
@@ -233,7 +233,7 @@ class Detector:
             n_chroma, matched = self._add_chroma(mono)
             found += matched
             scored |= n_chroma > 0
-        if scored and len(self._scorers) > 1:
+        if scored and self._other_scorers:
             self._best_scores()
         detections = self._once_per_passage(found) if found else []
         self.samples_consumed += n
@@ -293,10 +293,10 @@ class Detector:
 
     def _best_scores(self) -> None:
         """The display's score and progress of each theme: the best any path has (no allocation)."""
-        display, first = self.display, self._scorers[0]
-        np.copyto(display.theme_score, first.theme_score)
-        np.copyto(display.theme_progress, first.theme_progress)
-        for scorer in self._scorers[1:]:
+        display = self.display
+        np.copyto(display.theme_score, self.matcher.theme_score)
+        np.copyto(display.theme_progress, self.matcher.theme_progress)
+        for scorer in self._other_scorers:
             np.maximum(display.theme_score, scorer.theme_score, out=display.theme_score)
             np.maximum(display.theme_progress, scorer.theme_progress, out=display.theme_progress)
 

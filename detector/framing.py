@@ -1,10 +1,11 @@
-"""The front end every pitch tracker shares: DC blocker, decimation, hop framing.
+"""The front end every tracker shares: DC blocker, decimation, hop framing.
 
 Input at any rate from 8 to 192 kHz is high-passed (a one-pole DC blocker near 10 Hz, so
 offsets and rumble do not bias the analysis), low-passed by a windowed-sinc FIR and decimated
 by an integer factor to an internal rate of 8-16 kHz, which holds every f0 up to 1760 Hz with
-room for harmonics. The decimated signal is kept in a linear buffer; every hop (10 ms) a frame
-of `frame_len` samples ending at that hop is handed to the tracker's analysis kernel.
+room for harmonics. The decimated signal is kept in a linear buffer; every hop (10 ms for the
+pitch trackers, 0.1 s for chroma) a frame of `frame_len` samples ending at that hop is handed to
+the tracker's analysis kernel.
 
 A frame is timestamped at its window's centre; `end_sample` is the count of input samples
 consumed when it was complete: the detector's clock for everything that frame causes.
@@ -112,7 +113,8 @@ def _fill_clock(out, n, first, step):
 
 
 class FramedTracker:
-    """Base of the pitch trackers: feeds `_analyse` one frame per hop, from blocks of any size.
+    """Base of the trackers (pitch, salience, chroma): feeds `_analyse` one frame per hop, from
+    blocks of any size.
 
     After `process(block)` returns n, the first n rows of `f0_hz`, `periodicity` (0-1, the
     voicing confidence), `level_db` (power of the frame's latest hop, dBFS), `voiced`,

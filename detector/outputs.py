@@ -237,7 +237,8 @@ class Outputs(Sink):
         self._each(lambda sink: sink.emit(detection, file))
 
     def scores(self, names: Sequence[str], values: np.ndarray, time_s: float) -> None:
-        self._each(lambda sink: sink.scores(names, values, time_s))
+        if self.wants_scores:  # hosts call this per frame; most outputs take no scores
+            self._each(lambda sink: sink.scores(names, values, time_s))
 
     @property
     def wants_scores(self) -> bool:

@@ -105,8 +105,7 @@ def _deliver_pending(listener, sinks: Outputs, names: list[str], wait_s: float) 
     for detection in detections:
         sinks.emit(detection)
     detector = listener.detector
-    if sinks.wants_scores:
-        sinks.scores(names, detector.display.theme_score, detector.time_s)
+    sinks.scores(names, detector.display.theme_score, detector.time_s)
     return len(detections)
 
 

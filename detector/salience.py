@@ -278,9 +278,8 @@ def _outer_line_bins(salience, peak_hz, peak_amp, n_peaks, choice, height_weight
     its next: one whose bound is under the best found so far in a round is not evaluated again
     (lazy greedy), and the first note under OUTER_LINE ends the search, none after it can
     reach it either."""
-    candidates, residual, harmonics, nearest = choice
+    candidates, residual, harmonics, nearest = choice  # nearest: filled by _index_peaks
     n_found = _candidate_bins(salience, candidates)
-    _index_peaks(peak_hz, peak_amp, n_peaks, nearest)
     for p in range(n_peaks):
         residual[p] = peak_amp[p]
     for c in range(n_found):
@@ -382,8 +381,9 @@ def _salience_frame(signal, start, frame_len, internal_rate, window, frame, fft_
     # The melody is usually the top line: the salience favours height a little, against the bass.
     _harmonic_sum(peak_hz, peak_amp, n_voters, kernel, height_weight, votes, salience)
     f0 = _line_f0(salience, _strongest_bin(salience), state, 0, False)
-    outer = _outer_line_bins(salience, peak_hz, peak_amp, n_voters, choice, height_weight)
     nearest = choice[3]
+    _index_peaks(peak_hz, peak_amp, n_voters, nearest)  # for the note extraction and _explained
+    outer = _outer_line_bins(salience, peak_hz, peak_amp, n_voters, choice, height_weight)
     for line in range(N_OUTER_LINES):
         yields = line == BASS_LINE
         line_f0[line] = _line_f0(salience, outer[line], state, 3 + line, yields) if outer[line] >= 0 else f0

@@ -301,8 +301,7 @@ class MainWindow(QMainWindow):
         display = source.detector.display
         self.roll.refresh(source.detector)
         self.lamps.refresh(display.theme_score, display.theme_progress)
-        if self.outputs.wants_scores:
-            self.outputs.scores(self._names, display.theme_score, source.detector.time_s)
+        self.outputs.scores(self._names, display.theme_score, source.detector.time_s)
         self.controls.meter.refresh(display.level_db)
         self.frames += 1
         if time.monotonic() - self._status_at >= STATUS_INTERVAL_S:

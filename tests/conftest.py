@@ -97,6 +97,14 @@ def render_performance(theme: Theme, transpose: int = 0, tempo: float = 1.0, tim
     return audio, theme_notes[0].onset_s, theme_notes[-1].end_s
 
 
+def mixed(*parts: np.ndarray) -> np.ndarray:
+    """The parts summed, with a second of silence after the longest."""
+    mix = np.zeros(max(len(p) for p in parts) + SAMPLE_RATE, dtype=np.float32)
+    for part in parts:
+        mix[:len(part)] += part
+    return mix
+
+
 def detect(themes, audio: np.ndarray, sample_rate: int = SAMPLE_RATE, block: int = 1024) -> list[Detection]:
     """Run a fresh Detector over the audio in blocks; all detections in order."""
     detector = Detector(themes, sample_rate, warm_up=False)

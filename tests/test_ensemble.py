@@ -9,7 +9,7 @@ from detector.notes import Note, hz_to_midi
 from detector.salience import MelodyTracker
 from detector.synth import render_notes
 
-from conftest import SAMPLE_RATE
+from conftest import SAMPLE_RATE, mixed
 
 BEAT_S = 0.5
 
@@ -46,14 +46,6 @@ def progression(tonic: int, end_s: float) -> list[tuple[float, int]]:
     """(onset s, root) of a I-IV-V-I progression, a chord every two beats from 0.5 s to end_s."""
     onsets = np.arange(0.5, end_s, 2 * BEAT_S)
     return [(float(t), tonic + (0, 5, 7, 0)[k % 4]) for k, t in enumerate(onsets)]
-
-
-def mixed(*parts: np.ndarray) -> np.ndarray:
-    """The parts summed, with a second of silence after the longest."""
-    mix = np.zeros(max(len(p) for p in parts) + SAMPLE_RATE, dtype=np.float32)
-    for part in parts:
-        mix[:len(part)] += part
-    return mix
 
 
 def share_on(notes: list[Note], tracker: MelodyTracker, n: int, f0_hz: np.ndarray, voiced: np.ndarray) -> float:

@@ -29,6 +29,12 @@ def test_note_list_with_names_durations_rests_and_comments():
     ("# only a comment", "no notes found"),
     ("C4 D4:x E4 F4", "'x' is not a number"),
     ("tempo: 0\nC4 D4 E4 F4", "must be positive"),
+    # chords: the file, the line and the token
+    ("C4 D4 E4 F4\n[C4 H4 G4]:2", "line 2: in chord '[C4 H4 G4]:2': 'H4' is not a note name"),
+    ("C4 D4 E4 F4\n[C4 E4 G4", "line 2: '[C4' is not a chord like [C4 E4 G4]:2"),
+    ("C4 D4 E4 F4\n[C4 E4 G4]x", "line 2: '[C4 E4 G4]x' is not a chord"),
+    ("C4 D4 E4 F4\n[]:2", "line 2: '[]:2' is an empty chord"),
+    ("C4 D4 E4 F4\n[C4 E4]:y", "line 2: '[C4 E4]:y': 'y' is not a number"),
 ])
 def test_bad_note_lists_say_where_and_what(text, complaint):
     with pytest.raises(ThemeError, match="typed") as error:
