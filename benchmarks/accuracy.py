@@ -146,8 +146,9 @@ def targets_met(summary: ConditionSummary) -> dict[str, bool]:
 
 def scan(audio: np.ndarray, themes: Sequence[Theme], block_samples: int = BLOCK_SAMPLES,
          mode: str = "auto") -> list[Detection]:
-    """Every detection a fresh Detector (in `mode`) announces on audio fed in blocks: an offline scan."""
-    detector = Detector(themes, SAMPLE_RATE, mode=mode)
+    """Every detection a fresh Detector (in `mode`) announces on audio fed in blocks: an offline
+    scan (which, like `detector scan`, skips the warm-up a live stream needs)."""
+    detector = Detector(themes, SAMPLE_RATE, mode=mode, warm_up=False)
     detections = []
     for start in range(0, len(audio), block_samples):
         detections += detector.process(audio[start:start + block_samples])
