@@ -161,9 +161,11 @@ class Detector:
         self.segmenter = NoteSegmenter(self.sample_rate, self.tracker.frame_delay_s)
         self.matcher = Matcher(self.themes, min_progress=min_progress, threshold=threshold)
         # An ensemble's further lines (the tracker reads them too) get notes and matching of their
-        # own; the level is the mixture's, so a jump in it says nothing of the line's notes.
+        # own; the level is the mixture's, so a jump in it says nothing of the line's notes, and
+        # a moment on another voice's note is not one of them.
         frame_delay_s = self.tracker.frame_delay_s
-        self.lines = [Line(name, NoteSegmenter(self.sample_rate, frame_delay_s, reattacks=False),
+        self.lines = [Line(name, NoteSegmenter(self.sample_rate, frame_delay_s, reattacks=False,
+                                               excursions=False),
                            Matcher(self.themes, min_progress=min_progress, threshold=threshold))
                       for name in self.tracker.line_names]
         # Every line with notes, the main one first; per line, pitch and onset of its latest

@@ -8,6 +8,8 @@ long before it ends. A note ends on silence, on a new stable pitch, or on a re-a
 same pitch (a level jump after a dip), which is how repeated notes are told apart (not on a
 line read out of a mixture, whose level is every voice's: see NoteSegmenter). Short
 excursions (an octave slip of the tracker, a vibrato swing) neither end a note nor start one.
+On such a line, neither does a note too short to have been announced that returns to the pitch
+before it: the line took another voice's note for a moment, and the held note goes on.
 
 A leap of more than LEAP_SEMITONES straight after a note must hold for LEAP_FRAMES before it
 counts: where a reverberant tail overlaps the next note, YIN locks for a while onto the two
@@ -41,6 +43,8 @@ GAP_FRAMES = 3
 REATTACK_DB = 4.5
 #: How fast (dB per frame) the remembered minimum forgets an old dip.
 VALLEY_LEAK_DB = 0.5
+#: A note that began within this many seconds of the previous note's end is straight after it.
+EXCURSION_GAP_S = 0.05
 #: A jump this large (semitones) right after a note needs LEAP_FRAMES to count.
 LEAP_SEMITONES = 15.0
 LEAP_FRAMES = 15
@@ -51,7 +55,7 @@ _BUFFER = 16  # frames of pitch kept per note and per candidate
 # Integer state.
 _IN_NOTE, _ANNOUNCED, _NOTE_N, _CAND_N, _UNVOICED_RUN = range(5)
 # Float state.
-_NOTE_REF, _VALLEY_DB, _PREV_DB, _CAND_START_S, _NOTE_START_S, _LAST_PITCH, _LAST_END_S = range(7)
+_NOTE_REF, _VALLEY_DB, _PREV_DB, _CAND_START_S, _NOTE_START_S, _LAST_PITCH, _LAST_END_S, _PREV_END_S = range(8)
 
 
 @numba.njit(cache=True, nogil=True)
@@ -89,12 +93,36 @@ def _end_note(istate, fstate, note_pitch, scratch, clock, out_pitch, out_onset_s
         n_notes = _announce(istate, fstate, note_pitch, scratch, clock, out_pitch, out_onset_s,
                             out_end_sample, n_notes)
     istate[_IN_NOTE] = 0
+    fstate[_PREV_END_S] = fstate[_LAST_END_S]
     return n_notes
 
 
 @numba.njit(cache=True, nogil=True)
+def _is_excursion(istate, fstate, candidate):
+    """Is the current note, now that `candidate` has settled, an excursion: a note not yet
+    announced, straight after the one before it (no gap), and the pitch returns to that one's?"""
+    return (not istate[_ANNOUNCED]
+            and fstate[_NOTE_START_S] - fstate[_PREV_END_S] < EXCURSION_GAP_S
+            and abs(candidate - fstate[_LAST_PITCH]) <= PITCH_TOLERANCE)
+
+
+@numba.njit(cache=True, nogil=True)
+def _resume(istate, fstate, cand_pitch, note_pitch, n, level, time_s):
+    """Drop the current note (an excursion) and go on with the announced one before it, from
+    the candidate's n frames."""
+    for k in range(n):
+        note_pitch[k] = cand_pitch[k]
+    istate[_NOTE_N] = n
+    istate[_CAND_N] = 0
+    istate[_ANNOUNCED] = 1
+    fstate[_NOTE_REF] = fstate[_LAST_PITCH]
+    fstate[_VALLEY_DB] = level
+    fstate[_LAST_END_S] = time_s
+
+
+@numba.njit(cache=True, nogil=True)
 def segment_kernel(f0_hz, voiced, level_db, end_sample, n_frames, sample_rate, frame_delay_s,
-                   reattack_db, istate, fstate, cand_pitch, note_pitch, scratch,
+                   reattack_db, excursions, istate, fstate, cand_pitch, note_pitch, scratch,
                    out_pitch, out_onset_s, out_end_sample):
     """Advance the segmenter over n_frames pitch frames; write each note announced.
 
@@ -159,10 +187,13 @@ def segment_kernel(f0_hz, voiced, level_db, end_sample, n_frames, sample_rate, f
         istate[_CAND_N] = n
         if n < MIN_NOTE_FRAMES:
             continue
+        candidate = _median(cand_pitch, 0, n, scratch)
         if istate[_IN_NOTE]:  # a new pitch has settled: the note before it is over
+            if not excursions and _is_excursion(istate, fstate, candidate):
+                _resume(istate, fstate, cand_pitch, note_pitch, n, level, time_s)
+                continue
             n_notes = _end_note(istate, fstate, note_pitch, scratch, end_sample[f],
                                 out_pitch, out_onset_s, out_end_sample, n_notes)
-        candidate = _median(cand_pitch, 0, n, scratch)
         leap = (abs(candidate - fstate[_LAST_PITCH]) > LEAP_SEMITONES
                 and fstate[_CAND_START_S] - fstate[_LAST_END_S] < LEAP_WINDOW_S)
         if leap and n < LEAP_FRAMES:
@@ -193,15 +224,21 @@ class NoteSegmenter:
     reattacks: whether a level jump at one pitch starts a new note (REATTACK_DB). Leave it on
     where the level is the line's own; a line read out of a mixture sees every other voice's
     entry and every drum hit as a jump, which would split its notes.
+    excursions: whether a short note (not yet announced) straight after another, that returns
+    to that one's pitch, is a note. Leave it on for a line of its own; on a line read out of a
+    mixture it is mostly another voice's note taken for a moment, and it is dropped.
     """
 
-    def __init__(self, sample_rate: int, frame_delay_s: float, reattacks: bool = True) -> None:
+    def __init__(self, sample_rate: int, frame_delay_s: float, reattacks: bool = True,
+                 excursions: bool = True) -> None:
         self.sample_rate = sample_rate
+        self.excursions = excursions
         self.frame_delay_s = frame_delay_s
         self.reattack_db = REATTACK_DB if reattacks else math.inf
         self._istate = np.zeros(5, dtype=np.int64)
-        self._fstate = np.zeros(7, dtype=np.float64)
+        self._fstate = np.zeros(8, dtype=np.float64)
         self._fstate[_LAST_END_S] = -np.inf
+        self._fstate[_PREV_END_S] = -np.inf
         self._cand = np.zeros(_BUFFER, dtype=np.float64)
         self._note = np.zeros(_BUFFER, dtype=np.float64)
         self._scratch = np.zeros(_BUFFER, dtype=np.float64)
@@ -218,6 +255,6 @@ class NoteSegmenter:
         if n_frames > self.pitch.shape[0]:
             self._grow(n_frames)
         return segment_kernel(f0_hz, voiced, level_db, end_sample, n_frames, self.sample_rate,
-                              self.frame_delay_s, self.reattack_db, self._istate, self._fstate, self._cand,
+                              self.frame_delay_s, self.reattack_db, self.excursions, self._istate, self._fstate, self._cand,
                               self._note, self._scratch, self.pitch, self.onset_s,
                               self.end_sample)

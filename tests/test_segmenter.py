@@ -1,4 +1,5 @@
-"""Note segmentation: a re-attack at one pitch is a new note, unless the level is a mixture's."""
+"""Note segmentation: a re-attack at one pitch is a new note, unless the level is a mixture's;
+a short note between two of one pitch is a note, unless the line is read out of a mixture."""
 
 import numpy as np
 import pytest
@@ -28,3 +29,29 @@ def test_a_level_jump_starts_a_note_only_with_reattacks(reattacks, expected_onse
     n = segmenter.process(*frames, len(frames[0]))
     assert segmenter.pitch[:n] == pytest.approx([69.0] * len(expected_onsets_s))
     assert segmenter.onset_s[:n] == pytest.approx(expected_onsets_s, abs=0.03)
+
+
+def frames_of(*notes: tuple[float, float]) -> tuple[np.ndarray, ...]:
+    """Pitch frames of consecutive (MIDI pitch, seconds) notes at one level, then 0.1 s of silence."""
+    midi = np.concatenate([np.full(round(seconds * SAMPLE_RATE / HOP), pitch) for pitch, seconds in notes]
+                          + [np.full(10, 69.0)])
+    n = len(midi)
+    voiced = np.arange(n) < n - 10
+    end_sample = (np.arange(n) + 1) * HOP
+    return 440.0 * 2.0 ** ((midi - 69.0) / 12.0), voiced, np.full(n, -20.0), end_sample
+
+
+@pytest.mark.parametrize("notes, excursions, expected", [
+    # 0.1 s of E4 inside an A4: another voice's note the line took for a moment.
+    (((69, 0.5), (64, 0.1), (69, 0.5)), True, [69, 64, 69]),
+    (((69, 0.5), (64, 0.1), (69, 0.5)), False, [69]),
+    # Long enough to have been announced: a note, either way.
+    (((69, 0.5), (64, 0.3), (69, 0.5)), False, [69, 64, 69]),
+    # Short, but it leads on to another pitch: a note, either way.
+    (((69, 0.5), (64, 0.1), (72, 0.5)), False, [69, 64, 72]),
+])
+def test_a_short_excursion_that_returns_is_dropped_only_without_excursions(notes, excursions, expected):
+    segmenter = NoteSegmenter(SAMPLE_RATE, frame_delay_s=0.0, excursions=excursions)
+    frames = frames_of(*notes)
+    n = segmenter.process(*frames, len(frames[0]))
+    assert segmenter.pitch[:n] == pytest.approx(expected, abs=0.01)
