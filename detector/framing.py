@@ -140,6 +140,15 @@ class FramedTracker:
         self._origin = 0          # count of internal samples before _signal[0]
         self._grow(64)
 
+    def _share_grid(self, frame_len: int) -> None:
+        """End frames where a tracker whose frames are frame_len samples (no longer than these)
+        ends its own: the first once frame_len samples are in, then every hop. The stream is
+        taken to begin with silence, which fills this tracker's first, longer frames."""
+        pad = self.settings.frame_len - frame_len
+        self._signal[:pad] = 0.0
+        self._n_signal = pad
+        self._origin = -pad
+
     @property
     def hop_s(self) -> float:
         return self.settings.hop_s

@@ -51,6 +51,7 @@ BASS_LINE = 1                 # ... by index
 EXPLAINED_VOICED = 0.3        # a line is voiced when its harmonics explain this share of peaks
 AUTO_ENSEMBLE = 0.9           # auto mode: below this average YIN periodicity, use salience
 AUTO_SOLO = 0.95              # ... and above this, YIN again
+AUTO_STEADY_OCTAVES = 1 / 24   # ... counting only frames whose pitch holds to a quarter tone
 AUTO_LEVEL_DB = -45.0         # frames quieter than this do not move the average
 _N_BINS = int(round(12 * BINS_PER_SEMITONE * math.log2(FMAX_HZ / FMIN_HZ))) + 1
 _MAX_PEAKS = 64               # the strongest peaks vote; all count in a confidence's whole
@@ -409,7 +410,8 @@ def salience_frames_kernel(signal, first_end, n_frames, hop, frame_len, internal
 
     state: [salience bin the predominant line followed in the previous frame (-1: none), YIN
     periodicity average, 1.0 while the ensemble estimate is in use, bins the outer lines
-    followed]. line_f0 and line_confidence are scratch, one value per outer line.
+    followed, YIN's period in the previous frame (0: none)]. line_f0 and line_confidence are
+    scratch, one value per outer line.
     With `auto`, YIN runs on the frame's tail first and its estimate is used while the music
     sounds monophonic (`_choose_ensemble`); the salience is then not computed at all, and there
     are no outer lines apart from the melody.
@@ -424,10 +426,13 @@ def salience_frames_kernel(signal, first_end, n_frames, hop, frame_len, internal
         out_level_db[k] = level_db
         if auto:
             length = 2 * tau_max + 1
-            period, cmnd, _ = yin_frame(signal, end - length, tau_max, tau_min, tau_max, hop,
-                                         yin_energy, yin_corr, yin_diff, yin_cmnd)
+            period, cmnd, yin_power = yin_frame(signal, end - length, tau_max, tau_min, tau_max,
+                                                 hop, yin_energy, yin_corr, yin_diff, yin_cmnd)
             period = in_register(period, cmnd, tau_min, yin_diff, yin_cmnd, yin_register)
-            if not _choose_ensemble(state, 1.0 - cmnd, level_db):
+            if not _choose_ensemble(state, 1.0 - cmnd, level_db, period):
+                # Exactly what PitchTracker writes (same frames, see MelodyTracker).
+                level_db = 10.0 * math.log10(yin_power + 1e-20)
+                out_level_db[k] = level_db
                 out_f0[k] = internal_rate / period
                 out_periodicity[k] = max(0.0, 1.0 - cmnd)
                 out_voiced[k] = cmnd < VOICING_CMND and level_db > SILENCE_DB
@@ -457,11 +462,16 @@ def salience_frames_kernel(signal, first_end, n_frames, hop, frame_len, internal
 
 
 @numba.njit(cache=True, nogil=True)
-def _choose_ensemble(state, yin_periodicity, level_db):
+def _choose_ensemble(state, yin_periodicity, level_db, period):
     """Auto mode: is the music polyphonic? A solo line is periodic (YIN periodicity ~0.98 on
     pitched frames); chords and bass under a melody bring it to ~0.85. The decision follows a
-    ~0.5 s average of pitched frames, with hysteresis so it does not flicker."""
-    if level_db > AUTO_LEVEL_DB and yin_periodicity > 0.5:
+    ~0.5 s average of pitched frames, with hysteresis so it does not flicker. Only frames whose
+    pitch holds count: where one note gives way to the next, a solo is aperiodic too, and a
+    quick or low tune would pass for an ensemble."""
+    previous_period = state[3 + N_OUTER_LINES]
+    steady = previous_period > 0.0 and abs(math.log2(period / previous_period)) < AUTO_STEADY_OCTAVES
+    state[3 + N_OUTER_LINES] = period
+    if level_db > AUTO_LEVEL_DB and yin_periodicity > 0.5 and steady:
         state[1] = 0.98 * state[1] + 0.02 * yin_periodicity
     if state[2] > 0.5 and state[1] > AUTO_SOLO:
         state[2] = 0.0
@@ -476,7 +486,9 @@ class MelodyTracker(FramedTracker):
     estimate was used).
 
     auto: also run YIN and use it while the music sounds like a single line (it is cheaper
-    and exact there); `ensemble` then tells, per frame, which estimate was used.
+    and exact there); `ensemble` then tells, per frame, which estimate was used. The frames
+    are then PitchTracker's (same ends, same f0, voicing and level where YIN's estimate is
+    used), so a solo reads in auto mode exactly as in melody mode.
     """
 
     line_names = ("top line", "bass line")
@@ -485,6 +497,8 @@ class MelodyTracker(FramedTracker):
         super().__init__(sample_rate, FRAME_S, hop_s)
         self.auto = auto
         self._tau_min, self._tau_max = yin_lag_range(self.settings.internal_rate_hz)
+        if auto:  # YIN's frames are PitchTracker's, so that a solo reads as in melody mode
+            self._share_grid(2 * self._tau_max + 1)
         (self._yin_energy, self._yin_corr, self._yin_diff, self._yin_cmnd,
          self._yin_register) = yin_scratch(self._tau_max)
         self._window = np.hanning(self.settings.frame_len)
@@ -498,7 +512,7 @@ class MelodyTracker(FramedTracker):
         self._kernel = np.stack([np.cos(np.pi * bins / BINS_PER_SEMITONE),
                                  np.sin(np.pi * bins / BINS_PER_SEMITONE)])
         self._height_weight = 2.0 ** (HEIGHT_PREFERENCE * bins / (12 * BINS_PER_SEMITONE))
-        self._state = np.array([-1.0, 1.0, 0.0] + [-1.0] * N_OUTER_LINES)
+        self._state = np.array([-1.0, 1.0, 0.0] + [-1.0] * N_OUTER_LINES + [0.0])
         self._line_f0 = np.zeros(N_OUTER_LINES)
         self._line_confidence = np.zeros(N_OUTER_LINES)
         # Scratch of _outer_line_bins: candidates (bin, salience, salience when taken out, bound

@@ -6,6 +6,7 @@ import pytest
 from detector.demo import perform
 from detector.engine import Detector
 from detector.notes import Note, hz_to_midi
+from detector.pitch import PitchTracker
 from detector.salience import MelodyTracker
 from detector.synth import render_notes
 
@@ -129,6 +130,24 @@ def test_auto_mode_switches_to_ensemble_under_accompaniment_only(themes, theme_n
     found, share_solo = run(themes, solo, "auto")
     assert share_solo < 0.05 and share_accompanied > 0.5
     assert [d.theme for d in found] == ["Greensleeves"]
+
+
+@pytest.mark.parametrize("timbre", ["clarinet", "strings", "hum"])
+def test_auto_mode_reads_a_solo_exactly_as_melody_mode_does(themes, theme_named, timbre):
+    """No loss on solo audio in auto mode: where it reads a single line, its frames are
+    PitchTracker's, value for value, so it finds what melody mode finds."""
+    audio = render_notes(perform(theme_named("Ode to Joy"), 0.5, -7, 1.3), SAMPLE_RATE, timbre)
+    yin, auto = PitchTracker(SAMPLE_RATE), MelodyTracker(SAMPLE_RATE, auto=True)
+    n = yin.process(audio)
+    assert auto.process(audio) == n
+    solo = ~auto.ensemble[:n]
+    assert solo.mean() > 0.95
+    np.testing.assert_array_equal(auto.end_sample[:n], yin.end_sample[:n])
+    for name in ("f0_hz", "voiced", "level_db"):
+        np.testing.assert_array_equal(getattr(auto, name)[:n][solo], getattr(yin, name)[:n][solo])
+    found = {mode: [(d.theme, d.time_s, d.score) for d in run(themes, audio, mode)[0]]
+             for mode in ("melody", "auto")}
+    assert found["auto"] == found["melody"] and found["melody"]
 
 
 def test_melody_mode_alone_cannot_follow_the_mixture(themes, theme_named):
