@@ -12,7 +12,8 @@ is free and rubato costs only what departs from the path's tempo). Steps:
   may stand for it at a price) and timing (log-IOI off the path's tempo);
 - skip: template note i - 1 was not heard (cheap when it repeats the pitch before it, since
   legato repeated notes merge);
-- insert: an extra performed note (an ornament, a split note, an octave slip) is passed over;
+- insert: an extra performed note (an ornament, a split note, an octave slip) is passed over
+  (more cheaply on a line read out of an ensemble, where other voices' notes come between);
 - start: any performed note may begin a path at template note 0, or at 1 (first note lost).
 
 A theme is announced when a path has heard enough of it and matched it well enough (a mean
@@ -68,6 +69,8 @@ SKIP_REPEAT_COST = 0.1    # skipping a template note that repeats the pitch befo
 EVIDENCE_BONUS = 0.08     # cost a path may carry more than a rival per extra bit heard
 MAX_SKIPPED = 6           # template notes one step may pass over (mostly repeats)
 INSERT_COST = 0.45
+#: ... on a further line of an ensemble, which hears other voices' notes between the theme's
+LINE_INSERT_COST = 0.2
 INSERT_REPEAT_COST = 0.05 # an extra note at the last one's pitch (not limited in number)
 INSERT_NEAR_COST = 0.15   # an extra note next to the last one (a split note, a scoop, a trill)
                           # or an octave off it (a tracker's commonest slip, an ensemble's overtone)
@@ -177,11 +180,12 @@ def _start_path(new, dst, cost, tpl_pitch, tpl_onset, pitch, onset_s):
 def match_note_kernel(old, new, tpl_pitch, tpl_onset, theme_offset,
                       weight, needed, thresholds, fired_end_s, pitch, alternatives, onset_s,
                       theme_score, theme_progress, rival_score, rival_fraction, rival_start_s,
-                      out_theme, out_state, out_score):
+                      out_theme, out_state, out_score, insert_cost):
     """Advance every theme's alignment by one performed note (pitch MIDI, onset_s; another
     line's simultaneous pitches in `alternatives` may stand for it, see _try_step).
 
     old/new: (n_template_notes, _N_COLS) state before/after; new is overwritten.
+    insert_cost: what an extra note costs (unless it repeats or neighbours the one before).
     weight[g]: the evidence (bits) template note g gives when heard at the right pitch.
     needed[t]: the evidence that makes theme t announceable.
     thresholds[t]: the score needed; fired_end_s[t]: end of the theme's last event, moved on
@@ -218,7 +222,7 @@ def match_note_kernel(old, new, tpl_pitch, tpl_onset, theme_offset,
                         new[g, _COST] = old[g, _COST] + INSERT_REPEAT_COST
                     else:
                         near = distance < INSERT_NEAR_SEMITONES or abs(distance - 12.0) < 0.5  # an octave
-                        new[g, _COST] = old[g, _COST] + (INSERT_NEAR_COST if near else INSERT_COST)
+                        new[g, _COST] = old[g, _COST] + (INSERT_NEAR_COST if near else insert_cost)
                         new[g, _INS_RUN] = old[g, _INS_RUN] + 1
             if i == 0:
                 _start_path(new, g, 0.0, tpl_pitch, tpl_onset, pitch, onset_s)
@@ -300,11 +304,15 @@ class Matcher:
 
     Display state, updated at each note: `theme_score` (0-1, grows as a theme is heard) and
     `theme_progress` (0-1, how far through the theme the best path has got).
+
+    insert_cost: what an extra performed note costs (INSERT_COST; LINE_INSERT_COST for a line
+    read out of an ensemble).
     """
 
     def __init__(self, themes: Sequence[Theme], min_progress: float = MIN_PROGRESS,
-                 threshold: float = SCORE_THRESHOLD) -> None:
+                 threshold: float = SCORE_THRESHOLD, insert_cost: float = INSERT_COST) -> None:
         self.themes = tuple(themes)
+        self.insert_cost = insert_cost
         lengths = np.array([len(theme.notes) for theme in self.themes], dtype=np.int64)
         self._offset = np.concatenate(([0], np.cumsum(lengths))).astype(np.int64)
         notes = [note for theme in self.themes for note in theme.notes]
@@ -346,7 +354,7 @@ class Matcher:
             self._old, self._new, self._pitch, self._onset, self._offset,
             self._weight, self._needed, self._threshold, self._fired_end_s, pitch, alternatives, onset_s,
             self.theme_score, self.theme_progress, self._rival_score, self._rival_fraction,
-            self._rival_start_s, self._out_theme, self._out_state, self._out_score,
+            self._rival_start_s, self._out_theme, self._out_state, self._out_score, self.insert_cost,
         )
         self._old, self._new = self._new, self._old
         found = sorted((self._describe(int(self._out_theme[k]), int(self._out_state[k]),
