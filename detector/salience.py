@@ -10,7 +10,9 @@ lines are read from it, because a theme may be the loudest line, the top one or 
 - the predominant line: the most salient f0 (a theme brought out by its instrument, in any
   voice);
 - the outer lines: notes are taken out of the frame one at a time, each the salience maximum
-  that best explains the peak energy the notes before it left (Klapuri 2006); the top line is
+  that best explains the peak energy the notes before it left (Klapuri 2006), or the note an
+  octave under it if that is nearly as salient (the doubling of a bass, or a louder note's
+  octave, gathers its even partials and would leave it only the odd ones); the top line is
   the highest note nearly as salient as the first, the bass line the lowest. A plain maximum
   is often the bass, which gathers the partials of every chord tone above it, or an octave of
   a louder note: the top line finds the soprano of a chorale, a tune over its accompaniment.
@@ -46,6 +48,9 @@ CONTINUITY = 0.75             # keep following the line while it has this share 
 N_CANDIDATES = 8              # salience maxima considered as notes, each frame
 MAX_NOTES = 4                 # notes taken out of a frame, one by one (Klapuri 2006), while each
 OUTER_LINE = 0.4              # ... has this share of the first's: the outer lines' candidates
+OCTAVE_SHARE = 0.5            # ... a note an octave under the one chosen, with this share of
+                              # its salience, is taken out before it
+OCTAVE_BINS = 3               # (an octave to within 30 cents)
 N_OUTER_LINES = 2             # the top line and the bass line ...
 BASS_LINE = 1                 # ... by index
 EXPLAINED_VOICED = 0.3        # a line is voiced when its harmonics explain this share of peaks
@@ -273,7 +278,9 @@ def _outer_line_bins(salience, peak_hz, peak_amp, n_peaks, choice, height_weight
 
     Notes are the salience's maxima (`_candidate_bins`); the strongest is taken out first, then
     whichever explains most of what is left, up to MAX_NOTES while each has OUTER_LINE of the
-    first's salience. The top (bass) line is the highest (lowest) of them.
+    first's salience; a note chosen with an untaken one an octave under it that has OCTAVE_SHARE
+    of its salience gives way to that one (the octave above gathers the even partials of the
+    note under it). The top (bass) line is the highest (lowest) of them.
 
     Taking a note out only lowers what is left for the others, so a note's last salience bounds
     its next: one whose bound is under the best found so far in a round is not evaluated again
@@ -298,6 +305,15 @@ def _outer_line_bins(salience, peak_hz, peak_amp, n_peaks, choice, height_weight
                     best, best_value = c, value
         if best < 0 or best_value < OUTER_LINE * first:
             break
+        # The octave above a note, taken first, would leave that note only its odd partials.
+        octave_under = candidates[0, best] - 12 * BINS_PER_SEMITONE
+        for c in range(n_found):
+            if candidates[2, c] == 0.0 and abs(candidates[0, c] - octave_under) <= OCTAVE_BINS:
+                value = height_weight[int(candidates[0, c])] * _note_salience(harmonics[c], residual, False)
+                candidates[3, c] = value
+                if value >= OCTAVE_SHARE * best_value:
+                    best, best_value = c, value
+                break
         _note_salience(harmonics[best], residual, True)
         candidates[2, best] = best_value
         first = max(first, best_value)

@@ -106,6 +106,26 @@ def test_the_bass_line_follows_a_theme_in_the_bass(themes, theme_named):
     assert [(d.theme, d.transpose) for d in found] == [("Ode to Joy", -24)]
 
 
+@pytest.mark.parametrize("bass_pitch", [40, 45])
+def test_the_bass_line_reads_a_bass_doubled_an_octave_up_not_the_doubling(bass_pitch):
+    """A bass (oboe: its second partial louder than its first) doubled an octave up by a flute,
+    under a sustained interval: the doubling gathers the bass's even partials and is found
+    first, and the bass, left its odd ones, was lost to its octave. An untaken note an octave
+    below is now taken first where it is nearly as salient."""
+    bass = [Note(bass_pitch + (0, 2, 4, 5)[k % 4], 0.5 + 0.5 * k, 0.5) for k in range(8)]
+    doubling = [Note(note.pitch + 12, note.onset_s, note.duration_s) for note in bass]
+    interval = [Note(bass_pitch + 16 + step, 0.5, 4.0) for step in (0, 3)]
+    audio = mixed(render_notes(bass, SAMPLE_RATE, "oboe", level=0.3),
+                  render_notes(doubling, SAMPLE_RATE, "flute", level=0.3),
+                  render_notes(interval, SAMPLE_RATE, "flute", level=0.3))
+    tracker = MelodyTracker(SAMPLE_RATE)
+    n = tracker.process(audio)
+    row = tracker.line_names.index("bass line")
+    f0_hz, voiced = tracker.line_f0_hz[row], tracker.line_voiced[row]
+    assert share_on(bass, tracker, n, f0_hz, voiced) > 0.8
+    assert share_on(doubling, tracker, n, f0_hz, voiced) < 0.1
+
+
 def test_same_events_and_scores_whatever_the_block_size(themes, theme_named):
     """Every line's notes meet the others' (a note of one may stand for another's) in the order
     they were announced, not block by block: the result cannot depend on the block size."""
