@@ -143,9 +143,9 @@ class FramedTracker:
     def _share_grid(self, frame_len: int) -> None:
         """End frames where a tracker whose frames are frame_len samples (no longer than these)
         ends its own: the first once frame_len samples are in, then every hop. The stream is
-        taken to begin with silence, which fills this tracker's first, longer frames."""
+        taken to begin with silence (the zeros `_signal` starts with), which fills this
+        tracker's first, longer frames. For a subclass's __init__, before any block."""
         pad = self.settings.frame_len - frame_len
-        self._signal[:pad] = 0.0
         self._n_signal = pad
         self._origin = -pad
 

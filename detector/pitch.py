@@ -161,22 +161,42 @@ def in_register(period, best_cmnd, tau_min, diff, cmnd, register):
     return period
 
 
+@numba.njit(cache=True, nogil=True)
+def yin_frame_len(tau_max: int) -> int:
+    """Samples in a YIN frame: a window spanning the longest period, plus the longest lag."""
+    return 2 * tau_max + 1
+
+
+@numba.njit(cache=True, nogil=True, fastmath=True, inline="always")
+def yin_reading(signal, end, tau_min, tau_max, hop, energy, corr, diff, cmnd, register):
+    """PitchTracker's reading of the frame of signal ending at `end`: (period in samples, its
+    CMND, level in dBFS of the frame's latest hop)."""
+    period, best_cmnd, power = yin_frame(signal, end - yin_frame_len(tau_max), tau_max, tau_min,
+                                          tau_max, hop, energy, corr, diff, cmnd)
+    period = in_register(period, best_cmnd, tau_min, diff, cmnd, register)
+    return period, best_cmnd, 10.0 * math.log10(power + 1e-20)
+
+
+@numba.njit(cache=True, nogil=True, fastmath=True, inline="always")
+def write_yin_frame(k, period, best_cmnd, level_db, internal_rate, out_f0, out_periodicity,
+                    out_level_db, out_voiced):
+    """Row k of a tracker's outputs from a `yin_reading`."""
+    out_f0[k] = internal_rate / period
+    out_periodicity[k] = max(0.0, 1.0 - best_cmnd)
+    out_level_db[k] = level_db
+    out_voiced[k] = best_cmnd < VOICING_CMND and level_db > SILENCE_DB
+
+
 @numba.njit(cache=True, nogil=True, fastmath=True)
-def yin_frames_kernel(signal, first_end, n_frames, hop, window, tau_min, tau_max, internal_rate,
+def yin_frames_kernel(signal, first_end, n_frames, hop, tau_min, tau_max, internal_rate,
                       energy, corr, diff, cmnd, register, out_f0, out_periodicity, out_level_db,
                       out_voiced):
     """YIN on n_frames frames of signal, frame k ending at first_end + k * hop."""
-    length = window + tau_max + 1
     for k in range(n_frames):
-        start = first_end + k * hop - length
-        period, best_cmnd, power = yin_frame(signal, start, window, tau_min, tau_max, hop,
-                                              energy, corr, diff, cmnd)
-        period = in_register(period, best_cmnd, tau_min, diff, cmnd, register)
-        level_db = 10.0 * math.log10(power + 1e-20)
-        out_f0[k] = internal_rate / period
-        out_periodicity[k] = max(0.0, 1.0 - best_cmnd)
-        out_level_db[k] = level_db
-        out_voiced[k] = best_cmnd < VOICING_CMND and level_db > SILENCE_DB
+        period, best_cmnd, level_db = yin_reading(signal, first_end + k * hop, tau_min, tau_max,
+                                                  hop, energy, corr, diff, cmnd, register)
+        write_yin_frame(k, period, best_cmnd, level_db, internal_rate, out_f0, out_periodicity,
+                        out_level_db, out_voiced)
 
 
 def yin_scratch(tau_max: int) -> tuple[np.ndarray, ...]:
@@ -193,14 +213,12 @@ class PitchTracker(FramedTracker):
     def __init__(self, sample_rate: int, hop_s: float = HOP_S) -> None:
         internal = FrameSettings.for_rate(sample_rate, 0.0, hop_s).internal_rate_hz
         self.tau_min, self.tau_max = yin_lag_range(internal)
-        # The YIN window spans the longest period; the frame holds it plus its longest lag.
-        super().__init__(sample_rate, (2 * self.tau_max + 1) / internal, hop_s)
+        super().__init__(sample_rate, yin_frame_len(self.tau_max) / internal, hop_s)
         self._energy, self._corr, self._diff, self._cmnd, self._register = yin_scratch(self.tau_max)
 
     def _analyse(self, signal: np.ndarray, first_end: int, n_frames: int) -> None:
         s = self.settings
-        yin_frames_kernel(signal, first_end, n_frames, s.hop, self.tau_max, self.tau_min,
-                          self.tau_max, s.internal_rate_hz, self._energy, self._corr, self._diff,
+        yin_frames_kernel(signal, first_end, n_frames, s.hop, self.tau_min, self.tau_max, s.internal_rate_hz, self._energy, self._corr, self._diff,
                           self._cmnd, self._register, self.f0_hz, self.periodicity,
                           self.level_db, self.voiced)
 

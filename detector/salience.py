@@ -36,7 +36,8 @@ import numpy as np
 
 from detector.fft import RealFft, magnitude_spectrum
 from detector.framing import FMAX_HZ, FMIN_HZ, HOP_S, FramedTracker
-from detector.pitch import SILENCE_DB, VOICING_CMND, in_register, yin_frame, yin_lag_range, yin_scratch
+from detector.pitch import (SILENCE_DB, write_yin_frame, yin_frame_len, yin_lag_range, yin_reading,
+                            yin_scratch)
 
 FRAME_S = 0.064
 BINS_PER_SEMITONE = 10
@@ -50,9 +51,10 @@ MAX_NOTES = 4                 # notes taken out of a frame, one by one (Klapuri 
 OUTER_LINE = 0.4              # ... has this share of the first's: the outer lines' candidates
 OCTAVE_SHARE = 0.5            # ... a note an octave under the one chosen, with this share of
                               # its salience, is taken out before it
-OCTAVE_BINS = 3               # (an octave to within 30 cents)
-N_OUTER_LINES = 2             # the top line and the bass line ...
-BASS_LINE = 1                 # ... by index
+NEAR_BINS = 3                 # a peak, or an octave, within 30 cents is at the bin
+LINE_NAMES = ("top line", "bass line")   # the outer lines, in the order of their rows
+TOP_LINE, BASS_LINE = range(2)
+N_OUTER_LINES = len(LINE_NAMES)
 EXPLAINED_VOICED = 0.3        # a line is voiced when its harmonics explain this share of peaks
 AUTO_ENSEMBLE = 0.9           # auto mode: below this average YIN periodicity, use salience
 AUTO_SOLO = 0.95              # ... and above this, YIN again
@@ -66,6 +68,18 @@ HARMONIC_BINS = 12 * BINS_PER_SEMITONE * np.log2(np.arange(1, N_HARMONICS + 1))
 HARMONIC_COS = np.cos(np.pi / BINS_PER_SEMITONE * HARMONIC_BINS)
 HARMONIC_SIN = np.sin(np.pi / BINS_PER_SEMITONE * HARMONIC_BINS)
 _PAD = 2 * BINS_PER_SEMITONE           # vote bins kept either side of the grid
+# MelodyTracker's state: the salience bin the predominant line followed in the previous frame
+# (-1: none), auto mode's YIN periodicity average, 1.0 while auto mode reads an ensemble, the
+# bins the outer lines followed (from _LINE_BINS on), and YIN's previous period (0: none).
+_MELODY_BIN, _YIN_AVERAGE, _ENSEMBLE_ON, _LINE_BINS = range(4)
+_YIN_PERIOD = _LINE_BINS + N_OUTER_LINES
+_N_STATE = _YIN_PERIOD + 1
+
+
+@numba.njit(cache=True, nogil=True, fastmath=True, inline="always")
+def _hz_to_bin(hz):
+    """The salience grid's (fractional) bin of a frequency."""
+    return 12.0 * BINS_PER_SEMITONE * math.log2(hz / FMIN_HZ)
 
 
 @numba.njit(cache=True, nogil=True, fastmath=True)
@@ -226,12 +240,18 @@ def _index_peaks(peak_hz, peak_amp, n_peaks, nearest):
     up to the highest harmonic; -1: none): where a note's harmonics are looked up."""
     for b in range(nearest.shape[0]):
         nearest[b] = -1
-    bins_per_octave = 12.0 * BINS_PER_SEMITONE
     for p in range(n_peaks):
-        centre = int(bins_per_octave * math.log2(peak_hz[p] / FMIN_HZ) + 0.5)
-        for b in range(max(0, centre - 3), min(nearest.shape[0], centre + 4)):
+        centre = int(_hz_to_bin(peak_hz[p]) + 0.5)
+        for b in range(max(0, centre - NEAR_BINS), min(nearest.shape[0], centre + NEAR_BINS + 1)):
             if nearest[b] < 0 or peak_amp[p] > peak_amp[nearest[b]]:
                 nearest[b] = p
+
+
+@numba.njit(cache=True, nogil=True, fastmath=True, inline="always")
+def _harmonic_peak(f0_bin, h, nearest):
+    """The peak at harmonic h + 1 of the note at salience bin f0_bin (-1: none; `_index_peaks`)."""
+    b = int(f0_bin + HARMONIC_BINS[h] + 0.5)
+    return nearest[b] if 0 <= b < nearest.shape[0] else -1
 
 
 @numba.njit(cache=True, nogil=True, fastmath=True)
@@ -241,8 +261,7 @@ def _assign_harmonics(f0_bin, nearest, harmonics):
     harmonics[0] = -1
     harmonics[N_HARMONICS + 1] = -1
     for h in range(1, N_HARMONICS + 1):
-        b = int(f0_bin + HARMONIC_BINS[h - 1] + 0.5)
-        harmonics[h] = nearest[b] if b < nearest.shape[0] else -1
+        harmonics[h] = _harmonic_peak(f0_bin, h - 1, nearest)
 
 
 @numba.njit(cache=True, nogil=True, fastmath=True, inline="always")
@@ -271,8 +290,15 @@ def _note_salience(harmonics, residual, claim):
     return total
 
 
+@numba.njit(cache=True, nogil=True, fastmath=True, inline="always")
+def _candidate_value(c, candidates, harmonics, residual, height_weight):
+    """Candidate c's note salience from what the notes taken out so far left, height-weighted."""
+    return height_weight[int(candidates[0, c])] * _note_salience(harmonics[c], residual, False)
+
+
 @numba.njit(cache=True, nogil=True, fastmath=True)
-def _outer_line_bins(salience, peak_hz, peak_amp, n_peaks, choice, height_weight):
+def _outer_line_bins(salience, peak_amp, n_peaks, candidates, residual, harmonics, nearest,
+                     height_weight):
     """The bins of the top line and the bass line in this frame (-1: none): see the module
     docstring.
 
@@ -285,8 +311,7 @@ def _outer_line_bins(salience, peak_hz, peak_amp, n_peaks, choice, height_weight
     Taking a note out only lowers what is left for the others, so a note's last salience bounds
     its next: one whose bound is under the best found so far in a round is not evaluated again
     (lazy greedy), and the first note under OUTER_LINE ends the search, none after it can
-    reach it either."""
-    candidates, residual, harmonics, nearest = choice  # nearest: filled by _index_peaks
+    reach it either. nearest: the peak index of `_index_peaks`; the rest is scratch."""
     n_found = _candidate_bins(salience, candidates)
     for p in range(n_peaks):
         residual[p] = peak_amp[p]
@@ -299,7 +324,7 @@ def _outer_line_bins(salience, peak_hz, peak_amp, n_peaks, choice, height_weight
         best, best_value = -1, 0.0
         for c in range(n_found):
             if candidates[2, c] == 0.0 and candidates[3, c] > best_value:
-                value = height_weight[int(candidates[0, c])] * _note_salience(harmonics[c], residual, False)
+                value = _candidate_value(c, candidates, harmonics, residual, height_weight)
                 candidates[3, c] = value
                 if value > best_value:
                     best, best_value = c, value
@@ -308,8 +333,8 @@ def _outer_line_bins(salience, peak_hz, peak_amp, n_peaks, choice, height_weight
         # The octave above a note, taken first, would leave that note only its odd partials.
         octave_under = candidates[0, best] - 12 * BINS_PER_SEMITONE
         for c in range(n_found):
-            if candidates[2, c] == 0.0 and abs(candidates[0, c] - octave_under) <= OCTAVE_BINS:
-                value = height_weight[int(candidates[0, c])] * _note_salience(harmonics[c], residual, False)
+            if candidates[2, c] == 0.0 and abs(candidates[0, c] - octave_under) <= NEAR_BINS:
+                value = _candidate_value(c, candidates, harmonics, residual, height_weight)
                 candidates[3, c] = value
                 if value >= OCTAVE_SHARE * best_value:
                     best, best_value = c, value
@@ -323,7 +348,7 @@ def _outer_line_bins(salience, peak_hz, peak_amp, n_peaks, choice, height_weight
             note = int(candidates[0, c])
             top = max(top, note)
             bass = note if bass < 0 else min(bass, note)
-    return top, bass
+    return top, bass  # in the order of LINE_NAMES
 
 
 @numba.njit(cache=True, nogil=True, fastmath=True)
@@ -371,12 +396,12 @@ def _line_f0(salience, best, state, slot, yields_to_lower):
 @numba.njit(cache=True, nogil=True, fastmath=True)
 def _explained(peak_amp, nearest, f0):
     """The energy of the voting peaks at harmonics of f0 (+-30 cents; `_index_peaks`)."""
-    f0_bin = 12.0 * BINS_PER_SEMITONE * math.log2(f0 / FMIN_HZ)
+    f0_bin = _hz_to_bin(f0)
     explained = 0.0
     for h in range(N_HARMONICS):
-        b = int(f0_bin + HARMONIC_BINS[h] + 0.5)
-        if 0 <= b < nearest.shape[0] and nearest[b] >= 0:
-            explained += peak_amp[nearest[b]] ** 2
+        peak = _harmonic_peak(f0_bin, h, nearest)
+        if peak >= 0:
+            explained += peak_amp[peak] ** 2
     return explained
 
 
@@ -386,8 +411,8 @@ def _salience_frame(signal, start, frame_len, internal_rate, window, frame, fft_
     """The lines of signal[start : start + frame_len]: returns the f0 of the predominant line
     and its confidence 0-1; the outer lines' (top, bass) go into line_f0 / line_confidence.
 
-    state[0] and state[3 + line] are the salience bins the lines followed in the previous frame
-    (-1: none); the caller resets them when the frame is unvoiced.
+    state[_MELODY_BIN] and state[_LINE_BINS + line] are the salience bins the lines followed in
+    the previous frame (-1: none); the caller resets them when the frame is unvoiced.
     """
     n_fft = frame.shape[0]
     for j in range(frame_len):
@@ -397,13 +422,15 @@ def _salience_frame(signal, start, frame_len, internal_rate, window, frame, fft_
     n_voters = _keep_strongest(peak_hz, peak_amp, n_peaks, _MAX_PEAKS)
     # The melody is usually the top line: the salience favours height a little, against the bass.
     _harmonic_sum(peak_hz, peak_amp, n_voters, kernel, height_weight, votes, salience)
-    f0 = _line_f0(salience, _strongest_bin(salience), state, 0, False)
-    nearest = choice[3]
+    f0 = _line_f0(salience, _strongest_bin(salience), state, _MELODY_BIN, False)
+    candidates, residual, harmonics, nearest = choice
     _index_peaks(peak_hz, peak_amp, n_voters, nearest)  # for the note extraction and _explained
-    outer = _outer_line_bins(salience, peak_hz, peak_amp, n_voters, choice, height_weight)
+    outer = _outer_line_bins(salience, peak_amp, n_voters, candidates, residual, harmonics, nearest,
+                             height_weight)
     for line in range(N_OUTER_LINES):
         yields = line == BASS_LINE
-        line_f0[line] = _line_f0(salience, outer[line], state, 3 + line, yields) if outer[line] >= 0 else f0
+        line_f0[line] = (_line_f0(salience, outer[line], state, _LINE_BINS + line, yields)
+                         if outer[line] >= 0 else f0)
     # Confidence: the share of the peaks' energy at the line's harmonics.
     if total <= 0.0:
         line_confidence[:] = 0.0
@@ -424,10 +451,8 @@ def salience_frames_kernel(signal, first_end, n_frames, hop, frame_len, internal
     """Predominant f0 and outer lines (out_line_*[line, k]: top, bass) of n_frames frames of
     signal, frame k ending at first_end + k * hop.
 
-    state: [salience bin the predominant line followed in the previous frame (-1: none), YIN
-    periodicity average, 1.0 while the ensemble estimate is in use, bins the outer lines
-    followed, YIN's period in the previous frame (0: none)]. line_f0 and line_confidence are
-    scratch, one value per outer line.
+    state: see _MELODY_BIN and the slots after it. line_f0 and line_confidence are scratch, one
+    value per outer line.
     With `auto`, YIN runs on the frame's tail first and its estimate is used while the music
     sounds monophonic (`_choose_ensemble`); the salience is then not computed at all, and there
     are no outer lines apart from the melody.
@@ -441,22 +466,17 @@ def salience_frames_kernel(signal, first_end, n_frames, hop, frame_len, internal
         level_db = 10.0 * math.log10(power / hop + 1e-20)
         out_level_db[k] = level_db
         if auto:
-            length = 2 * tau_max + 1
-            period, cmnd, yin_power = yin_frame(signal, end - length, tau_max, tau_min, tau_max,
-                                                 hop, yin_energy, yin_corr, yin_diff, yin_cmnd)
-            period = in_register(period, cmnd, tau_min, yin_diff, yin_cmnd, yin_register)
+            period, cmnd, yin_level_db = yin_reading(signal, end, tau_min, tau_max, hop, yin_energy,
+                                                     yin_corr, yin_diff, yin_cmnd, yin_register)
             if not _choose_ensemble(state, 1.0 - cmnd, level_db, period):
-                # Exactly what PitchTracker writes (same frames, see MelodyTracker).
-                level_db = 10.0 * math.log10(yin_power + 1e-20)
-                out_level_db[k] = level_db
-                out_f0[k] = internal_rate / period
-                out_periodicity[k] = max(0.0, 1.0 - cmnd)
-                out_voiced[k] = cmnd < VOICING_CMND and level_db > SILENCE_DB
+                # PitchTracker's row (its frames are these, see MelodyTracker).
+                write_yin_frame(k, period, cmnd, yin_level_db, internal_rate, out_f0,
+                                out_periodicity, out_level_db, out_voiced)
                 out_ensemble[k] = False
-                state[0] = -1.0
+                state[_MELODY_BIN] = -1.0
                 for line in range(N_OUTER_LINES):
                     out_line_voiced[line, k] = False
-                    state[3 + line] = -1.0
+                    state[_LINE_BINS + line] = -1.0
                 continue
         f0, confidence = _salience_frame(signal, end - frame_len, frame_len, internal_rate,
                                          window, frame, fft_tables, magnitude, peak_hz, peak_amp,
@@ -464,7 +484,7 @@ def salience_frames_kernel(signal, first_end, n_frames, hop, frame_len, internal
                                          line_f0, line_confidence)
         voiced = confidence >= EXPLAINED_VOICED and level_db > SILENCE_DB
         if not voiced:
-            state[0] = -1.0
+            state[_MELODY_BIN] = -1.0
         out_f0[k] = f0
         out_periodicity[k] = confidence
         out_voiced[k] = voiced
@@ -472,7 +492,7 @@ def salience_frames_kernel(signal, first_end, n_frames, hop, frame_len, internal
         for line in range(N_OUTER_LINES):
             line_voiced = line_confidence[line] >= EXPLAINED_VOICED and level_db > SILENCE_DB
             if not line_voiced:
-                state[3 + line] = -1.0
+                state[_LINE_BINS + line] = -1.0
             out_line_f0[line, k] = line_f0[line]
             out_line_voiced[line, k] = line_voiced
 
@@ -484,16 +504,16 @@ def _choose_ensemble(state, yin_periodicity, level_db, period):
     ~0.5 s average of pitched frames, with hysteresis so it does not flicker. Only frames whose
     pitch holds count: where one note gives way to the next, a solo is aperiodic too, and a
     quick or low tune would pass for an ensemble."""
-    previous_period = state[3 + N_OUTER_LINES]
+    previous_period = state[_YIN_PERIOD]
     steady = previous_period > 0.0 and abs(math.log2(period / previous_period)) < AUTO_STEADY_OCTAVES
-    state[3 + N_OUTER_LINES] = period
+    state[_YIN_PERIOD] = period
     if level_db > AUTO_LEVEL_DB and yin_periodicity > 0.5 and steady:
-        state[1] = 0.98 * state[1] + 0.02 * yin_periodicity
-    if state[2] > 0.5 and state[1] > AUTO_SOLO:
-        state[2] = 0.0
-    elif state[2] < 0.5 and state[1] < AUTO_ENSEMBLE:
-        state[2] = 1.0
-    return state[2] > 0.5
+        state[_YIN_AVERAGE] = 0.98 * state[_YIN_AVERAGE] + 0.02 * yin_periodicity
+    if state[_ENSEMBLE_ON] > 0.5 and state[_YIN_AVERAGE] > AUTO_SOLO:
+        state[_ENSEMBLE_ON] = 0.0
+    elif state[_ENSEMBLE_ON] < 0.5 and state[_YIN_AVERAGE] < AUTO_ENSEMBLE:
+        state[_ENSEMBLE_ON] = 1.0
+    return state[_ENSEMBLE_ON] > 0.5
 
 
 class MelodyTracker(FramedTracker):
@@ -504,17 +524,19 @@ class MelodyTracker(FramedTracker):
     auto: also run YIN and use it while the music sounds like a single line (it is cheaper
     and exact there); `ensemble` then tells, per frame, which estimate was used. The frames
     are then PitchTracker's (same ends, same f0, voicing and level where YIN's estimate is
-    used), so a solo reads in auto mode exactly as in melody mode.
+    used), so a solo is heard in auto mode as in melody mode: the same notes announced at the
+    same samples, the same events. Only the timestamps differ: they are taken at this frame's
+    centre (`frame_delay_s`), 14 ms before YIN's at any input rate.
     """
 
-    line_names = ("top line", "bass line")
+    line_names = LINE_NAMES
 
     def __init__(self, sample_rate: int, hop_s: float = HOP_S, auto: bool = False) -> None:
         super().__init__(sample_rate, FRAME_S, hop_s)
         self.auto = auto
         self._tau_min, self._tau_max = yin_lag_range(self.settings.internal_rate_hz)
         if auto:  # YIN's frames are PitchTracker's, so that a solo reads as in melody mode
-            self._share_grid(2 * self._tau_max + 1)
+            self._share_grid(yin_frame_len(self._tau_max))
         (self._yin_energy, self._yin_corr, self._yin_diff, self._yin_cmnd,
          self._yin_register) = yin_scratch(self._tau_max)
         self._window = np.hanning(self.settings.frame_len)
@@ -528,7 +550,8 @@ class MelodyTracker(FramedTracker):
         self._kernel = np.stack([np.cos(np.pi * bins / BINS_PER_SEMITONE),
                                  np.sin(np.pi * bins / BINS_PER_SEMITONE)])
         self._height_weight = 2.0 ** (HEIGHT_PREFERENCE * bins / (12 * BINS_PER_SEMITONE))
-        self._state = np.array([-1.0, 1.0, 0.0] + [-1.0] * N_OUTER_LINES + [0.0])
+        self._state = np.full(_N_STATE, -1.0)  # no bins followed yet
+        self._state[_YIN_AVERAGE], self._state[_ENSEMBLE_ON], self._state[_YIN_PERIOD] = 1.0, 0.0, 0.0
         self._line_f0 = np.zeros(N_OUTER_LINES)
         self._line_confidence = np.zeros(N_OUTER_LINES)
         # Scratch of _outer_line_bins: candidates (bin, salience, salience when taken out, bound

@@ -53,9 +53,10 @@ LEAP_WINDOW_S = 0.3
 _BUFFER = 16  # frames of pitch kept per note and per candidate
 
 # Integer state.
-_IN_NOTE, _ANNOUNCED, _NOTE_N, _CAND_N, _UNVOICED_RUN = range(5)
+_IN_NOTE, _ANNOUNCED, _NOTE_N, _CAND_N, _UNVOICED_RUN, _N_ISTATE = range(6)
 # Float state.
-_NOTE_REF, _VALLEY_DB, _PREV_DB, _CAND_START_S, _NOTE_START_S, _LAST_PITCH, _LAST_END_S, _PREV_END_S = range(8)
+(_NOTE_REF, _VALLEY_DB, _PREV_DB, _CAND_START_S, _NOTE_START_S, _LAST_PITCH, _LAST_END_S,
+ _PREV_END_S, _N_FSTATE) = range(9)
 
 
 @numba.njit(cache=True, nogil=True)
@@ -107,15 +108,16 @@ def _is_excursion(istate, fstate, candidate):
 
 
 @numba.njit(cache=True, nogil=True)
-def _resume(istate, fstate, cand_pitch, note_pitch, n, level, time_s):
-    """Drop the current note (an excursion) and go on with the announced one before it, from
-    the candidate's n frames."""
+def _take_candidate(istate, fstate, cand_pitch, note_pitch, n, reference, announced, level, time_s):
+    """The candidate's n frames become the current note's, around pitch `reference`: a new note
+    (announced = 0), or the announced one before an excursion going on (announced = 1)."""
     for k in range(n):
         note_pitch[k] = cand_pitch[k]
+    istate[_IN_NOTE] = 1
+    istate[_ANNOUNCED] = announced
     istate[_NOTE_N] = n
     istate[_CAND_N] = 0
-    istate[_ANNOUNCED] = 1
-    fstate[_NOTE_REF] = fstate[_LAST_PITCH]
+    fstate[_NOTE_REF] = reference
     fstate[_VALLEY_DB] = level
     fstate[_LAST_END_S] = time_s
 
@@ -190,7 +192,9 @@ def segment_kernel(f0_hz, voiced, level_db, end_sample, n_frames, sample_rate, f
         candidate = _median(cand_pitch, 0, n, scratch)
         if istate[_IN_NOTE]:  # a new pitch has settled: the note before it is over
             if not excursions and _is_excursion(istate, fstate, candidate):
-                _resume(istate, fstate, cand_pitch, note_pitch, n, level, time_s)
+                # Drop the excursion: the announced note before it goes on.
+                _take_candidate(istate, fstate, cand_pitch, note_pitch, n, fstate[_LAST_PITCH], 1,
+                                level, time_s)
                 continue
             n_notes = _end_note(istate, fstate, note_pitch, scratch, end_sample[f],
                                 out_pitch, out_onset_s, out_end_sample, n_notes)
@@ -199,16 +203,8 @@ def segment_kernel(f0_hz, voiced, level_db, end_sample, n_frames, sample_rate, f
         if leap and n < LEAP_FRAMES:
             continue
         # A new note begins, with the candidate's frames.
-        istate[_IN_NOTE] = 1
-        istate[_ANNOUNCED] = 0
-        istate[_CAND_N] = 0
-        for k in range(n):
-            note_pitch[k] = cand_pitch[k]
-        istate[_NOTE_N] = n
-        fstate[_NOTE_REF] = candidate
+        _take_candidate(istate, fstate, cand_pitch, note_pitch, n, candidate, 0, level, time_s)
         fstate[_NOTE_START_S] = fstate[_CAND_START_S]
-        fstate[_VALLEY_DB] = level
-        fstate[_LAST_END_S] = time_s
         if n >= ANNOUNCE_FRAMES:
             n_notes = _announce(istate, fstate, note_pitch, scratch, end_sample[f],
                                 out_pitch, out_onset_s, out_end_sample, n_notes)
@@ -235,8 +231,8 @@ class NoteSegmenter:
         self.excursions = excursions
         self.frame_delay_s = frame_delay_s
         self.reattack_db = REATTACK_DB if reattacks else math.inf
-        self._istate = np.zeros(5, dtype=np.int64)
-        self._fstate = np.zeros(8, dtype=np.float64)
+        self._istate = np.zeros(_N_ISTATE, dtype=np.int64)
+        self._fstate = np.zeros(_N_FSTATE, dtype=np.float64)
         self._fstate[_LAST_END_S] = -np.inf
         self._fstate[_PREV_END_S] = -np.inf
         self._cand = np.zeros(_BUFFER, dtype=np.float64)

@@ -5,7 +5,6 @@ import numpy as np
 import pytest
 
 from detector.engine import Detector
-from detector.errors import ThemeError
 from detector.notes import Note
 from detector.synth import render_notes
 from detector.themes import Theme, load_midi, parse_note_list

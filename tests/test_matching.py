@@ -10,7 +10,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from detector.demo import perform, random_melody
-from detector.matching import LINE_INSERT_COST, Matcher
+from detector.matching import INSERT_COST, LINE_INSERT_COST, Matcher
 from detector.notes import Note
 
 from conftest import SAMPLE_RATE, detect, render_performance
@@ -118,12 +118,11 @@ def test_a_scale_fragment_at_the_start_of_a_theme_is_not_enough(themes, theme_na
     assert feed(matcher, notes) == []
 
 
-@pytest.mark.parametrize("insert_cost", [None, LINE_INSERT_COST])
+@pytest.mark.parametrize("insert_cost", [INSERT_COST, LINE_INSERT_COST])
 def test_an_hour_of_other_tonal_music_raises_at_most_one_false_alarm(themes, insert_cost):
     """The target is at most one false alarm per hour: an hour of seeded random melodies, heard
     as a solo line or as a line of an ensemble (where extra notes cost less)."""
-    matcher = Matcher(themes) if insert_cost is None else Matcher(themes, insert_cost=insert_cost)
-    t, false_alarms = 0.0, []
+    matcher, t, false_alarms = Matcher(themes, insert_cost=insert_cost), 0.0, []
     while t < 3600.0:
         notes = random_melody(np.random.default_rng(int(t)), t, 30.0)
         false_alarms += feed(matcher, notes)

@@ -4,21 +4,28 @@ a short note between two of one pitch is a note, unless the line is read out of 
 import numpy as np
 import pytest
 
+from detector.notes import midi_to_hz
 from detector.segmenter import NoteSegmenter
 
 SAMPLE_RATE = 16000
 HOP = 160
 
 
+def frames_of(*notes: tuple[float, float]) -> tuple[np.ndarray, ...]:
+    """Pitch frames of consecutive (MIDI pitch, seconds) notes at one level, then 0.1 s of silence."""
+    midi = np.concatenate([np.full(round(seconds * SAMPLE_RATE / HOP), pitch) for pitch, seconds in notes]
+                          + [np.full(10, 69.0)])
+    n = len(midi)
+    voiced = np.arange(n) < n - 10
+    end_sample = (np.arange(n) + 1) * HOP
+    return midi_to_hz(midi), voiced, np.full(n, -20.0), end_sample
+
+
 def held_a4_with_a_level_jump() -> tuple[np.ndarray, ...]:
     """One second of A4 whose level dips by 12 dB for 50 ms at 0.5 s and comes back: a
     re-articulated note, or another voice entering over a held one. Then 0.1 s of silence."""
-    n = 110
-    f0_hz = np.full(n, 440.0)
-    voiced = np.arange(n) < 100
-    level_db = np.full(n, -20.0)
+    f0_hz, voiced, level_db, end_sample = frames_of((69, 1.0))
     level_db[45:50] = -32.0
-    end_sample = (np.arange(n) + 1) * HOP
     return f0_hz, voiced, level_db, end_sample
 
 
@@ -29,16 +36,6 @@ def test_a_level_jump_starts_a_note_only_with_reattacks(reattacks, expected_onse
     n = segmenter.process(*frames, len(frames[0]))
     assert segmenter.pitch[:n] == pytest.approx([69.0] * len(expected_onsets_s))
     assert segmenter.onset_s[:n] == pytest.approx(expected_onsets_s, abs=0.03)
-
-
-def frames_of(*notes: tuple[float, float]) -> tuple[np.ndarray, ...]:
-    """Pitch frames of consecutive (MIDI pitch, seconds) notes at one level, then 0.1 s of silence."""
-    midi = np.concatenate([np.full(round(seconds * SAMPLE_RATE / HOP), pitch) for pitch, seconds in notes]
-                          + [np.full(10, 69.0)])
-    n = len(midi)
-    voiced = np.arange(n) < n - 10
-    end_sample = (np.arange(n) + 1) * HOP
-    return 440.0 * 2.0 ** ((midi - 69.0) / 12.0), voiced, np.full(n, -20.0), end_sample
 
 
 @pytest.mark.parametrize("notes, excursions, expected", [
