@@ -19,8 +19,9 @@ instruments differ by 20 dB and more; players balance a chorale). The voice an o
 brings out is the clip's melody: the ground truth of the melody
 pitch accuracy, kept with each clip as `settings["melody"]` (MIDI pitch, onset s, duration s).
 
-Distractor chorales share no run of six pitch changes with any theme in any voice, so a
-distractor can never be a theme in disguise (many chorales harmonise the same hymn tune).
+No voice of a distractor passage shares a run of six pitch changes with any theme, so a
+distractor can never be a theme in disguise (many chorales harmonise the same hymn tune, and
+their inner voices share stock figures: whole chorales free of every theme's runs are too few).
 Everything follows from (size, seed) and is cached under `benchmarks/.cache/` like the solo
 sets of `benchmarks.data`.
 
@@ -44,7 +45,7 @@ from tqdm import tqdm
 
 from benchmarks.data import (CACHE_DIR, DRUM_CHANNEL, MIN_THEME_PITCHES, SAMPLE_RATE, THEME_NOTES, Clip,
                              NoteEvent, Occurrence, Size, TestSet, clip_rng, generator_main, interval_runs,
-                             load_set, set_record)
+                             load_set, save_set)
 from benchmarks.render import Part, render
 from detector.notes import Note
 from detector.themes import Theme
@@ -57,6 +58,7 @@ BEAT_S = (0.42, 0.62)          # a quarter note as performed, s (a chorale's wal
 TEMPO_RANGE = (0.8, 1.25)      # performed / template tempo of each theme occurrence
 TRANSPOSES = tuple(range(-5, 7))
 DISTRACTOR_BEATS = (8, 16)     # length of a distractor passage, quarter notes
+MAX_DISTRACTOR_DRAWS = 1000    # passages drawn for one free of the themes' runs, at most
 GAP_S = (0.2, 0.8)             # silence between passages (a breath between phrases)
 MIN_QUARTERS = 24              # a chorale shorter than this gives no distractor passage
 CONDITION_NAMES = ("top_voice", "inner_voice", "bass", "orchestra", "no_theme")
@@ -97,6 +99,14 @@ class Chorale:
     @property
     def length_q(self) -> float:
         return max(onset + duration for line in self.voices for _, onset, duration in line)
+
+
+class Distractors(NamedTuple):
+    """What distractor passages are drawn from: the chorales, and the themes' fingerprints
+    (their runs of six pitch changes, `interval_runs`), which no voice of a passage may hold."""
+
+    chorales: tuple[Chorale, ...]
+    theme_runs: frozenset[tuple[int, ...]]
 
 
 class ThemeSource(NamedTuple):
@@ -158,12 +168,12 @@ def _parse_chorales(n_chorales: int, progress: bool) -> list[Chorale]:
 # --- themes and distractors -------------------------------------------------------------------
 
 
-def choose_themes(chorales: Sequence[Chorale], size: Size, seed: int) -> tuple[dict[str, list[ThemeSource]], list[Chorale]]:
-    """Themes for each condition (by its voice) from distinct chorales, and the distractor chorales.
+def choose_themes(chorales: Sequence[Chorale], size: Size, seed: int) -> tuple[dict[str, list[ThemeSource]], Distractors]:
+    """Themes for each condition (by its voice) from distinct chorales, and the distractors: the
+    other chorales, with the themes' runs.
 
     A theme's incipit must be melodic (MIN_THEME_PITCHES distinct pitches, a run of six pitch
-    changes) and share no such run with another theme; a distractor chorale shares none with
-    any theme in any of its voices.
+    changes) and share no such run with another theme.
     """
     rng = np.random.default_rng([seed, 7])
     conditions = [name for name in CONDITION_NAMES if THEME_VOICES[name]]
@@ -186,9 +196,8 @@ def choose_themes(chorales: Sequence[Chorale], size: Size, seed: int) -> tuple[d
         used.add(chorale.chorale_id)
     if wanted:
         raise ValueError(f"found only {size.n_themes - len(wanted)} distinct themes among {len(chorales)} chorales")
-    distractors = [chorale for chorale in chorales if chorale.chorale_id not in used
-                   and not any(interval_runs([pitch for pitch, _, _ in line]) & theme_runs for line in chorale.voices)]
-    return themes, distractors
+    return themes, Distractors(tuple(chorale for chorale in chorales if chorale.chorale_id not in used),
+                               frozenset(theme_runs))
 
 
 def _theme(chorale: Chorale, voice: int, incipit: Line, rng: np.random.Generator) -> Theme:
@@ -202,7 +211,7 @@ def _theme(chorale: Chorale, voice: int, incipit: Line, rng: np.random.Generator
 # --- planning and rendering a clip ------------------------------------------------------------
 
 
-def plan_clip(clip_themes: Sequence[ThemeSource], distractors: Sequence[Chorale], length_s: float,
+def plan_clip(clip_themes: Sequence[ThemeSource], distractors: Distractors, length_s: float,
               rng: np.random.Generator) -> list[_Passage]:
     """Distractor, theme, distractor, ..., distractor; without themes, distractors for length_s.
 
@@ -214,7 +223,7 @@ def plan_clip(clip_themes: Sequence[ThemeSource], distractors: Sequence[Chorale]
     lead = clip_themes[0].voice if clip_themes else 0
     while True:
         lead = pending[0].voice if pending else lead
-        passage = _distractor_passage(distractors[int(rng.integers(len(distractors)))], now_s, lead, rng)
+        passage = _distractor_passage(distractors, now_s, lead, rng)
         passages.append(passage)
         now_s = passage.end_s + rng.uniform(*GAP_S)
         if not pending and (clip_themes or now_s >= length_s):
@@ -225,12 +234,19 @@ def plan_clip(clip_themes: Sequence[ThemeSource], distractors: Sequence[Chorale]
             now_s = passage.end_s + rng.uniform(*GAP_S)
 
 
-def _distractor_passage(chorale: Chorale, start_s: float, lead: int, rng: np.random.Generator) -> _Passage:
-    beats = int(rng.integers(*DISTRACTOR_BEATS))
-    first_q = float(rng.integers(0, max(1, int(chorale.length_q) - beats)))
-    passage = _perform(chorale, first_q, first_q + beats, start_s, float(rng.uniform(*BEAT_S)),
-                       int(rng.choice(TRANSPOSES)))
-    return replace(passage, lead=lead)
+def _distractor_passage(distractors: Distractors, start_s: float, lead: int, rng: np.random.Generator) -> _Passage:
+    """A passage of a drawn chorale at a drawn place, tempo and key, none of whose voices holds a
+    theme's run (drawn again until so)."""
+    for _ in range(MAX_DISTRACTOR_DRAWS):
+        chorale = distractors.chorales[int(rng.integers(len(distractors.chorales)))]
+        beats = int(rng.integers(*DISTRACTOR_BEATS))
+        first_q = float(rng.integers(0, max(1, int(chorale.length_q) - beats)))
+        passage = _perform(chorale, first_q, first_q + beats, start_s, float(rng.uniform(*BEAT_S)),
+                           int(rng.choice(TRANSPOSES)))
+        if not any(interval_runs([pitch for pitch, *_ in voice]) & distractors.theme_runs for voice in passage.voices):
+            return replace(passage, lead=lead)
+    raise ValueError(f"no distractor passage free of the themes' runs in {MAX_DISTRACTOR_DRAWS} draws "
+                     f"from {len(distractors.chorales)} chorales: load more chorales (Size.n_distractor_tunes)")
 
 
 def _theme_passage(theme: Theme, chorale: Chorale, voice: int, start_s: float, rng: np.random.Generator) -> _Passage:
@@ -376,9 +392,7 @@ def build_set(size: Size | str = "quick", seed: int = 0, cache_dir: Path = CACHE
         clips = list(tqdm(pool.map(make, jobs), total=len(jobs), desc=f"generating chorale {size.name} set",
                           unit="clip", disable=not progress))
     library = tuple(source.theme for pool in themes.values() for source in pool)
-    test_set = TestSet(size, seed, directory, library, tuple(clips))
-    manifest.write_text(json.dumps(set_record(test_set), indent=1))
-    return test_set
+    return save_set(TestSet(size, seed, directory, library, tuple(clips)))
 
 
 def _digest(size: Size) -> str:

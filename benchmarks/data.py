@@ -615,9 +615,7 @@ def build_set(
     with ThreadPoolExecutor(max_workers=workers) as pool:  # FluidSynth and sox run as processes
         clips = list(tqdm(pool.map(make, jobs), total=len(jobs), desc=f"generating {size.name} set",
                           unit="clip", disable=not progress))
-    test_set = TestSet(size, seed, directory, tuple(themes), tuple(clips))
-    manifest.write_text(json.dumps(set_record(test_set), indent=1))
-    return test_set
+    return save_set(TestSet(size, seed, directory, tuple(themes), tuple(clips)))
 
 
 def _assign_themes(condition: Condition, themes: Sequence[Theme], size: Size, seed: int) -> list[list[Theme]]:
@@ -668,11 +666,22 @@ def set_record(test_set: TestSet) -> dict:
         "size": asdict(test_set.size),
         "seed": test_set.seed,
         "sample_rate": SAMPLE_RATE,
-        "themes": [{"name": theme.name, "source": theme.source,
-                    "notes": [[note.pitch, round(note.onset_s, 4), round(note.duration_s, 4)] for note in theme.notes]}
+        "themes": [{"name": theme.name, "source": theme.source, "notes": _note_records(theme.notes)}
                    for theme in test_set.themes],
         "clips": [_clip_record(clip) for clip in test_set.clips],
     }
+
+
+def _note_records(notes: Sequence[Note]) -> list[list[float]]:
+    return [[note.pitch, round(note.onset_s, 4), round(note.duration_s, 4)] for note in notes]
+
+
+def save_set(test_set: TestSet) -> TestSet:
+    """Write the set's manifest (set.json) into its directory; return the set as read back from
+    it, so that a set just built and one found in the cache are the same to the last digit."""
+    manifest = test_set.directory / "set.json"
+    manifest.write_text(json.dumps(set_record(test_set), indent=1))
+    return load_set(manifest)
 
 
 def load_set(manifest: Path) -> TestSet:
