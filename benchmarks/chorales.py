@@ -48,7 +48,7 @@ from benchmarks.data import (CACHE_DIR, DRUM_CHANNEL, MIN_THEME_PITCHES, SAMPLE_
                              load_set, save_set)
 from benchmarks.render import Part, render
 from detector.notes import Note
-from detector.themes import Theme
+from detector.themes import Theme, theme_from_notes
 
 VOICES = ("soprano", "alto", "tenor", "bass")
 #: (MIDI pitch, onset, duration) in quarter notes: one voice of a chorale, ties merged.
@@ -201,11 +201,19 @@ def choose_themes(chorales: Sequence[Chorale], size: Size, seed: int) -> tuple[d
 
 
 def _theme(chorale: Chorale, voice: int, incipit: Line, rng: np.random.Generator) -> Theme:
+    """The incipit as a theme at a drawn template tempo, with its harmony: every voice's notes
+    under it, as a score of the passage would give them (the harmony path matches those)."""
     beat_s = float(rng.uniform(*BEAT_S))
     first_q = incipit[0][1]
-    notes = tuple(Note(float(pitch), (onset - first_q) * beat_s, duration * beat_s) for pitch, onset, duration in incipit)
-    return Theme(name=f"BWV {chorale.chorale_id[3:]} {VOICES[voice]}", notes=notes,
-                 source=f"music21 corpus bach/{chorale.chorale_id}, {VOICES[voice]}")
+    end_q = incipit[-1][1] + incipit[-1][2]
+
+    def notes(line: Line) -> list[Note]:
+        return [Note(float(pitch), (onset - first_q) * beat_s, (min(onset + duration, end_q) - onset) * beat_s)
+                for pitch, onset, duration in line if first_q <= onset < end_q]
+
+    return theme_from_notes(f"BWV {chorale.chorale_id[3:]} {VOICES[voice]}", notes(incipit),
+                            f"music21 corpus bach/{chorale.chorale_id}, {VOICES[voice]}",
+                            all_notes=[note for line in chorale.voices for note in notes(line)])
 
 
 # --- planning and rendering a clip ------------------------------------------------------------

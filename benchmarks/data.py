@@ -666,7 +666,8 @@ def set_record(test_set: TestSet) -> dict:
         "size": asdict(test_set.size),
         "seed": test_set.seed,
         "sample_rate": SAMPLE_RATE,
-        "themes": [{"name": theme.name, "source": theme.source, "notes": _note_records(theme.notes)}
+        "themes": [{"name": theme.name, "source": theme.source, "notes": _note_records(theme.notes),
+                    "harmony": _note_records(theme.harmony)}
                    for theme in test_set.themes],
         "clips": [_clip_record(clip) for clip in test_set.clips],
     }
@@ -688,7 +689,8 @@ def load_set(manifest: Path) -> TestSet:
     """Read a set back from its set.json."""
     record = json.loads(manifest.read_text())
     themes = tuple(Theme(name=theme["name"], notes=tuple(Note(*note) for note in theme["notes"]),
-                         source=theme["source"]) for theme in record["themes"])
+                         source=theme["source"], harmony=tuple(Note(*note) for note in theme["harmony"]))
+                   for theme in record["themes"])
     clips = tuple(Clip(clip["name"], clip["condition"], manifest.parent / clip["audio_path"], clip["duration_s"],
                        tuple(Occurrence(**occurrence) for occurrence in clip["occurrences"]), clip["settings"])
                   for clip in record["clips"])

@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 
 from benchmarks import chorales, ensemble
-from benchmarks.data import SAMPLE_RATE, Size, interval_runs
+from benchmarks.data import SAMPLE_RATE, Size, interval_runs, load_set
 from detector.notes import midi_to_hz
 
 TINY = Size("tiny", n_themes=8, n_distractor_tunes=16, clips_per_condition=1, occurrences_per_clip=2,
@@ -102,6 +102,17 @@ def test_no_voice_of_a_distractor_passage_shares_a_run_of_six_pitch_changes_with
 
 
 @pytest.mark.slow
+def test_a_theme_carries_the_harmony_of_its_chorale_under_it_also_read_back(tiny_set):
+    assert load_set(tiny_set.directory / "set.json").themes == tiny_set.themes
+    for theme in tiny_set.themes:
+        assert theme.harmony, theme.name
+        # Every note of the theme sounds in its harmony, with the other voices' notes.
+        assert set(theme.notes) <= set(theme.harmony)
+        assert len(theme.harmony) > 2 * len(theme.notes)
+        assert theme.harmony[-1].onset_s < theme.notes[-1].end_s
+
+
+@pytest.mark.slow
 def test_melody_accuracy_scores_our_streaming_tracker_per_condition(tiny_set):
     trackers = {"ours (ensemble)": ensemble.melody_trackers()[0]["ours (ensemble)"]}
     results = ensemble.pitch_accuracy(tiny_set, trackers)["ours (ensemble)"]
@@ -116,6 +127,8 @@ def test_targets_name_each_shortfall():
         "cost": {"ensemble_over_melody": 2.5},
         "detection": {"auto": [{"condition": "top_voice", "n_occurrences": 4, "f1": 0.8},
                                {"condition": "no_theme", "n_occurrences": 0, "f1": 0.0}]},
+        "with_harmony": {"detection": [{"condition": "top_voice", "n_occurrences": 4, "f1": 0.9},
+                                       {"condition": "no_theme", "n_occurrences": 0, "f1": 0.0}]},
         "solo": {"0": {"f1": {"clean": {"melody": 1.0, "auto": 0.9}, "tempo": {"melody": 0.9, "auto": 0.95}}},
                  "1": {"f1": {"clean": {"melody": 0.9, "auto": 0.9}}}},
     }
@@ -123,6 +136,7 @@ def test_targets_name_each_shortfall():
     assert met == {
         "melody raw pitch accuracy on ensemble audio (auto, streaming)": True,
         "detection F1, top_voice (auto)": False,
+        "detection F1, top_voice (auto, themes with harmony)": True,
         "ensemble mode's cost / melody mode's": False,
         "solo audio, seed 0: F1 lost in auto mode against melody mode": False,
         "solo audio, seed 1: F1 lost in auto mode against melody mode": True,
