@@ -84,7 +84,7 @@ SNARE, CRASH = 38, 49
 SIZES = {
     "quick": Size("quick", n_themes=8, n_distractor_tunes=24, clips_per_condition=2, occurrences_per_clip=2,
                   no_theme_clips=1, no_theme_clip_s=60.0),
-    "full": Size("full", n_themes=32, n_distractor_tunes=100, clips_per_condition=8, occurrences_per_clip=3,
+    "full": Size("full", n_themes=32, n_distractor_tunes=150, clips_per_condition=8, occurrences_per_clip=3,
                  no_theme_clips=4, no_theme_clip_s=60.0),
 }
 
@@ -173,7 +173,9 @@ def choose_themes(chorales: Sequence[Chorale], size: Size, seed: int) -> tuple[d
     other chorales, with the themes' runs.
 
     A theme's incipit must be melodic (MIN_THEME_PITCHES distinct pitches, a run of six pitch
-    changes) and share no such run with another theme.
+    changes). Its runs are those of every voice of its chorale's opening, up to the incipit's
+    end (a theme carries that harmony, and its passage plays it), and share none with another
+    theme's: two settings of one hymn tune are not two themes.
     """
     rng = np.random.default_rng([seed, 7])
     conditions = [name for name in CONDITION_NAMES if THEME_VOICES[name]]
@@ -188,8 +190,11 @@ def choose_themes(chorales: Sequence[Chorale], size: Size, seed: int) -> tuple[d
         chorale = chorales[index]
         voice = int(rng.choice(THEME_VOICES[wanted[0]]))
         incipit = chorale.voices[voice][:int(rng.integers(THEME_NOTES[0], THEME_NOTES[1] + 1))]
-        runs = interval_runs([pitch for pitch, _, _ in incipit])
-        if len({pitch for pitch, _, _ in incipit}) < MIN_THEME_PITCHES or not runs or runs & theme_runs:
+        end_q = incipit[-1][1] + incipit[-1][2]
+        runs = set().union(*(interval_runs([pitch for pitch, onset, _ in line if onset < end_q])
+                             for line in chorale.voices))
+        if (len({pitch for pitch, _, _ in incipit}) < MIN_THEME_PITCHES
+                or not interval_runs([pitch for pitch, _, _ in incipit]) or runs & theme_runs):
             continue
         themes[wanted.pop(0)].append(ThemeSource(_theme(chorale, voice, incipit, rng), chorale, voice))
         theme_runs |= runs

@@ -90,6 +90,7 @@ def test_no_voice_of_a_distractor_passage_shares_a_run_of_six_pitch_changes_with
     themes, distractors = chorales.choose_themes(found, TINY, seed=3)
     theme_runs = set().union(*(interval_runs([note.pitch for note in source.theme.notes])
                                for pool in themes.values() for source in pool))
+    assert theme_runs <= distractors.theme_runs
     passages = chorales.plan_clip([], distractors, 120.0, np.random.default_rng(0))
     assert len(passages) > 10
     for passage in passages:
@@ -99,6 +100,24 @@ def test_no_voice_of_a_distractor_passage_shares_a_run_of_six_pitch_changes_with
     # of many, checked one by one.
     assert any(interval_runs([pitch for pitch, _, _ in line]) & theme_runs
                for chorale in distractors.chorales for line in chorale.voices)
+
+
+@pytest.mark.slow
+def test_no_two_themes_share_a_run_in_any_voice_of_their_openings(cache_dir, tiny_set):
+    found = chorales.load_chorales(TINY.n_themes + TINY.n_distractor_tunes, cache_dir)
+    themes, _ = chorales.choose_themes(found, TINY, seed=3)
+
+    def opening_runs(source: chorales.ThemeSource) -> set:
+        incipit_end_q = sum(source.chorale.voices[source.voice][len(source.theme.notes) - 1][1:])
+        return set().union(*(interval_runs([pitch for pitch, onset, _ in line if onset < incipit_end_q])
+                             for line in source.chorale.voices))
+
+    openings = [opening_runs(source) for pool in themes.values() for source in pool]
+    assert len(openings) == TINY.n_themes
+    for k, runs in enumerate(openings):
+        assert runs
+        for other in openings[k + 1:]:
+            assert not runs & other
 
 
 @pytest.mark.slow
