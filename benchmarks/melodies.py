@@ -10,7 +10,7 @@ from __future__ import annotations
 import numpy as np
 
 from detector.notes import Note
-from detector.themes import Theme
+from detector.themes import Theme, theme_from_notes
 
 NoteTriple = tuple[int, float, float]
 
@@ -81,3 +81,17 @@ def random_themes(count: int, seed: int = 0) -> list[Theme]:
         notes = melody(rng, int(rng.integers(8, 21)), 55, 79, beat_s=float(rng.uniform(0.2, 0.4)))
         themes.append(Theme(f"random-{k}", tuple(Note(float(p), onset, duration) for p, onset, duration in notes)))
     return themes
+
+
+def with_chords(theme: Theme) -> Theme:
+    """The theme with a harmony: under every second note, a triad in the octave below the
+    melody (root position, major or minor as the interval to the note says), held until the
+    next chord. For what the harmony path costs, which grows with the themes' length; the
+    chords are plain, not a harmonisation anyone would choose."""
+    chords = []
+    for first, nxt in zip(theme.notes[::2], (*theme.notes[2::2], None)):
+        end_s = nxt.onset_s if nxt is not None else first.end_s
+        third = 4 if round(first.pitch) % 2 else 3
+        root = first.pitch - 12 - third  # the note, an octave down, is the chord's third
+        chords += [Note(root + interval, first.onset_s, end_s - first.onset_s) for interval in (0, third, 7)]
+    return theme_from_notes(theme.name, theme.notes, theme.source, all_notes=[*theme.notes, *chords])

@@ -9,7 +9,8 @@ import numpy as np
 import pytest
 
 from benchmarks import pitch, speed
-from benchmarks.melodies import melody, random_themes
+from benchmarks.melodies import melody, random_themes, with_chords
+from detector.harmony import HarmonyMatcher
 
 pytestmark = pytest.mark.slow
 
@@ -81,6 +82,14 @@ def test_melodies_stay_in_range_and_themes_are_reproducible():
     assert all(8 <= len(theme.notes) <= 20 for theme in random_themes(20))
 
 
+def test_chords_under_random_themes_give_them_a_harmony_the_harmony_path_matches():
+    themes = random_themes(20)
+    harmonised = [with_chords(theme) for theme in themes]
+    assert [theme.notes for theme in harmonised] == [theme.notes for theme in themes]
+    assert all(len(theme.harmony) > 2 * len(theme.notes) for theme in harmonised)
+    assert HarmonyMatcher(harmonised, 0.1).n_themes >= 18  # a theme needs two chord changes
+
+
 def test_pitch_benchmark_runs_on_a_tiny_input():
     clips = pitch.make_clips([pitch.INSTRUMENTS[-2]], 1.5)  # the flute
     summary = pitch.run(clips)
@@ -103,6 +112,7 @@ def test_speed_benchmark_runs_on_a_tiny_input(tmp_path):
     assert summary["budgets"][0]["met"] is None  # fewer than 10,000 themes: not judged
     assert (tmp_path / "scale.png").stat().st_size > 0
     assert "offline scan" in speed.report(summary)
+    assert summary["with_harmony"]["per_hop"]["themes"] == 5
 
 
 def test_memory_is_measured_in_a_fresh_process():
