@@ -9,7 +9,8 @@
     brought-out voice is) -> NoteSegmenter -> Matcher -> Detection
 
     and, when some theme has harmony, the same mono block -> ChromaTracker (CENS per 0.1 s)
-    -> HarmonyMatcher (the themes with harmony, in all 12 keys) -> Detection
+    -> HarmonyMatcher (the themes with harmony, in all 12 keys; in parts, spread over the
+    chroma hop) -> Detection
 
 Chroma tells chords apart but not melodies, so melodic themes never go through the harmony
 path, and without a theme with harmony it does not exist.
@@ -23,6 +24,7 @@ rate, so a file scanned as fast as possible reports the times a live listener wo
 from __future__ import annotations
 
 import math
+from collections import deque
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import NamedTuple
@@ -33,7 +35,7 @@ import numpy as np
 from detector.chroma import ChromaTracker
 from detector.events import Detection
 from detector.framing import FramedTracker
-from detector.harmony import HarmonyMatcher
+from detector.harmony import N_PARTS, HarmonyMatcher
 from detector.matching import LINE_INSERT_COST, MIN_PROGRESS, SCORE_THRESHOLD, Matcher
 from detector.pitch import PitchTracker
 from detector.salience import MelodyTracker
@@ -183,6 +185,12 @@ class Detector:
                                      threshold=threshold)
             if harmony.n_themes:
                 self.chroma, self.harmony = chroma, harmony
+        # The harmony's parts are matched one after another across a chroma hop (in stream
+        # time, whatever the blocks): part p of a frame once PART_SPACING x p more samples
+        # have come. Frames with parts still to match: [frame, its end sample, next part].
+        self._chroma_pending: deque[list] = deque()
+        self._part_spacing = (chroma.settings.hop * chroma.settings.decimation // N_PARTS
+                              if self.chroma is not None else 0)
         # Every path's running scores; the display shows the best of them.
         self._other_scorers = [*(line.matcher for line in self.lines),
                                *([self.harmony] if self.harmony is not None else [])]
@@ -234,9 +242,9 @@ class Detector:
         scored = any(n_notes)  # scores move only when a note or a chroma frame is matched
         found = self._add_notes(n_notes) if scored else []
         if self.chroma is not None:
-            n_chroma, matched = self._add_chroma(mono)
+            n_parts, matched = self._add_chroma(mono, self.samples_consumed + n)
             found += matched
-            scored |= n_chroma > 0
+            scored |= n_parts > 0
         if scored and self._other_scorers:
             self._best_scores()
         detections = self._once_per_passage(found) if found else []
@@ -282,18 +290,30 @@ class Detector:
                 n += 1
         return alternatives[:n]
 
-    def _add_chroma(self, mono: np.ndarray) -> tuple[int, list[tuple[int, str, Detection]]]:
-        """Run the harmony path over the block: chroma frames, each into the HarmonyMatcher.
-        Returns how many frames there were, and the detections."""
-        chroma, harmony = self.chroma, self.harmony
-        delay_s = chroma.frame_delay_s
-        found = []
+    def _add_chroma(self, mono: np.ndarray, block_end: int) -> tuple[int, list[tuple[int, str, Detection]]]:
+        """Run the harmony path over the block, which ends at sample block_end: its chroma
+        frames, and each frame's parts of the HarmonyMatcher that are due by then. Returns how
+        many parts were matched, and the detections (announced when their part was due)."""
+        chroma, harmony, pending = self.chroma, self.harmony, self._chroma_pending
         n_frames = chroma.process(mono)
         for k in range(n_frames):
-            announced_s = float(chroma.end_sample[k] / self.sample_rate)
-            matched = harmony.add_frame(chroma.chroma[k], announced_s - delay_s)
-            found += self._detections(matched, announced_s, HARMONY)
-        return n_frames, found
+            pending.append([chroma.chroma[k].copy(), int(chroma.end_sample[k]), 0])
+        found = []
+        n_parts = 0
+        while pending:
+            frame, end_sample, part = pending[0]
+            due = end_sample + part * self._part_spacing
+            if due > block_end:
+                break
+            frame_s = end_sample / self.sample_rate - chroma.frame_delay_s
+            matched = harmony.add_frame(frame, frame_s, part)
+            found += self._detections(matched, due / self.sample_rate, HARMONY)
+            n_parts += 1
+            if part + 1 < N_PARTS:
+                pending[0][2] = part + 1
+            else:
+                pending.popleft()
+        return n_parts, found
 
     def _best_scores(self) -> None:
         """The display's score and progress of each theme: the best any path has (no allocation)."""

@@ -27,6 +27,9 @@ last one's end (less a smoothing window, over which two passages' chroma overlap
 end moves on while paths of the announced passage still match.
 
 The work per live frame is O(12 x total template frames); nothing is allocated per frame.
+The themes are split into N_PARTS parts of about equal work, which may be advanced at different
+moments (each part's frames in order): the Detector spreads them over a chroma hop, so that no
+single audio hop carries the whole library's work.
 """
 
 from __future__ import annotations
@@ -73,6 +76,8 @@ MIN_TEMPLATE_CHANGES = 2
 #: the twelfth (partial 3) and the seventeenth (partial 5), about as strong as instruments make
 #: them in the log-compressed chroma (the octaves fall on the note's own pitch class).
 OVERTONES = ((0, 1.0), (19, 0.4), (28, 0.2))
+#: The themes are matched in this many parts (see the module docstring).
+N_PARTS = 8
 
 # Columns of the path state, one row per (live frame n, n - 1, n - 2; shift; template frame):
 # the path's summed cost (penalties included), its cells and its start frame; the summed
@@ -167,10 +172,12 @@ def _extend(path, now, src_row, shift, src, dst, total, cells, earlier_cost, c, 
 
 
 @numba.njit(cache=True, nogil=True)
-def match_frame_kernel(x, n, template, is_silent, is_change, offset, need, max_cost,
-                       cost_to_score, fired_end, pending, rotated, local, path, theme_index,
-                       theme_score, theme_progress, out_theme, out_shift, out_cell, out_score):
-    """Advance every theme's alignment, under every shift, by live frame n (CENS x, 12).
+def match_frame_kernel(x, n, first_theme, end_theme, template, is_silent, is_change, offset,
+                       need, max_cost, cost_to_score, fired_end, pending, rotated, local, path,
+                       theme_index, theme_score, theme_progress, out_theme, out_shift, out_cell,
+                       out_score):
+    """Advance the alignment of themes first_theme to end_theme - 1, under every shift, by live
+    frame n (CENS x, 12): their n-th frame.
 
     template (n_template_frames, 12): the templates concatenated, theme t in rows
     offset[t]:offset[t + 1]; is_silent and is_change: the rows that are silence, and those
@@ -193,7 +200,7 @@ def match_frame_kernel(x, n, template, is_silent, is_change, offset, need, max_c
     for p in range(N_CLASSES):
         x_silent = x_silent and x[p] == 0.0
     n_out = 0
-    for t in range(offset.shape[0] - 1):
+    for t in range(first_theme, end_theme):
         first, last = offset[t], offset[t + 1]
         best_display, best_progress = 0.0, 0.0
         announce_score, goes_on = -np.inf, False
@@ -290,6 +297,16 @@ def match_frame_kernel(x, n, template, is_silent, is_change, offset, need, max_c
     return n_out
 
 
+def balanced_parts(lengths: np.ndarray, n_parts: int) -> np.ndarray:
+    """Bounds (n_parts + 1) that split consecutive items of these lengths into n_parts runs of
+    about equal total length (some empty when there are fewer items than parts)."""
+    ends = np.cumsum(lengths)
+    total = ends[-1] if len(ends) else 0
+    bounds = np.searchsorted(ends, np.arange(n_parts + 1) * total / n_parts, side="right")
+    bounds[0], bounds[-1] = 0, len(lengths)
+    return bounds.astype(np.int64)
+
+
 class HarmonyMatcher:
     """The themes with harmony against the live chroma; call `add_frame` for each frame.
 
@@ -340,23 +357,29 @@ class HarmonyMatcher:
         self._out_shift = np.zeros(max(1, n_harmonic), dtype=np.int64)
         self._out_cell = np.zeros(max(1, n_harmonic), dtype=np.int64)
         self._out_score = np.zeros(max(1, n_harmonic))
-        self.frames_heard = 0
+        #: Part p holds the themes part_bounds[p] to part_bounds[p + 1] - 1 (of those matched).
+        self.part_bounds = balanced_parts(lengths, N_PARTS)
+        #: Per part, the live frames it has been given.
+        self.part_frames = np.zeros(N_PARTS, dtype=np.int64)
 
-    def add_frame(self, chroma: np.ndarray, time_s: float
+    def add_frame(self, chroma: np.ndarray, time_s: float, part: int | None = None
                   ) -> list[tuple[int, float, float, float, int, float, float]]:
-        """Advance every harmony by one live CENS frame (12) whose time is time_s.
+        """Advance the themes of `part` (all of them, by default) by one live CENS frame (12)
+        whose time is time_s: the part's next frame.
 
         Returns one tuple per theme announced, as Matcher.add_note: (theme index in
         `themes`, score, start_s, end_s, transpose, tempo, progress). Usually empty.
         """
-        n = self.frames_heard
+        if part is None:
+            return [match for p in range(N_PARTS) for match in self.add_frame(chroma, time_s, p)]
+        n = int(self.part_frames[part])
         n_out = match_frame_kernel(
-            chroma, n, self._template, self._is_silent, self._is_change, self._offset,
-            self._need, self._max_cost, self._cost_to_score, self._fired_end, self._pending,
-            self._rotated, self._local, self._path, self.indices, self.theme_score,
-            self.theme_progress, self._out_theme, self._out_shift, self._out_cell,
-            self._out_score)
-        self.frames_heard += 1
+            chroma, n, self.part_bounds[part], self.part_bounds[part + 1], self._template,
+            self._is_silent, self._is_change, self._offset, self._need, self._max_cost,
+            self._cost_to_score, self._fired_end, self._pending, self._rotated, self._local,
+            self._path, self.indices, self.theme_score, self.theme_progress, self._out_theme,
+            self._out_shift, self._out_cell, self._out_score)
+        self.part_frames[part] += 1
         return [self._describe(int(self._out_theme[k]), int(self._out_shift[k]),
                                int(self._out_cell[k]), float(self._out_score[k]), n, time_s)
                 for k in range(n_out)]

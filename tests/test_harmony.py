@@ -5,6 +5,7 @@ import numpy as np
 import pytest
 
 from detector.engine import Detector
+from detector.harmony import balanced_parts
 from detector.notes import Note
 from detector.synth import render_notes
 from detector.themes import Theme, load_midi, parse_note_list
@@ -98,6 +99,33 @@ def test_same_harmony_events_whatever_the_block_size(themes, canon_between_other
     small = detect(library, audio, block=512)
     assert small == detect(library, audio, block=8192)
     assert [d.theme for d in small] == ["Canon"]
+
+
+def test_the_harmony_is_matched_part_by_part_across_the_chroma_hop(themes,
+                                                                  canon_between_other_progressions):
+    """However many themes have harmony, no 10 ms block carries the matching of them all: a
+    chroma frame's parts come due one after another over the chroma hop, and keep up."""
+    audio = canon_between_other_progressions[0]
+    detector = Detector([*themes, CANON, BLUES], SAMPLE_RATE, warm_up=False)
+    hop = SAMPLE_RATE // 100
+    matched = 0
+    for start in range(0, len(audio) - hop + 1, hop):
+        detector.process(audio[start:start + hop])
+        parts_matched = int(detector.harmony.part_frames.sum())
+        assert parts_matched - matched <= 1
+        matched = parts_matched
+    frames = int(len(audio) / SAMPLE_RATE / detector.chroma.hop_s)
+    assert detector.harmony.part_frames.min() >= frames - 2
+
+
+@pytest.mark.parametrize("lengths, bounds", [
+    ([5, 5, 5, 5], [0, 2, 4]),          # equal work in each part
+    ([2, 2, 8, 2, 2], [0, 2, 5]),       # a long theme goes whole into one part
+    ([30], [0, 0, 1]),                  # fewer themes than parts: a part is empty
+    ([], [0, 0, 0]),
+])
+def test_parts_share_the_template_frames_about_equally(lengths, bounds):
+    assert balanced_parts(np.array(lengths, dtype=np.int64), 2).tolist() == bounds
 
 
 def test_a_theme_found_by_melody_and_harmony_is_announced_once(tmp_path):
