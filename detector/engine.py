@@ -186,7 +186,7 @@ class Detector:
             if harmony.n_themes:
                 self.chroma, self.harmony = chroma, harmony
         # The harmony's parts are matched one after another across a chroma hop (in stream
-        # time, whatever the blocks): part p of a frame once PART_SPACING x p more samples
+        # time, whatever the blocks): part p of a frame once p x _part_spacing more samples
         # have come. Frames with parts still to match: [frame, its end sample, next part].
         self._chroma_pending: deque[list] = deque()
         self._part_spacing = (chroma.settings.hop * chroma.settings.decimation // N_PARTS

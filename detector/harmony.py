@@ -299,11 +299,12 @@ def match_frame_kernel(x, n, first_theme, end_theme, template, is_silent, is_cha
 
 def balanced_parts(lengths: np.ndarray, n_parts: int) -> np.ndarray:
     """Bounds (n_parts + 1) that split consecutive items of these lengths into n_parts runs of
-    about equal total length (some empty when there are fewer items than parts)."""
-    ends = np.cumsum(lengths)
-    total = ends[-1] if len(ends) else 0
-    bounds = np.searchsorted(ends, np.arange(n_parts + 1) * total / n_parts, side="right")
-    bounds[0], bounds[-1] = 0, len(lengths)
+    about equal total length: an item goes to the part where it starts. With fewer items than
+    parts, the last parts are empty (the first parts are matched first, the soonest)."""
+    starts = np.cumsum(lengths) - lengths
+    total = np.sum(lengths)
+    bounds = np.searchsorted(starts, np.arange(n_parts + 1) * total / n_parts, side="left")
+    bounds[-1] = len(lengths)
     return bounds.astype(np.int64)
 
 
@@ -316,8 +317,8 @@ class HarmonyMatcher:
     score is 1 - (1 - SCORE_THRESHOLD) / MAX_COST x its mean cost, so that the default
     threshold announces at MAX_COST.
 
-    Display state, per theme of `themes` (0 for those not matched here), updated at each
-    frame: `theme_score` (0-1) and `theme_progress` (0-1).
+    Display state, per theme of `themes` (0 for those not matched here), updated as each
+    part takes each frame: `theme_score` (0-1) and `theme_progress` (0-1).
     """
 
     def __init__(self, themes: Sequence[Theme], hop_s: float,

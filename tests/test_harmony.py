@@ -120,8 +120,8 @@ def test_the_harmony_is_matched_part_by_part_across_the_chroma_hop(themes,
 
 @pytest.mark.parametrize("lengths, bounds", [
     ([5, 5, 5, 5], [0, 2, 4]),          # equal work in each part
-    ([2, 2, 8, 2, 2], [0, 2, 5]),       # a long theme goes whole into one part
-    ([30], [0, 0, 1]),                  # fewer themes than parts: a part is empty
+    ([2, 2, 8, 2, 2], [0, 3, 5]),       # a long theme goes whole into the part it starts in
+    ([30], [0, 1, 1]),                  # fewer themes than parts: the last part is empty
     ([], [0, 0, 0]),
 ])
 def test_parts_share_the_template_frames_about_equally(lengths, bounds):
