@@ -135,9 +135,13 @@ class _Passage:
 # --- chorales from the corpus ----------------------------------------------------------------
 
 
+#: The version of what `_parse_chorales` keeps, in its cache's name: a new one parses again.
+PARSE_VERSION = 2
+
+
 def load_chorales(n_chorales: int, cache_dir: Path = CACHE_DIR, progress: bool = True) -> list[Chorale]:
     """The first n_chorales four-part chorales of music21's corpus (parsed once, cached as JSON)."""
-    path = cache_dir / "melodies" / f"chorales-{n_chorales}.json"
+    path = cache_dir / "melodies" / f"chorales-{n_chorales}-v{PARSE_VERSION}.json"
     if not path.exists():
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(json.dumps([asdict(chorale) for chorale in _parse_chorales(n_chorales, progress)]))
@@ -146,12 +150,17 @@ def load_chorales(n_chorales: int, cache_dir: Path = CACHE_DIR, progress: bool =
 
 
 def _parse_chorales(n_chorales: int, progress: bool) -> list[Chorale]:
-    """Chorales with exactly the four voices, each a single line, in the corpus's order."""
+    """Chorales with exactly the four voices, each a single line, in the corpus's order, each
+    once (the corpus lists a few twice)."""
     from music21 import corpus  # optional benchmark dependency, and slow to import
 
     chorales = []
+    seen = set()
     for name in tqdm(corpus.chorales.Iterator(returnType="filename"), desc="parsing chorales", unit="chorale",
                      disable=not progress):
+        if name in seen:
+            continue
+        seen.add(name)
         score = corpus.parse(name)
         if [part.partName for part in score.parts] != ["Soprano", "Alto", "Tenor", "Bass"]:
             continue
@@ -207,14 +216,16 @@ def choose_themes(chorales: Sequence[Chorale], size: Size, seed: int) -> tuple[d
 
 def _theme(chorale: Chorale, voice: int, incipit: Line, rng: np.random.Generator) -> Theme:
     """The incipit as a theme at a drawn template tempo, with its harmony: every voice's notes
-    under it, as a score of the passage would give them (the harmony path matches those)."""
+    under it (those that sound from its first note to its last's end, cut there), as a score of
+    the passage would give them (the harmony path matches those)."""
     beat_s = float(rng.uniform(*BEAT_S))
     first_q = incipit[0][1]
     end_q = incipit[-1][1] + incipit[-1][2]
 
     def notes(line: Line) -> list[Note]:
-        return [Note(float(pitch), (onset - first_q) * beat_s, (min(onset + duration, end_q) - onset) * beat_s)
-                for pitch, onset, duration in line if first_q <= onset < end_q]
+        return [Note(float(pitch), (max(onset, first_q) - first_q) * beat_s,
+                     (min(onset + duration, end_q) - max(onset, first_q)) * beat_s)
+                for pitch, onset, duration in line if onset < end_q and onset + duration > first_q]
 
     return theme_from_notes(f"BWV {chorale.chorale_id[3:]} {VOICES[voice]}", notes(incipit),
                             f"music21 corpus bach/{chorale.chorale_id}, {VOICES[voice]}",
@@ -248,11 +259,13 @@ def plan_clip(clip_themes: Sequence[ThemeSource], distractors: Distractors, leng
 
 
 def _distractor_passage(distractors: Distractors, start_s: float, lead: int, rng: np.random.Generator) -> _Passage:
-    """A passage of a drawn chorale at a drawn place, tempo and key, none of whose voices holds a
-    theme's run (drawn again until so)."""
+    """A passage of a drawn length from a drawn chorale at a drawn place, tempo and key, none of
+    whose voices holds a theme's run (chorale and place drawn again until so, at the same length:
+    a long passage holds a theme's run more often, and redrawing its length would leave the
+    long ones out). Passages with the stock figures the themes share are still left out."""
+    beats = int(rng.integers(*DISTRACTOR_BEATS))
     for _ in range(MAX_DISTRACTOR_DRAWS):
         chorale = distractors.chorales[int(rng.integers(len(distractors.chorales)))]
-        beats = int(rng.integers(*DISTRACTOR_BEATS))
         first_q = float(rng.integers(0, max(1, int(chorale.length_q) - beats)))
         passage = _perform(chorale, first_q, first_q + beats, start_s, float(rng.uniform(*BEAT_S)),
                            int(rng.choice(TRANSPOSES)))

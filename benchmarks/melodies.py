@@ -85,13 +85,14 @@ def random_themes(count: int, seed: int = 0) -> list[Theme]:
 
 def with_chords(theme: Theme) -> Theme:
     """The theme with a harmony: under every second note, a triad in the octave below the
-    melody (root position, major or minor as the interval to the note says), held until the
-    next chord. For what the harmony path costs, which grows with the themes' length; the
-    chords are plain, not a harmonisation anyone would choose."""
+    melody that has the note as its third (major or minor by whether the pitch is odd), held
+    until the next chord, the last to the theme's end. For what the harmony path costs, which
+    grows with the themes' length; the chords are plain, not a harmonisation anyone would choose."""
     chords = []
+    end_s = theme.notes[-1].end_s
     for first, nxt in zip(theme.notes[::2], (*theme.notes[2::2], None)):
-        end_s = nxt.onset_s if nxt is not None else first.end_s
+        until_s = nxt.onset_s if nxt is not None else end_s
         third = 4 if round(first.pitch) % 2 else 3
         root = first.pitch - 12 - third  # the note, an octave down, is the chord's third
-        chords += [Note(root + interval, first.onset_s, end_s - first.onset_s) for interval in (0, third, 7)]
+        chords += [Note(root + interval, first.onset_s, until_s - first.onset_s) for interval in (0, third, 7)]
     return theme_from_notes(theme.name, theme.notes, theme.source, all_notes=[*theme.notes, *chords])

@@ -200,12 +200,14 @@ def budgets(hops: Sequence[dict[str, Any]], scan: dict[str, Any], start: dict[st
         {"budget": f"per-hop p99 < {1e3 * HOP_S:g} ms with {THEME_COUNTS[-1]:,} themes",
          "value": f"{1e3 * largest['p99_s']:.3f} ms ({largest['themes']:,} themes)", "met": hop_ok},
         {"budget": f"per-hop p99 < {1e3 * HOP_S:g} ms with {HARMONY_THEMES:,} themes with harmony",
-         "value": f"{1e3 * harmony_hop['p99_s']:.3f} ms", "met": harmony_hop["p99_s"] < HOP_S},
+         "value": f"{1e3 * harmony_hop['p99_s']:.3f} ms ({harmony_hop['themes']:,} themes)",
+         "met": harmony_hop["p99_s"] < HOP_S if harmony_hop["themes"] >= HARMONY_THEMES else None},
         {"budget": f"offline scan >= {MIN_SCAN_REALTIME_FACTOR:g}x real time, {SCAN_THEMES} themes",
          "value": f"{scan['realtime_factor']:.0f}x", "met": scan["realtime_factor"] >= MIN_SCAN_REALTIME_FACTOR},
         {"budget": f"offline scan >= {MIN_SCAN_REALTIME_FACTOR:g}x real time, {SCAN_THEMES} themes with harmony",
-         "value": f"{harmony_scan['realtime_factor']:.0f}x",
-         "met": harmony_scan["realtime_factor"] >= MIN_SCAN_REALTIME_FACTOR},
+         "value": f"{harmony_scan['realtime_factor']:.0f}x ({harmony_scan['themes']} themes)",
+         "met": (harmony_scan["realtime_factor"] >= MIN_SCAN_REALTIME_FACTOR
+                 if harmony_scan["themes"] >= SCAN_THEMES else None)},
         {"budget": f"start-up warm < {MAX_WARM_STARTUP_S:g} s", "value": f"{start['warm_s']:.2f} s",
          "met": start["warm_s"] < MAX_WARM_STARTUP_S},
     ]
