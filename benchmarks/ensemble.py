@@ -183,16 +183,18 @@ def _f1_by_condition(summaries: list[dict[str, Any]]) -> dict[str, float]:
 
 
 def solo_comparison(test_set: TestSet, scans: dict[str, dict[str, Any]]) -> dict[str, Any]:
-    """F1 per solo condition in melody and auto modes, false positives, the audio's length, and
-    auto's cost relative to melody's."""
+    """F1 per solo condition in melody and auto modes, false positives (in all, and per
+    condition), the audio's length, and auto's cost relative to melody's."""
     f1: dict[str, dict[str, float]] = {}
     false_positives = {}
+    by_condition: dict[str, dict[str, int]] = {}
     for mode, summaries in detection_table(test_set, scans, data.CONDITION_NAMES).items():
         false_positives[mode] = sum(summary.false_positives for summary in summaries)
         for summary in summaries:
+            by_condition.setdefault(summary.condition, {})[mode] = summary.false_positives
             if summary.n_occurrences:
                 f1.setdefault(summary.condition, {})[mode] = round(summary.f1, 3)
-    return {"f1": f1, "false_positives": false_positives,
+    return {"f1": f1, "false_positives": false_positives, "false_positives_by_condition": by_condition,
             "audio_s": round(sum(clip.duration_s for clip in test_set.clips), 1),
             "x_real_time": {mode: round(scan["x_real_time"], 1) for mode, scan in scans.items()},
             "auto_over_melody": scans["melody"]["x_real_time"] / scans["auto"]["x_real_time"]}
@@ -269,10 +271,12 @@ def report(results: dict[str, Any]) -> str:
 
 def _solo_report(seed: str, solo: dict[str, Any]) -> list[str]:
     """A blank line, a heading and the table of one solo set's comparison of the modes."""
-    rows = [[condition, f"{by_mode['melody']:.2f}", f"{by_mode['auto']:.2f}"] for condition, by_mode in solo["f1"].items()]
-    return ["", f"Solo audio, seed {seed} ({solo['audio_s'] / 60:.1f} min; F1 by mode; auto / melody cost "
-                f"{solo['auto_over_melody']:.2f}x; false positives {solo['false_positives']}):",
-            table(("condition", "melody", "auto"), rows)]
+    rows = [[condition, *(f"{solo['f1'][condition][mode]:.2f}" if condition in solo["f1"] else "-"
+                          for mode in ("melody", "auto")), *(str(fps[mode]) for mode in ("melody", "auto"))]
+            for condition, fps in solo["false_positives_by_condition"].items()]
+    return ["", f"Solo audio, seed {seed} ({solo['audio_s'] / 60:.1f} min; F1 and false positives by mode; "
+                f"auto / melody cost {solo['auto_over_melody']:.2f}x; false positives in all {solo['false_positives']}):",
+            table(("condition", "melody F1", "auto F1", "melody FP", "auto FP"), rows)]
 
 
 def _harmony_report(results: dict[str, Any]) -> list[str]:
