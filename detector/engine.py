@@ -124,6 +124,15 @@ def make_tracker(mode: str, sample_rate: int) -> FramedTracker:
     raise ValueError(f"mode must be one of {', '.join(MODES)}, not {mode!r}")
 
 
+@dataclass
+class _PendingChroma:
+    """A chroma frame whose HarmonyMatcher parts are not all matched yet."""
+
+    chroma: np.ndarray
+    end_sample: int
+    next_part: int = 0
+
+
 class Line(NamedTuple):
     """A line of the tracker (its main one, or a further one), with notes and matching of its own."""
 
@@ -187,8 +196,8 @@ class Detector:
                 self.chroma, self.harmony = chroma, harmony
         # The harmony's parts are matched one after another across a chroma hop (in stream
         # time, whatever the blocks): part p of a frame once p x _part_spacing more samples
-        # have come. Frames with parts still to match: [frame, its end sample, next part].
-        self._chroma_pending: deque[list] = deque()
+        # have come.
+        self._chroma_pending: deque[_PendingChroma] = deque()
         self._part_spacing = (chroma.settings.hop * chroma.settings.decimation // N_PARTS
                               if self.chroma is not None else 0)
         # Every path's running scores; the display shows the best of them.
@@ -297,21 +306,20 @@ class Detector:
         chroma, harmony, pending = self.chroma, self.harmony, self._chroma_pending
         n_frames = chroma.process(mono)
         for k in range(n_frames):
-            pending.append([chroma.chroma[k].copy(), int(chroma.end_sample[k]), 0])
+            pending.append(_PendingChroma(chroma.chroma[k].copy(), int(chroma.end_sample[k])))
         found = []
         n_parts = 0
         while pending:
-            frame, end_sample, part = pending[0]
-            due = end_sample + part * self._part_spacing
+            frame = pending[0]
+            due = frame.end_sample + frame.next_part * self._part_spacing
             if due > block_end:
                 break
-            frame_s = end_sample / self.sample_rate - chroma.frame_delay_s
-            matched = harmony.add_frame(frame, frame_s, part)
+            frame_s = frame.end_sample / self.sample_rate - chroma.frame_delay_s
+            matched = harmony.add_frame(frame.chroma, frame_s, frame.next_part)
             found += self._detections(matched, due / self.sample_rate, HARMONY)
             n_parts += 1
-            if part + 1 < N_PARTS:
-                pending[0][2] = part + 1
-            else:
+            frame.next_part += 1
+            if frame.next_part == N_PARTS:
                 pending.popleft()
         return n_parts, found
 
