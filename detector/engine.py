@@ -24,7 +24,6 @@ rate, so a file scanned as fast as possible reports the times a live listener wo
 from __future__ import annotations
 
 import math
-from collections import deque
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import NamedTuple
@@ -35,7 +34,7 @@ import numpy as np
 from detector.chroma import ChromaTracker
 from detector.events import Detection
 from detector.framing import FramedTracker
-from detector.harmony import N_PARTS, HarmonyMatcher
+from detector.harmony import HarmonyMatcher
 from detector.matching import LINE_INSERT_COST, MIN_PROGRESS, SCORE_THRESHOLD, Matcher
 from detector.pitch import PitchTracker
 from detector.salience import MelodyTracker
@@ -124,15 +123,6 @@ def make_tracker(mode: str, sample_rate: int) -> FramedTracker:
     raise ValueError(f"mode must be one of {', '.join(MODES)}, not {mode!r}")
 
 
-@dataclass
-class _PendingChroma:
-    """A chroma frame whose HarmonyMatcher parts are not all matched yet."""
-
-    chroma: np.ndarray
-    end_sample: int
-    next_part: int = 0
-
-
 class Line(NamedTuple):
     """A line of the tracker (its main one, or a further one), with notes and matching of its own."""
 
@@ -196,10 +186,12 @@ class Detector:
                 self.chroma, self.harmony = chroma, harmony
         # The harmony's parts are matched one after another across a chroma hop (in stream
         # time, whatever the blocks): part p of a frame once p x _part_spacing more samples
-        # have come.
-        self._chroma_pending: deque[_PendingChroma] = deque()
-        self._part_spacing = (chroma.settings.hop * chroma.settings.decimation // N_PARTS
-                              if self.chroma is not None else 0)
+        # have come. All are due before the next frame ends, so at most one frame still has
+        # parts to match after a block: it is carried (its chroma, end sample, next part).
+        if self.chroma is not None:
+            self._part_spacing = self.chroma.settings.hop_samples // self.harmony.n_parts
+            self._carried = np.zeros(self.chroma.chroma.shape[1])
+            self._carried_end, self._carried_part = 0, self.harmony.n_parts  # none
         # Every path's running scores; the display shows the best of them.
         self._other_scorers = [*(line.matcher for line in self.lines),
                                *([self.harmony] if self.harmony is not None else [])]
@@ -300,28 +292,40 @@ class Detector:
         return alternatives[:n]
 
     def _add_chroma(self, mono: np.ndarray, block_end: int) -> tuple[int, list[tuple[int, str, Detection]]]:
-        """Run the harmony path over the block, which ends at sample block_end: its chroma
-        frames, and each frame's parts of the HarmonyMatcher that are due by then. Returns how
+        """Run the harmony path over the block, which ends at sample block_end: the carried
+        frame's parts that are now due, then the block's chroma frames and theirs. Returns how
         many parts were matched, and the detections (announced when their part was due)."""
-        chroma, harmony, pending = self.chroma, self.harmony, self._chroma_pending
+        chroma = self.chroma
         n_frames = chroma.process(mono)
+        found: list[tuple[int, str, Detection]] = []
+        carried = self._carried_part
+        self._carried_part = self._match_parts(self._carried, self._carried_end, carried,
+                                               block_end, found)
+        n_parts = self._carried_part - carried
         for k in range(n_frames):
-            pending.append(_PendingChroma(chroma.chroma[k].copy(), int(chroma.end_sample[k])))
-        found = []
-        n_parts = 0
-        while pending:
-            frame = pending[0]
-            due = frame.end_sample + frame.next_part * self._part_spacing
+            end_sample = int(chroma.end_sample[k])
+            done = self._match_parts(chroma.chroma[k], end_sample, 0, block_end, found)
+            n_parts += done
+            if done < self.harmony.n_parts:  # the block's last frame
+                np.copyto(self._carried, chroma.chroma[k])
+                self._carried_end, self._carried_part = end_sample, done
+        return n_parts, found
+
+    def _match_parts(self, frame: np.ndarray, end_sample: int, part: int, block_end: int,
+                     found: list[tuple[int, str, Detection]]) -> int:
+        """Match the chroma frame that ended at end_sample in the HarmonyMatcher's parts from
+        `part` on that are due by block_end, adding their detections to found; returns the
+        next part (n_parts when all are matched)."""
+        harmony = self.harmony
+        frame_s = end_sample / self.sample_rate - self.chroma.frame_delay_s
+        while part < harmony.n_parts:
+            due = end_sample + part * self._part_spacing
             if due > block_end:
                 break
-            frame_s = frame.end_sample / self.sample_rate - chroma.frame_delay_s
-            matched = harmony.add_frame(frame.chroma, frame_s, frame.next_part)
+            matched = harmony.add_frame(frame, frame_s, part)
             found += self._detections(matched, due / self.sample_rate, HARMONY)
-            n_parts += 1
-            frame.next_part += 1
-            if frame.next_part == N_PARTS:
-                pending.popleft()
-        return n_parts, found
+            part += 1
+        return part
 
     def _best_scores(self) -> None:
         """The display's score and progress of each theme: the best any path has (no allocation)."""

@@ -56,6 +56,11 @@ class FrameSettings:
         return self.hop / self.internal_rate_hz
 
     @property
+    def hop_samples(self) -> int:
+        """The hop in input samples."""
+        return self.hop * self.decimation
+
+    @property
     def frame_delay_s(self) -> float:
         """From a frame's centre (its timestamp) to the sample that completes it."""
         return 0.5 * self.frame_len / self.internal_rate_hz
@@ -186,7 +191,7 @@ class FramedTracker:
             self._analyse(self._signal, self._next_end, n_frames)
             # Internal sample g was made when input sample (g + 1) * decimation arrived.
             first_clock = (self._origin + self._next_end) * s.decimation
-            _fill_clock(self.end_sample, n_frames, first_clock, s.hop * s.decimation)
+            _fill_clock(self.end_sample, n_frames, first_clock, s.hop_samples)
             self._next_end += n_frames * s.hop
         # Keep only what the next frame needs.
         keep_from = self._next_end - s.frame_len

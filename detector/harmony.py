@@ -29,7 +29,7 @@ end moves on while paths of the announced passage still match.
 The work per live frame is O(12 x total template frames); nothing is allocated per frame.
 The themes are split into N_PARTS parts of about equal work, which may be advanced at different
 moments (each part's frames in order): the Detector spreads them over a chroma hop, so that no
-single audio hop carries the whole library's work.
+single audio hop carries the whole library's work. A part without themes costs nothing.
 """
 
 from __future__ import annotations
@@ -359,28 +359,29 @@ class HarmonyMatcher:
         self._out_cell = np.zeros(max(1, n_harmonic), dtype=np.int64)
         self._out_score = np.zeros(max(1, n_harmonic))
         #: Part p holds the themes part_bounds[p] to part_bounds[p + 1] - 1 (of those matched).
-        self.part_bounds = balanced_parts(lengths, N_PARTS)
+        self.n_parts = N_PARTS
+        self.part_bounds = balanced_parts(lengths, self.n_parts)
         #: Per part, the live frames it has been given.
-        self.part_frames = np.zeros(N_PARTS, dtype=np.int64)
+        self.part_frames = np.zeros(self.n_parts, dtype=np.int64)
 
-    def add_frame(self, chroma: np.ndarray, time_s: float, part: int | None = None
+    def add_frame(self, chroma: np.ndarray, time_s: float, part: int
                   ) -> list[tuple[int, float, float, float, int, float, float]]:
-        """Advance the themes of `part` (all of them, by default) by one live CENS frame (12)
-        whose time is time_s: the part's next frame.
+        """Advance the themes of `part` by one live CENS frame (12) whose time is time_s: the
+        part's next frame.
 
         Returns one tuple per theme announced, as Matcher.add_note: (theme index in
         `themes`, score, start_s, end_s, transpose, tempo, progress). Usually empty.
         """
-        if part is None:
-            return [match for p in range(N_PARTS) for match in self.add_frame(chroma, time_s, p)]
         n = int(self.part_frames[part])
+        self.part_frames[part] += 1
+        if self.part_bounds[part] == self.part_bounds[part + 1]:
+            return []
         n_out = match_frame_kernel(
             chroma, n, self.part_bounds[part], self.part_bounds[part + 1], self._template,
             self._is_silent, self._is_change, self._offset, self._need, self._max_cost,
             self._cost_to_score, self._fired_end, self._pending, self._rotated, self._local,
             self._path, self.indices, self.theme_score, self.theme_progress, self._out_theme,
             self._out_shift, self._out_cell, self._out_score)
-        self.part_frames[part] += 1
         return [self._describe(int(self._out_theme[k]), int(self._out_shift[k]),
                                int(self._out_cell[k]), float(self._out_score[k]), n, time_s)
                 for k in range(n_out)]

@@ -55,16 +55,24 @@ def _autocorrelation(buf, start, window, tau_max, out):
         out[tau] = acc
 
 
+@numba.njit(cache=True, nogil=True)
+def yin_frame_len(tau_max: int) -> int:
+    """Samples in a YIN frame: a window spanning the longest period, plus the longest lag."""
+    return 2 * tau_max + 1
+
+
 @numba.njit(cache=True, nogil=True, fastmath=True)
-def yin_frame(buf, start, window, tau_min, tau_max, hop, energy, corr, diff, cmnd):
-    """One YIN analysis of buf[start : start + window + tau_max + 1].
+def yin_frame(buf, start, tau_min, tau_max, hop, energy, corr, diff, cmnd):
+    """One YIN analysis of buf[start : start + yin_frame_len(tau_max)]: a window of tau_max
+    samples (the longest period), and the longest lag.
 
     Returns (period in samples, refined; best CMND value; power of the latest hop, per
     sample: a short window, so that the dip between re-attacked notes shows).
-    `energy` (len >= window + tau_max + 2), `corr` (float32), `diff` and `cmnd`
+    `energy` (len >= yin_frame_len(tau_max) + 1), `corr` (float32), `diff` and `cmnd`
     (len >= tau_max + 2) are scratch.
     """
-    length = window + tau_max + 1
+    window = tau_max
+    length = yin_frame_len(tau_max)
     energy[0] = 0.0
     for j in range(length):
         v = buf[start + j]
@@ -161,18 +169,12 @@ def in_register(period, best_cmnd, tau_min, diff, cmnd, register):
     return period
 
 
-@numba.njit(cache=True, nogil=True)
-def yin_frame_len(tau_max: int) -> int:
-    """Samples in a YIN frame: a window spanning the longest period, plus the longest lag."""
-    return 2 * tau_max + 1
-
-
 @numba.njit(cache=True, nogil=True, fastmath=True, inline="always")
 def yin_reading(signal, end, tau_min, tau_max, hop, energy, corr, diff, cmnd, register):
     """PitchTracker's reading of the frame of signal ending at `end`: (period in samples, its
     CMND, level in dBFS of the frame's latest hop)."""
-    period, best_cmnd, power = yin_frame(signal, end - yin_frame_len(tau_max), tau_max, tau_min,
-                                          tau_max, hop, energy, corr, diff, cmnd)
+    period, best_cmnd, power = yin_frame(signal, end - yin_frame_len(tau_max), tau_min, tau_max,
+                                          hop, energy, corr, diff, cmnd)
     period = in_register(period, best_cmnd, tau_min, diff, cmnd, register)
     return period, best_cmnd, 10.0 * math.log10(power + 1e-20)
 
@@ -201,10 +203,10 @@ def yin_frames_kernel(signal, first_end, n_frames, hop, tau_min, tau_max, intern
 
 def yin_scratch(tau_max: int) -> tuple[np.ndarray, ...]:
     """The buffers of `yin_frame` and `in_register` for lags up to tau_max: running energy (over
-    the frame of 2 tau_max + 1 samples), correlation, difference, normalised difference, and
-    the register (log2 of the recent period; 0: none yet)."""
-    return (np.zeros(2 * tau_max + 3), np.zeros(tau_max + 3, dtype=np.float32), np.zeros(tau_max + 3),
-            np.zeros(tau_max + 3), np.zeros(1))
+    the frame, `yin_frame_len`), correlation, difference, normalised difference, and the
+    register (log2 of the recent period; 0: none yet)."""
+    return (np.zeros(yin_frame_len(tau_max) + 2), np.zeros(tau_max + 3, dtype=np.float32),
+            np.zeros(tau_max + 3), np.zeros(tau_max + 3), np.zeros(1))
 
 
 class PitchTracker(FramedTracker):
@@ -218,9 +220,9 @@ class PitchTracker(FramedTracker):
 
     def _analyse(self, signal: np.ndarray, first_end: int, n_frames: int) -> None:
         s = self.settings
-        yin_frames_kernel(signal, first_end, n_frames, s.hop, self.tau_min, self.tau_max, s.internal_rate_hz, self._energy, self._corr, self._diff,
-                          self._cmnd, self._register, self.f0_hz, self.periodicity,
-                          self.level_db, self.voiced)
+        yin_frames_kernel(signal, first_end, n_frames, s.hop, self.tau_min, self.tau_max,
+                          s.internal_rate_hz, self._energy, self._corr, self._diff, self._cmnd,
+                          self._register, self.f0_hz, self.periodicity, self.level_db, self.voiced)
 
 
 def track_pitch(audio: np.ndarray, sample_rate: int, block_size: int = 4096

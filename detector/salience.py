@@ -53,7 +53,7 @@ OCTAVE_SHARE = 0.5            # ... a note an octave under the one chosen, with 
                               # its salience, is taken out before it
 NEAR_BINS = 3                 # a peak, or an octave, within 30 cents is at the bin
 LINE_NAMES = ("top line", "bass line")   # the outer lines, in the order of their rows
-TOP_LINE, BASS_LINE = range(2)
+BASS_LINE = LINE_NAMES.index("bass line")
 N_OUTER_LINES = len(LINE_NAMES)
 EXPLAINED_VOICED = 0.3        # a line is voiced when its harmonics explain this share of peaks
 AUTO_ENSEMBLE = 0.9           # auto mode: below this average YIN periodicity, use salience
@@ -334,10 +334,11 @@ def _outer_line_bins(salience, peak_amp, n_peaks, candidates, residual, harmonic
         octave_under = candidates[0, best] - 12 * BINS_PER_SEMITONE
         for c in range(n_found):
             if candidates[2, c] == 0.0 and abs(candidates[0, c] - octave_under) <= NEAR_BINS:
-                value = _candidate_value(c, candidates, harmonics, residual, height_weight)
-                candidates[3, c] = value
-                if value >= OCTAVE_SHARE * best_value:
-                    best, best_value = c, value
+                if candidates[3, c] >= OCTAVE_SHARE * best_value:  # its bound may reach the share
+                    value = _candidate_value(c, candidates, harmonics, residual, height_weight)
+                    candidates[3, c] = value
+                    if value >= OCTAVE_SHARE * best_value:
+                        best, best_value = c, value
                 break
         _note_salience(harmonics[best], residual, True)
         candidates[2, best] = best_value
