@@ -244,7 +244,7 @@ def plot_f1(summaries: Sequence[ConditionSummary], path: Path) -> None:
 def report(test_set: TestSet, detections: dict[str, list[Detection]], summaries: Sequence[ConditionSummary],
            pooled: ConditionSummary, scan_s: float) -> dict:
     """Everything accuracy.json holds (write_json adds the command and the machine)."""
-    audio_s = sum(clip.duration_s for clip in test_set.clips)
+    audio_s = test_set.audio_s
     return {
         "size": test_set.size.name,
         "seed": test_set.seed,

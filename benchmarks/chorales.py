@@ -43,9 +43,9 @@ import numpy as np
 import soundfile
 from tqdm import tqdm
 
-from benchmarks.data import (CACHE_DIR, DRUM_CHANNEL, MIN_THEME_PITCHES, SAMPLE_RATE, THEME_NOTES, Clip,
-                             NoteEvent, Occurrence, Size, TestSet, clip_rng, generator_main, interval_runs,
-                             load_set, save_set)
+from benchmarks.data import (CACHE_DIR, DRUM_CHANNEL, MANIFEST, MIN_THEME_PITCHES, SAMPLE_RATE, THEME_NOTES,
+                             Clip, NoteEvent, Occurrence, Size, TestSet, clip_rng, generator_main,
+                             interval_runs, load_set, save_set)
 from benchmarks.render import Part, render
 from detector.notes import Note
 from detector.themes import Theme, theme_from_notes
@@ -199,9 +199,7 @@ def choose_themes(chorales: Sequence[Chorale], size: Size, seed: int) -> tuple[d
         chorale = chorales[index]
         voice = int(rng.choice(THEME_VOICES[wanted[0]]))
         incipit = chorale.voices[voice][:int(rng.integers(THEME_NOTES[0], THEME_NOTES[1] + 1))]
-        end_q = incipit[-1][1] + incipit[-1][2]
-        runs = set().union(*(interval_runs([pitch for pitch, onset, _ in line if onset < end_q])
-                             for line in chorale.voices))
+        runs = opening_runs(chorale, end_q(incipit))
         if (len({pitch for pitch, _, _ in incipit}) < MIN_THEME_PITCHES
                 or not interval_runs([pitch for pitch, _, _ in incipit]) or runs & theme_runs):
             continue
@@ -214,18 +212,29 @@ def choose_themes(chorales: Sequence[Chorale], size: Size, seed: int) -> tuple[d
                                frozenset(theme_runs))
 
 
+def end_q(line: Line) -> float:
+    """Where a line's last note ends, in quarter notes."""
+    return line[-1][1] + line[-1][2]
+
+
+def opening_runs(chorale: Chorale, until_q: float) -> set[tuple[int, ...]]:
+    """The runs of six pitch changes (`interval_runs`) of every voice of the chorale's opening:
+    the notes that begin before until_q."""
+    return set().union(*(interval_runs([pitch for pitch, onset, _ in line if onset < until_q])
+                         for line in chorale.voices))
+
+
 def _theme(chorale: Chorale, voice: int, incipit: Line, rng: np.random.Generator) -> Theme:
     """The incipit as a theme at a drawn template tempo, with its harmony: every voice's notes
     under it (those that sound from its first note to its last's end, cut there), as a score of
     the passage would give them (the harmony path matches those)."""
     beat_s = float(rng.uniform(*BEAT_S))
-    first_q = incipit[0][1]
-    end_q = incipit[-1][1] + incipit[-1][2]
+    first_q, last_q = incipit[0][1], end_q(incipit)
 
     def notes(line: Line) -> list[Note]:
         return [Note(float(pitch), (max(onset, first_q) - first_q) * beat_s,
-                     (min(onset + duration, end_q) - max(onset, first_q)) * beat_s)
-                for pitch, onset, duration in line if onset < end_q and onset + duration > first_q]
+                     (min(onset + duration, last_q) - max(onset, first_q)) * beat_s)
+                for pitch, onset, duration in line if onset < last_q and onset + duration > first_q]
 
     return theme_from_notes(f"BWV {chorale.chorale_id[3:]} {VOICES[voice]}", notes(incipit),
                             f"music21 corpus bach/{chorale.chorale_id}, {VOICES[voice]}",
@@ -279,12 +288,12 @@ def _theme_passage(theme: Theme, chorale: Chorale, voice: int, start_s: float, r
     """The chorale's opening up to the end of the theme's incipit (all voices), at a drawn tempo and key."""
     line = chorale.voices[voice]
     incipit = line[:len(theme.notes)]
-    template_beat_s = theme.notes[-1].end_s / (incipit[-1][1] + incipit[-1][2] - incipit[0][1])
+    last_q = end_q(incipit)
+    template_beat_s = theme.notes[-1].end_s / (last_q - incipit[0][1])
     tempo = float(rng.uniform(*TEMPO_RANGE))
     transpose = int(rng.choice(TRANSPOSES))
-    end_q = incipit[-1][1] + incipit[-1][2]
-    passage = _perform(chorale, 0.0, end_q, start_s, template_beat_s / tempo, transpose)
-    theme_notes = passage.voices[voice]  # the incipit: the voice's notes up to end_q
+    passage = _perform(chorale, 0.0, last_q, start_s, template_beat_s / tempo, transpose)
+    theme_notes = passage.voices[voice]  # the incipit: the voice's notes up to last_q
     occurrence = Occurrence(theme.name, round(theme_notes[0][1], 4),
                             round(theme_notes[-1][1] + theme_notes[-1][2], 4), transpose, round(tempo, 4),
                             len(theme_notes))
@@ -381,7 +390,7 @@ def build_set(size: Size | str = "quick", seed: int = 0, cache_dir: Path = CACHE
     """
     size = SIZES[size] if isinstance(size, str) else size
     directory = cache_dir / "sets" / f"chorales-{size.name}-seed{seed}-{_digest(size)}"
-    manifest = directory / "set.json"
+    manifest = directory / MANIFEST
     if manifest.exists():
         return load_set(manifest)
     for stale in directory.parent.glob(f"chorales-{size.name}-seed{seed}-*"):

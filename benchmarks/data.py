@@ -41,6 +41,8 @@ from detector.themes import Theme
 
 SAMPLE_RATE = 44100
 CACHE_DIR = Path(__file__).resolve().parent / ".cache"
+#: The file in a set's directory that lists its themes and clips.
+MANIFEST = "set.json"
 #: Essen folk-song collections (ABC, monophonic), read in this order until enough songs are found:
 #: children's songs, then Boehme's and Erk's and Fink's German songs. (The ballad collections are
 #: left out: they hold dozens of variants of each ballad, which would make confusable themes.)
@@ -207,6 +209,11 @@ class TestSet:
     directory: Path
     themes: tuple[Theme, ...]
     clips: tuple[Clip, ...]
+
+    @property
+    def audio_s(self) -> float:
+        """The length of all its clips, s."""
+        return sum(clip.duration_s for clip in self.clips)
 
 
 @dataclass(frozen=True)
@@ -597,7 +604,7 @@ def build_set(
     if unknown:
         raise ValueError(f"unknown conditions {sorted(unknown)}; known: {', '.join(CONDITION_NAMES)}")
     directory = cache_dir / "sets" / f"{size.name}-seed{seed}-{_digest(size, conditions)}"
-    manifest = directory / "set.json"
+    manifest = directory / MANIFEST
     if manifest.exists():
         return load_set(manifest)
     for stale in directory.parent.glob(f"{size.name}-seed{seed}-*"):
@@ -661,7 +668,7 @@ def _clip_record(clip: Clip) -> dict:
     return {**asdict(clip), "audio_path": clip.audio_path.name}
 
 
-def set_record(test_set: TestSet) -> dict:
+def _set_record(test_set: TestSet) -> dict:
     return {
         "size": asdict(test_set.size),
         "seed": test_set.seed,
@@ -680,8 +687,8 @@ def _note_records(notes: Sequence[Note]) -> list[list[float]]:
 def save_set(test_set: TestSet) -> TestSet:
     """Write the set's manifest (set.json) into its directory; return the set as read back from
     it, so that a set just built and one found in the cache are the same to the last digit."""
-    manifest = test_set.directory / "set.json"
-    manifest.write_text(json.dumps(set_record(test_set), indent=1))
+    manifest = test_set.directory / MANIFEST
+    manifest.write_text(json.dumps(_set_record(test_set), indent=1))
     return load_set(manifest)
 
 
@@ -706,7 +713,7 @@ def generator_main(argv: Sequence[str] | None, docstring: str, sizes: Sequence[s
     parser.add_argument("--seed", type=int, default=0)
     args = parser.parse_args(argv)
     test_set = build(args.size, args.seed)
-    audio_s = sum(clip.duration_s for clip in test_set.clips)
+    audio_s = test_set.audio_s
     print(f"{len(test_set.themes)} themes, {len(test_set.clips)} clips, {audio_s / 60:.1f} min of audio "
           f"in {test_set.directory}")
 

@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 
 from benchmarks import chorales, ensemble
-from benchmarks.data import SAMPLE_RATE, Size, interval_runs, load_set
+from benchmarks.data import SAMPLE_RATE, Size, interval_runs
 from detector.notes import midi_to_hz
 
 TINY = Size("tiny", n_themes=8, n_distractor_tunes=16, clips_per_condition=1, occurrences_per_clip=2,
@@ -90,12 +90,12 @@ def test_no_voice_of_a_distractor_passage_shares_a_run_of_six_pitch_changes_with
     themes, distractors = chorales.choose_themes(found, TINY, seed=3)
     theme_runs = set().union(*(interval_runs([note.pitch for note in source.theme.notes])
                                for pool in themes.values() for source in pool))
-    assert theme_runs <= distractors.theme_runs
+    assert theme_runs <= distractors.theme_runs  # every voice of a theme's opening counts
     passages = chorales.plan_clip([], distractors, 120.0, np.random.default_rng(0))
     assert len(passages) > 10
     for passage in passages:
         for voice in passage.voices:
-            assert not interval_runs([pitch for pitch, *_ in voice]) & theme_runs
+            assert not interval_runs([pitch for pitch, *_ in voice]) & distractors.theme_runs
     # Whole chorales free of every theme's runs are few: the passages are drawn from passages
     # of many, checked one by one.
     assert any(interval_runs([pitch for pitch, _, _ in line]) & theme_runs
@@ -106,13 +106,9 @@ def test_no_voice_of_a_distractor_passage_shares_a_run_of_six_pitch_changes_with
 def test_no_two_themes_share_a_run_in_any_voice_of_their_openings(cache_dir, tiny_set):
     found = chorales.load_chorales(TINY.n_themes + TINY.n_distractor_tunes, cache_dir)
     themes, _ = chorales.choose_themes(found, TINY, seed=3)
-
-    def opening_runs(source: chorales.ThemeSource) -> set:
-        incipit_end_q = sum(source.chorale.voices[source.voice][len(source.theme.notes) - 1][1:])
-        return set().union(*(interval_runs([pitch for pitch, onset, _ in line if onset < incipit_end_q])
-                             for line in source.chorale.voices))
-
-    openings = [opening_runs(source) for pool in themes.values() for source in pool]
+    openings = [chorales.opening_runs(source.chorale,
+                                      chorales.end_q(source.chorale.voices[source.voice][:len(source.theme.notes)]))
+                for pool in themes.values() for source in pool]
     assert len(openings) == TINY.n_themes
     for k, runs in enumerate(openings):
         assert runs
@@ -121,8 +117,12 @@ def test_no_two_themes_share_a_run_in_any_voice_of_their_openings(cache_dir, tin
 
 
 @pytest.mark.slow
-def test_a_theme_carries_the_harmony_of_its_chorale_under_it_also_read_back(tiny_set):
-    assert load_set(tiny_set.directory / "set.json").themes == tiny_set.themes
+def test_a_theme_carries_the_harmony_of_its_chorale_under_it_also_read_back(cache_dir, tiny_set):
+    # The set as read back from set.json holds each theme's harmony as it was chosen.
+    found = chorales.load_chorales(TINY.n_themes + TINY.n_distractor_tunes, cache_dir)
+    chosen = [source.theme for pool in chorales.choose_themes(found, TINY, seed=3)[0].values() for source in pool]
+    assert [(theme.name, [note.pitch for note in theme.harmony]) for theme in tiny_set.themes] == \
+        [(theme.name, [note.pitch for note in theme.harmony]) for theme in chosen]
     for theme in tiny_set.themes:
         assert theme.harmony, theme.name
         # Every note of the theme sounds in its harmony, with the other voices' notes.
