@@ -24,6 +24,9 @@ is what makes it a line rather than whichever note is loudest this instant); the
 gives way at once to a note below it. A line's confidence is the share of the spectral peak
 energy its harmonics explain.
 
+The notes taken out of each frame are an output too (`chord_f0_hz`): where a line has taken
+another voice's note, the theme's is often one of them.
+
 Real-time contract: numba kernels, preallocated buffers, no allocation per hop.
 """
 
@@ -306,18 +309,19 @@ def _outer_line_bins(salience, peak_amp, n_peaks, candidates, residual, harmonic
     whichever explains most of what is left, up to MAX_NOTES while each has OUTER_LINE of the
     first's salience; a note chosen with an untaken one an octave under it that has OCTAVE_SHARE
     of its salience gives way to that one (the octave above gathers the even partials of the
-    note under it). The top (bass) line is the highest (lowest) of them.
+    note under it). The top (bass) line is the highest (lowest) of them; candidates[2] holds
+    each one's salience when taken out (0: not taken).
 
     Taking a note out only lowers what is left for the others, so a note's last salience bounds
     its next: one whose bound is under the best found so far in a round is not evaluated again
     (lazy greedy), and the first note under OUTER_LINE ends the search, none after it can
     reach it either. nearest: the peak index of `_index_peaks`; the rest is scratch."""
     n_found = _candidate_bins(salience, candidates)
+    candidates[2, :] = 0.0  # none taken out yet (`_chord_notes` reads every row)
     for p in range(n_peaks):
         residual[p] = peak_amp[p]
     for c in range(n_found):
         _assign_harmonics(candidates[0, c], nearest, harmonics[c])
-        candidates[2, c] = 0.0  # not taken out yet
         candidates[3, c] = np.inf  # bound of its note salience: none yet
     first = 0.0
     for _ in range(MAX_NOTES):
@@ -448,9 +452,10 @@ def salience_frames_kernel(signal, first_end, n_frames, hop, frame_len, internal
                            tau_min, tau_max,
                            yin_energy, yin_corr, yin_diff, yin_cmnd, yin_register,
                            out_f0, out_periodicity, out_level_db, out_voiced, out_ensemble,
-                           out_line_f0, out_line_voiced, line_f0, line_confidence):
+                           out_line_f0, out_line_voiced, out_chord_f0, line_f0, line_confidence):
     """Predominant f0 and outer lines (out_line_*[line, k]: top, bass) of n_frames frames of
-    signal, frame k ending at first_end + k * hop.
+    signal, frame k ending at first_end + k * hop, and the notes taken out of each frame
+    (out_chord_f0[:, k], `_chord_notes`; none where YIN's estimate is used).
 
     state: see _MELODY_BIN and the slots after it. line_f0 and line_confidence are scratch, one
     value per outer line.
@@ -478,6 +483,7 @@ def salience_frames_kernel(signal, first_end, n_frames, hop, frame_len, internal
                 for line in range(N_OUTER_LINES):
                     out_line_voiced[line, k] = False
                     state[_LINE_BINS + line] = -1.0
+                out_chord_f0[:, k] = 0.0
                 continue
         f0, confidence = _salience_frame(signal, end - frame_len, frame_len, internal_rate,
                                          window, frame, fft_tables, magnitude, peak_hz, peak_amp,
@@ -496,6 +502,19 @@ def salience_frames_kernel(signal, first_end, n_frames, hop, frame_len, internal
                 state[_LINE_BINS + line] = -1.0
             out_line_f0[line, k] = line_f0[line]
             out_line_voiced[line, k] = line_voiced
+        _chord_notes(choice[0], out_chord_f0[:, k])
+
+
+@numba.njit(cache=True, nogil=True, fastmath=True)
+def _chord_notes(candidates, out):
+    """The f0s (Hz) of the notes `_outer_line_bins` took out of the frame, into out (0: none)."""
+    n = 0
+    for c in range(N_CANDIDATES):
+        if candidates[2, c] > 0.0 and n < out.shape[0]:
+            out[n] = FMIN_HZ * 2.0 ** (candidates[0, c] / (12.0 * BINS_PER_SEMITONE))
+            n += 1
+    for j in range(n, out.shape[0]):
+        out[j] = 0.0
 
 
 @numba.njit(cache=True, nogil=True)
@@ -518,9 +537,9 @@ def _choose_ensemble(state, yin_periodicity, level_db, period):
 
 
 class MelodyTracker(FramedTracker):
-    """Streaming predominant-melody f0 of polyphonic audio (see FramedTracker for outputs), and
-    the outer lines, top and bass, in `line_f0_hz` / `line_voiced` (never voiced where YIN's
-    estimate was used).
+    """Streaming predominant-melody f0 of polyphonic audio (see FramedTracker for outputs), the
+    outer lines, top and bass, in `line_f0_hz` / `line_voiced` (never voiced where YIN's
+    estimate was used), and the notes taken out of each frame in `chord_f0_hz`.
 
     auto: also run YIN and use it while the music sounds like a single line (it is cheaper
     and exact there); `ensemble` then tells, per frame, which estimate was used. The frames
@@ -531,6 +550,7 @@ class MelodyTracker(FramedTracker):
     """
 
     line_names = LINE_NAMES
+    max_chord_notes = MAX_NOTES
 
     def __init__(self, sample_rate: int, hop_s: float = HOP_S, auto: bool = False) -> None:
         super().__init__(sample_rate, FRAME_S, hop_s)
@@ -572,4 +592,4 @@ class MelodyTracker(FramedTracker):
             self._state, self.auto, self._tau_min, self._tau_max, self._yin_energy,
             self._yin_corr, self._yin_diff, self._yin_cmnd, self._yin_register, self.f0_hz,
             self.periodicity, self.level_db, self.voiced, self.ensemble, self.line_f0_hz,
-            self.line_voiced, self._line_f0, self._line_confidence)
+            self.line_voiced, self.chord_f0_hz, self._line_f0, self._line_confidence)
