@@ -35,7 +35,9 @@ from detector.chroma import ChromaTracker
 from detector.events import Detection
 from detector.framing import FramedTracker
 from detector.harmony import HarmonyMatcher
-from detector.matching import LINE_INSERT_COST, MIN_PROGRESS, SCORE_THRESHOLD, Matcher
+from detector.matching import (ALTERNATIVE_COST, CHORD_NOTE_COST, LINE_INSERT_COST, MIN_PROGRESS,
+                               SCORE_THRESHOLD, Matcher)
+from detector.notes import hz_to_midi
 from detector.pitch import PitchTracker
 from detector.salience import MelodyTracker
 from detector.sanitize import mix_to_mono
@@ -47,6 +49,8 @@ from detector.themes import Theme
 HISTORY_S = 12.0
 #: Notes of two lines whose onsets are this close began together (see Detector._alternatives).
 SIMULTANEOUS_S = 0.1
+#: A chord note this close (semitones) to the note announced is that note.
+SAME_PITCH_SEMITONES = 0.5
 
 
 class PitchHistory:
@@ -172,10 +176,12 @@ class Detector:
                                    insert_cost=LINE_INSERT_COST))
                       for name in self.tracker.line_names]
         # Every line with notes, the main one first; per line, pitch and onset of its latest
-        # note; and a buffer for the alternatives a note is given.
+        # note; a buffer for the alternatives a note is given ((pitch, price) rows); and how
+        # many frames the tracker finished in the latest block.
         self._note_paths = [Line(MELODY, self.segmenter, self.matcher), *self.lines]
         self._latest_notes = np.full((len(self._note_paths), 2), np.inf)
-        self._alternative_pitches = np.zeros(len(self.lines))
+        self._alternatives_buffer = np.zeros((len(self.lines) + self.tracker.max_chord_notes, 2))
+        self._n_frames = 0
         self.chroma: ChromaTracker | None = None
         self.harmony: HarmonyMatcher | None = None
         if any(theme.harmony for theme in self.themes):
@@ -233,7 +239,7 @@ class Detector:
         self.sanitised_samples += mix_to_mono(frames, mono)
         self.last_mono = mono
         tracker = self.tracker
-        n_frames = tracker.process(mono)
+        n_frames = self._n_frames = tracker.process(mono)
         n_notes = [self.segmenter.process(tracker.f0_hz, tracker.voiced, tracker.level_db,
                                           tracker.end_sample, n_frames)]
         for row, line in enumerate(self.lines):
@@ -273,22 +279,35 @@ class Detector:
         for end_sample, line, k in announced:
             path = paths[line]
             pitch, onset_s = float(path.segmenter.pitch[k]), float(path.segmenter.onset_s[k])
-            matched = path.matcher.add_note(pitch, onset_s, self._alternatives(line, pitch, onset_s))
+            alternatives = self._alternatives(line, pitch, onset_s, end_sample)
+            matched = path.matcher.add_note(pitch, onset_s, alternatives)
             found += self._detections(matched, end_sample / self.sample_rate, path.name)
         return found
 
-    def _alternatives(self, line: int, pitch: float, onset_s: float) -> np.ndarray:
-        """The pitches of the other lines' latest notes that began with this one (within
-        SIMULTANEOUS_S), and remember this one. In an ensemble's chords the voices mostly move
-        together: where this line took another voice's note, one of these may be the theme's."""
-        latest, alternatives = self._latest_notes, self._alternative_pitches
+    def _alternatives(self, line: int, pitch: float, onset_s: float, end_sample: int) -> np.ndarray:
+        """The pitches that may stand for this note, as (pitch, price) rows, and remember this
+        one. In an ensemble's chords the voices mostly move together: where this line took
+        another voice's note, the theme's may be another line's latest note that began with
+        this one (within SIMULTANEOUS_S), or one of the chord the tracker heard in the frame
+        that announced it (end_sample; the note's own pitch left out)."""
+        latest, alternatives = self._latest_notes, self._alternatives_buffer
         latest[line, 0] = pitch
         latest[line, 1] = onset_s
         n = 0
         for other in range(latest.shape[0]):
             if other != line and abs(latest[other, 1] - onset_s) < SIMULTANEOUS_S:
-                alternatives[n] = latest[other, 0]
+                alternatives[n] = latest[other, 0], ALTERNATIVE_COST
                 n += 1
+        tracker = self.tracker
+        frame = int(np.searchsorted(tracker.end_sample[:self._n_frames], end_sample))
+        if frame < self._n_frames and tracker.ensemble[frame]:
+            for f0_hz in tracker.chord_f0_hz[:, frame]:
+                if f0_hz <= 0.0:  # the notes come first, then zeros
+                    break
+                chord_note = hz_to_midi(f0_hz)
+                if abs(chord_note - pitch) > SAME_PITCH_SEMITONES:
+                    alternatives[n] = chord_note, CHORD_NOTE_COST
+                    n += 1
         return alternatives[:n]
 
     def _add_chroma(self, mono: np.ndarray, block_end: int) -> tuple[int, list[tuple[int, str, Detection]]]:

@@ -8,8 +8,9 @@ drift) and its own tempo (the running mean of log inter-onset-interval ratios, s
 is free and rubato costs only what departs from the path's tempo). Steps:
 
 - match: template note i follows i - 1; cost from pitch (semitones off the path's key, octave
-  slips folded at a small price; in an ensemble, a note another line began at the same time
-  may stand for it at a price) and timing (log-IOI off the path's tempo);
+  slips folded at a small price; in an ensemble, a note another line began at the same time,
+  or one of the chord sounding when it was heard, may stand for it at a price, and it is then
+  worth fewer bits, see below) and timing (log-IOI off the path's tempo);
 - skip: template note i - 1 was not heard (cheap when it repeats the pitch before it, since
   legato repeated notes merge);
 - insert: an extra performed note (an ornament, a split note, an octave slip) is passed over
@@ -20,7 +21,9 @@ A theme is announced when a path has heard enough of it and matched it well enou
 cost per template note under 1 - threshold): usually well before the theme ends. "Enough" is
 measured in bits: each template note heard at the right pitch adds the surprisal of its
 interval under a background model of melodies (a repeat or a step says little, a leap much),
-so 2**-bits is roughly the chance that other music matches by accident. A theme needs
+so 2**-bits is roughly the chance that other music matches by accident. A note that one of
+k alternatives stood for is worth log2(k + 1) bits less: among k + 1 pitches, one fits by
+chance k + 1 times as often. A theme needs
 MIN_PROGRESS of its bits, at least MIN_EVIDENCE_BITS (or all of them, if it has fewer) and
 at most SUFFICIENT_BITS: a theme of stock steps and repeats must be heard longer than one
 with a telling leap, and a long theme is announced once it cannot be chance. A theme is held
@@ -82,6 +85,7 @@ PRUNE_SLACK = 1.5
 RIVAL_FRACTION = 0.5      # a theme is held back while a rival has heard this much of its need
 RIVAL_WINDOW_S = 3.0      # ... from a start this close, and matches better
 ALTERNATIVE_COST = 0.2    # another line's simultaneous note standing for the performed one
+CHORD_NOTE_COST = 0.4     # a note of the chord sounding when it was heard, standing for it
 STALE_S = 3.0             # a path with no note for this long (beyond the expected IOI) dies
 
 # Columns of the float state matrix (one row per template note).
@@ -116,16 +120,20 @@ def _try_step(old, src, dst, new, tpl_pitch, tpl_onset, evidence, pitch, alterna
     """Candidate: extend the path at template note src (in old) to template note dst.
 
     evidence: the bits that hearing dst (at the right pitch) adds to the path.
-    alternatives: pitches other lines began at the same time, any of which may stand for this
-    note's (at ALTERNATIVE_COST).
+    alternatives: (pitch, price) rows, any of which may stand for this note's pitch at its
+    price; the evidence is then log2(k + 1) bits less for k alternatives (see the module).
     """
     n = old[src, _N_MATCHED]
     key = old[src, _KEY_SUM] / n
     pc, slip = _pitch_cost(pitch - tpl_pitch[dst] - key)
+    stood_in = False
     for a in range(alternatives.shape[0]):
-        alt_pc, alt_slip = _pitch_cost(alternatives[a] - tpl_pitch[dst] - key)
-        if alt_pc + ALTERNATIVE_COST < pc:
-            pc, slip, pitch = alt_pc + ALTERNATIVE_COST, alt_slip, alternatives[a]
+        alt_pc, alt_slip = _pitch_cost(alternatives[a, 0] - tpl_pitch[dst] - key)
+        if alt_pc + alternatives[a, 1] < pc:
+            pc, slip, pitch = alt_pc + alternatives[a, 1], alt_slip, alternatives[a, 0]
+            stood_in = True
+    if stood_in:
+        evidence = max(0.0, evidence - math.log2(1.0 + alternatives.shape[0]))
     tpl_ioi = max(tpl_onset[dst] - tpl_onset[src], 1e-3)
     perf_ioi = onset_s - old[src, _LAST_ONSET_S]
     if perf_ioi <= 0.0:
@@ -181,8 +189,8 @@ def match_note_kernel(old, new, tpl_pitch, tpl_onset, theme_offset,
                       weight, needed, thresholds, fired_end_s, pitch, alternatives, onset_s,
                       theme_score, theme_progress, rival_score, rival_fraction, rival_start_s,
                       out_theme, out_state, out_score, insert_cost):
-    """Advance every theme's alignment by one performed note (pitch MIDI, onset_s; another
-    line's simultaneous pitches in `alternatives` may stand for it, see _try_step).
+    """Advance every theme's alignment by one performed note (pitch MIDI, onset_s; the
+    (pitch, price) rows of `alternatives` may stand for it, see _try_step).
 
     old/new: (n_template_notes, _N_COLS) state before/after; new is overwritten.
     insert_cost: what an extra note costs (unless it repeats or neighbours the one before).
@@ -296,7 +304,7 @@ def interval_bits(pitch: np.ndarray, theme_offset: np.ndarray) -> np.ndarray:
     return bits
 
 
-_NO_ALTERNATIVES = np.zeros(0)
+_NO_ALTERNATIVES = np.zeros((0, 2))
 
 
 class Matcher:
@@ -343,8 +351,9 @@ class Matcher:
 
     def add_note(self, pitch: float, onset_s: float, alternatives: np.ndarray = _NO_ALTERNATIVES
                  ) -> list[tuple[int, float, float, float, int, float, float]]:
-        """Advance every theme by one performed note; alternatives: pitches other lines of an
-        ensemble began at the same time, any of which may stand for this one at a price.
+        """Advance every theme by one performed note; alternatives: (pitch, price) rows, the
+        pitches of an ensemble that may stand for this one (the notes other lines began at the
+        same time at ALTERNATIVE_COST, those of the chord it was heard in at CHORD_NOTE_COST).
 
         Returns one tuple per theme announced: (theme index, score, start_s, end_s,
         transpose, tempo, progress). Usually empty.

@@ -10,7 +10,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from detector.demo import perform, random_melody
-from detector.matching import INSERT_COST, LINE_INSERT_COST, Matcher
+from detector.matching import ALTERNATIVE_COST, CHORD_NOTE_COST, INSERT_COST, LINE_INSERT_COST, Matcher
 from detector.notes import Note
 
 from conftest import SAMPLE_RATE, detect, render_performance
@@ -83,10 +83,34 @@ def test_another_lines_simultaneous_note_may_stand_for_a_wrong_one(themes, theme
     found_alone = feed(alone, wrong)
     found_helped = []
     for heard, right in zip(wrong, played):
-        others = np.array([right.pitch]) if heard is not right else np.zeros(0)
+        others = np.array([[right.pitch, ALTERNATIVE_COST]]) if heard is not right else np.zeros((0, 2))
         found_helped += helped.add_note(heard.pitch, heard.onset_s, others)
     assert names(alone, found_alone) == []
     assert names(helped, found_helped) == ["Ode to Joy"]
+
+
+def chord_around(pitch: float, steps: tuple[int, ...] = (-7, -3, 4)) -> np.ndarray:
+    """The notes of a chord heard with `pitch` (steps from it), as alternatives that may stand
+    for it at CHORD_NOTE_COST."""
+    return np.array([[pitch + step, CHORD_NOTE_COST] for step in steps])
+
+
+def test_a_note_a_chord_stood_for_is_worth_fewer_bits(themes, theme_named):
+    """Every third note heard a fourth too high, the right one among the chord sounding with
+    it: the theme is still found, but later than when every note is heard right, since among
+    four pitches one fits by chance four times as often."""
+    played = perform(theme_named("Ode to Joy"), 1.0, 0, 1.0)
+    direct, through_chords = (Matcher(themes, insert_cost=LINE_INSERT_COST) for _ in range(2))
+    found_direct, found_through_chords = feed(direct, played), []
+    for k, note in enumerate(played):
+        if k % 3 == 1:
+            chord = chord_around(note.pitch, (0, -7, 4))
+            found_through_chords += through_chords.add_note(note.pitch + 5, note.onset_s, chord)
+        else:
+            found_through_chords += through_chords.add_note(note.pitch, note.onset_s)
+    assert names(direct, found_direct) == names(through_chords, found_through_chords) == ["Ode to Joy"]
+    progress_direct, progress_through_chords = found_direct[0][6], found_through_chords[0][6]
+    assert progress_through_chords >= progress_direct + 0.1, (progress_direct, progress_through_chords)
 
 
 def test_a_line_of_an_ensemble_passes_other_voices_notes_between_the_themes(themes, theme_named):
@@ -126,6 +150,18 @@ def test_an_hour_of_other_tonal_music_raises_at_most_one_false_alarm(themes, ins
     while t < 3600.0:
         notes = random_melody(np.random.default_rng(int(t)), t, 30.0)
         false_alarms += feed(matcher, notes)
+        t = notes[-1].end_s + 2.0
+    assert len(false_alarms) <= 1
+
+
+def test_an_hour_of_other_music_with_chords_to_choose_from_raises_at_most_one_false_alarm(themes):
+    """A line of an ensemble whose every note comes with three chord notes that may stand for
+    it: an hour of seeded random melodies so heard raises at most one false alarm."""
+    matcher, t, false_alarms = Matcher(themes, insert_cost=LINE_INSERT_COST), 0.0, []
+    while t < 3600.0:
+        notes = random_melody(np.random.default_rng(int(t)), t, 30.0)
+        for note in notes:
+            false_alarms += matcher.add_note(note.pitch, note.onset_s, chord_around(note.pitch))
         t = notes[-1].end_s + 2.0
     assert len(false_alarms) <= 1
 
