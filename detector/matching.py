@@ -127,7 +127,7 @@ def _try_step(old, src, dst, new, tpl_pitch, tpl_onset, evidence, pitch, alterna
     key = old[src, _KEY_SUM] / n
     pc, slip = _pitch_cost(pitch - tpl_pitch[dst] - key)
     stood_in = False
-    for a in range(alternatives.shape[0]):
+    for a in range(alternatives.shape[0] if pc > 0.0 else 0):  # at no cost, none does better
         alt_pc, alt_slip = _pitch_cost(alternatives[a, 0] - tpl_pitch[dst] - key)
         if alt_pc + alternatives[a, 1] < pc:
             pc, slip, pitch = alt_pc + alternatives[a, 1], alt_slip, alternatives[a, 0]
