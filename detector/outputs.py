@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import sys
 import threading
+import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -34,6 +35,8 @@ OSC_DETECTED = "/theme/detected"
 OSC_SCORE = "/theme/score"
 #: How long a theme's MIDI note is held (seconds).
 NOTE_S = 0.25
+#: How long a MIDI port stays open after its last note-offs, for them to be delivered.
+DRAIN_S = 0.1
 #: "-" as a file name means standard output.
 STDOUT = "-"
 
@@ -178,12 +181,16 @@ class MidiSink(Sink):
                 self._port.send(message)
 
     def close(self) -> None:
-        """Send the note-offs still pending now, then close the port."""
+        """Send the note-offs still pending now, then close the port once the backend has had
+        DRAIN_S to deliver them: rtmidi drops what it has not yet sent when its port closes
+        (thestk/rtmidi#235), and a note left on sounds on in the DAW."""
         with self._lock:
             pending, self._pending = self._pending, set()
         for timer in pending:
             timer.cancel()
             self._send(*timer.args)
+        if pending:
+            time.sleep(DRAIN_S)
         with self._lock:
             self._port.close()
 
