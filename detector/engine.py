@@ -51,6 +51,7 @@ HISTORY_S = 12.0
 SIMULTANEOUS_S = 0.1
 #: A chord note this close (semitones) to the note announced is that note.
 SAME_PITCH_SEMITONES = 0.5
+_NO_CHORD = np.zeros(0)
 
 
 class PitchHistory:
@@ -176,12 +177,10 @@ class Detector:
                                    insert_cost=LINE_INSERT_COST))
                       for name in self.tracker.line_names]
         # Every line with notes, the main one first; per line, pitch and onset of its latest
-        # note; a buffer for the alternatives a note is given ((pitch, price) rows); and how
-        # many frames the tracker finished in the latest block.
+        # note; and a buffer for the alternatives a note is given ((pitch, price) rows).
         self._note_paths = [Line(MELODY, self.segmenter, self.matcher), *self.lines]
         self._latest_notes = np.full((len(self._note_paths), 2), np.inf)
         self._alternatives_buffer = np.zeros((len(self.lines) + self.tracker.max_chord_notes, 2))
-        self._n_frames = 0
         self.chroma: ChromaTracker | None = None
         self.harmony: HarmonyMatcher | None = None
         if any(theme.harmony for theme in self.themes):
@@ -239,7 +238,7 @@ class Detector:
         self.sanitised_samples += mix_to_mono(frames, mono)
         self.last_mono = mono
         tracker = self.tracker
-        n_frames = self._n_frames = tracker.process(mono)
+        n_frames = tracker.process(mono)
         n_notes = [self.segmenter.process(tracker.f0_hz, tracker.voiced, tracker.level_db,
                                           tracker.end_sample, n_frames)]
         for row, line in enumerate(self.lines):
@@ -247,7 +246,7 @@ class Detector:
                                                   tracker.level_db, tracker.end_sample, n_frames))
         self.notes_heard += n_notes[0]
         scored = any(n_notes)  # scores move only when a note or a chroma frame is matched
-        found = self._add_notes(n_notes) if scored else []
+        found = self._add_notes(n_notes, n_frames) if scored else []
         if self.chroma is not None:
             n_parts, matched = self._add_chroma(mono, self.samples_consumed + n)
             found += matched
@@ -267,11 +266,11 @@ class Detector:
             display.ensemble = bool(tracker.ensemble[last])
         return detections
 
-    def _add_notes(self, n_notes: list[int]) -> list[tuple[int, str, Detection]]:
+    def _add_notes(self, n_notes: list[int], n_frames: int) -> list[tuple[int, str, Detection]]:
         """Match the notes each line's segmenter announced in this block (n_notes[i] for line i
-        of `_note_paths`), in the order they were announced, the main line first among notes
-        announced together: so what a note sees of the other lines (`_alternatives`) does not
-        depend on where the blocks begin."""
+        of `_note_paths`; the tracker finished n_frames frames), in the order they were
+        announced, the main line first among notes announced together: so what a note sees of
+        the other lines (`_alternatives`) does not depend on where the blocks begin."""
         paths = self._note_paths
         announced = sorted((int(paths[line].segmenter.end_sample[k]), line, k)
                            for line, n in enumerate(n_notes) for k in range(n))
@@ -279,17 +278,29 @@ class Detector:
         for end_sample, line, k in announced:
             path = paths[line]
             pitch, onset_s = float(path.segmenter.pitch[k]), float(path.segmenter.onset_s[k])
-            alternatives = self._alternatives(line, pitch, onset_s, end_sample)
+            chord = self._chord_heard(end_sample, n_frames)
+            alternatives = self._alternatives(line, pitch, onset_s, chord)
             matched = path.matcher.add_note(pitch, onset_s, alternatives)
             found += self._detections(matched, end_sample / self.sample_rate, path.name)
         return found
 
-    def _alternatives(self, line: int, pitch: float, onset_s: float, end_sample: int) -> np.ndarray:
+    def _chord_heard(self, end_sample: int, n_frames: int) -> np.ndarray:
+        """The f0s (Hz, zeros after the last) of the notes the tracker heard in this block's
+        frame that ended at end_sample, where it read an ensemble; none otherwise."""
+        tracker = self.tracker
+        if not tracker.max_chord_notes:  # a tracker of one line
+            return _NO_CHORD
+        frame = int(np.searchsorted(tracker.end_sample[:n_frames], end_sample))
+        if frame == n_frames or not tracker.ensemble[frame]:
+            return _NO_CHORD
+        return tracker.chord_f0_hz[:, frame]
+
+    def _alternatives(self, line: int, pitch: float, onset_s: float, chord: np.ndarray) -> np.ndarray:
         """The pitches that may stand for this note, as (pitch, price) rows, and remember this
         one. In an ensemble's chords the voices mostly move together: where this line took
         another voice's note, the theme's may be another line's latest note that began with
-        this one (within SIMULTANEOUS_S), or one of the chord the tracker heard in the frame
-        that announced it (end_sample; the note's own pitch left out)."""
+        this one (within SIMULTANEOUS_S), or one of the chord heard when it was announced
+        (`_chord_heard`; the note's own pitch left out)."""
         latest, alternatives = self._latest_notes, self._alternatives_buffer
         latest[line, 0] = pitch
         latest[line, 1] = onset_s
@@ -298,16 +309,13 @@ class Detector:
             if other != line and abs(latest[other, 1] - onset_s) < SIMULTANEOUS_S:
                 alternatives[n] = latest[other, 0], ALTERNATIVE_COST
                 n += 1
-        tracker = self.tracker
-        frame = int(np.searchsorted(tracker.end_sample[:self._n_frames], end_sample))
-        if frame < self._n_frames and tracker.ensemble[frame]:
-            for f0_hz in tracker.chord_f0_hz[:, frame]:
-                if f0_hz <= 0.0:  # the notes come first, then zeros
-                    break
-                chord_note = hz_to_midi(f0_hz)
-                if abs(chord_note - pitch) > SAME_PITCH_SEMITONES:
-                    alternatives[n] = chord_note, CHORD_NOTE_COST
-                    n += 1
+        for f0_hz in chord:
+            if f0_hz <= 0.0:  # the notes come first, then zeros
+                break
+            chord_note = hz_to_midi(f0_hz)
+            if abs(chord_note - pitch) > SAME_PITCH_SEMITONES:
+                alternatives[n] = chord_note, CHORD_NOTE_COST
+                n += 1
         return alternatives[:n]
 
     def _add_chroma(self, mono: np.ndarray, block_end: int) -> tuple[int, list[tuple[int, str, Detection]]]:

@@ -126,8 +126,9 @@ class FramedTracker:
     `ensemble` (read as a melody inside an ensemble) and `end_sample` hold the frames finished
     during that block, row i of `line_f0_hz` / `line_voiced` those of the i-th further line
     the tracker reads (`line_names`), and column k of `chord_f0_hz` the f0s of the notes it
-    heard in frame k (0 after the last; no rows for a tracker of one line). Subclasses set the frame length and implement
-    `_analyse`. No allocation per block once the outputs fit the largest block.
+    heard in frame k (0 after the last; no rows for a tracker of one line). Subclasses set the
+    frame length and implement `_analyse`. No allocation per block once the outputs fit the
+    largest block.
     """
 
     #: The lines read beside the main one (an ensemble's top line, its bass line).

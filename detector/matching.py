@@ -23,14 +23,13 @@ measured in bits: each template note heard at the right pitch adds the surprisal
 interval under a background model of melodies (a repeat or a step says little, a leap much),
 so 2**-bits is roughly the chance that other music matches by accident. A note that one of
 k alternatives stood for is worth log2(k + 1) bits less: among k + 1 pitches, one fits by
-chance k + 1 times as often. A theme needs
-MIN_PROGRESS of its bits, at least MIN_EVIDENCE_BITS (or all of them, if it has fewer) and
-at most SUFFICIENT_BITS: a theme of stock steps and repeats must be heard longer than one
-with a telling leap, and a long theme is announced once it cannot be chance. A theme is held
-back while another theme that has heard half of what it needs matches the same passage
-better, and only a whole-passage tempo of 0.45-2.2x is announced. One event per
-occurrence: a new event needs a path that starts after the last one's end, which moves on
-while the announced passage is still being played.
+chance k + 1 times as often. A theme needs MIN_PROGRESS of its bits, at least
+MIN_EVIDENCE_BITS (or all of them, if it has fewer) and at most SUFFICIENT_BITS: a theme of
+stock steps and repeats must be heard longer than one with a telling leap, and a long theme
+is announced once it cannot be chance. A theme is held back while another theme that has
+heard half of what it needs matches the same passage better, and only a whole-passage tempo
+of 0.45-2.2x is announced. One event per occurrence: a new event needs a path that starts
+after the last one's end, which moves on while the announced passage is still being played.
 
 The work per performed note is O(total template notes); nothing happens between notes. The
 kernel is flat numba over arrays (one concatenated template, per-theme offsets); the Matcher

@@ -85,6 +85,12 @@ def _hz_to_bin(hz):
     return 12.0 * BINS_PER_SEMITONE * math.log2(hz / FMIN_HZ)
 
 
+@numba.njit(cache=True, nogil=True, fastmath=True, inline="always")
+def _bin_to_hz(salience_bin):
+    """The frequency of a (fractional) bin of the salience grid: `_hz_to_bin`'s inverse."""
+    return FMIN_HZ * 2.0 ** (salience_bin / (12.0 * BINS_PER_SEMITONE))
+
+
 @numba.njit(cache=True, nogil=True, fastmath=True)
 def _spectral_peaks(magnitude, bin_hz, peak_hz, peak_amp):
     """The local maxima of magnitude within PEAK_FLOOR_DB of the strongest, refined by a
@@ -395,7 +401,7 @@ def _line_f0(salience, best, state, slot, yields_to_lower):
         if curvature < 0.0:
             shift = 0.5 * (a - c) / curvature
     state[slot] = best
-    return FMIN_HZ * 2.0 ** ((best + shift) / (12.0 * BINS_PER_SEMITONE))
+    return _bin_to_hz(best + shift)
 
 
 @numba.njit(cache=True, nogil=True, fastmath=True)
@@ -511,7 +517,7 @@ def _chord_notes(candidates, out):
     n = 0
     for c in range(N_CANDIDATES):
         if candidates[2, c] > 0.0 and n < out.shape[0]:
-            out[n] = FMIN_HZ * 2.0 ** (candidates[0, c] / (12.0 * BINS_PER_SEMITONE))
+            out[n] = _bin_to_hz(candidates[0, c])
             n += 1
     for j in range(n, out.shape[0]):
         out[j] = 0.0

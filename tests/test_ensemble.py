@@ -112,14 +112,14 @@ def test_the_notes_heard_in_each_frame_hold_the_tune_where_the_top_line_loses_it
     tracker = MelodyTracker(SAMPLE_RATE)
     n = tracker.process(audio)
     tune = perform(theme, 0.5, 0, 1.0)
-    chord_notes = tracker.chord_f0_hz[:, :n]
-    nearest_to_tune = np.zeros(n)
+    # Per frame, the heard note nearest the tune's: on it wherever the tune is among them.
     times = tracker.frame_times_s(n)
+    nearest_to_tune = np.zeros(n)
     for note in tune:
-        frames = (times >= note.onset_s) & (times < note.end_s)
-        heard = chord_notes[:, frames]
-        nearest_to_tune[frames] = heard[np.argmin(np.abs(hz_to_midi(np.maximum(heard, 1.0)) - note.pitch), axis=0),
-                                        np.arange(heard.shape[1])]
+        frames = np.flatnonzero((times >= note.onset_s) & (times < note.end_s))
+        heard = tracker.chord_f0_hz[:, frames]
+        off = np.abs(hz_to_midi(np.maximum(heard, 1.0)) - note.pitch)
+        nearest_to_tune[frames] = heard[np.argmin(off, axis=0), np.arange(frames.size)]
     in_chord = share_on(tune, tracker, n, nearest_to_tune, np.ones(n, dtype=bool))
     row = tracker.line_names.index("top line")
     top = share_on(tune, tracker, n, tracker.line_f0_hz[row], tracker.line_voiced[row])

@@ -142,27 +142,29 @@ def test_a_scale_fragment_at_the_start_of_a_theme_is_not_enough(themes, theme_na
     assert feed(matcher, notes) == []
 
 
+def an_hour_of_other_music() -> list[Note]:
+    """An hour of seeded random tonal melodies, 30 s each, 2 s apart."""
+    t, notes = 0.0, []
+    while t < 3600.0:
+        notes += random_melody(np.random.default_rng(int(t)), t, 30.0)
+        t = notes[-1].end_s + 2.0
+    return notes
+
+
 @pytest.mark.parametrize("insert_cost", [INSERT_COST, LINE_INSERT_COST])
 def test_an_hour_of_other_tonal_music_raises_at_most_one_false_alarm(themes, insert_cost):
     """The target is at most one false alarm per hour: an hour of seeded random melodies, heard
     as a solo line or as a line of an ensemble (where extra notes cost less)."""
-    matcher, t, false_alarms = Matcher(themes, insert_cost=insert_cost), 0.0, []
-    while t < 3600.0:
-        notes = random_melody(np.random.default_rng(int(t)), t, 30.0)
-        false_alarms += feed(matcher, notes)
-        t = notes[-1].end_s + 2.0
-    assert len(false_alarms) <= 1
+    matcher = Matcher(themes, insert_cost=insert_cost)
+    assert len(feed(matcher, an_hour_of_other_music())) <= 1
 
 
 def test_an_hour_of_other_music_with_chords_to_choose_from_raises_at_most_one_false_alarm(themes):
     """A line of an ensemble whose every note comes with three chord notes that may stand for
     it: an hour of seeded random melodies so heard raises at most one false alarm."""
-    matcher, t, false_alarms = Matcher(themes, insert_cost=LINE_INSERT_COST), 0.0, []
-    while t < 3600.0:
-        notes = random_melody(np.random.default_rng(int(t)), t, 30.0)
-        for note in notes:
-            false_alarms += matcher.add_note(note.pitch, note.onset_s, chord_around(note.pitch))
-        t = notes[-1].end_s + 2.0
+    matcher, false_alarms = Matcher(themes, insert_cost=LINE_INSERT_COST), []
+    for note in an_hour_of_other_music():
+        false_alarms += matcher.add_note(note.pitch, note.onset_s, chord_around(note.pitch))
     assert len(false_alarms) <= 1
 
 
