@@ -35,7 +35,7 @@ from detector.chroma import ChromaTracker
 from detector.events import Detection
 from detector.framing import FramedTracker
 from detector.harmony import HarmonyMatcher
-from detector.matching import (ALTERNATIVE_COST, CHORD_NOTE_COST, LINE_INSERT_COST, MIN_PROGRESS,
+from detector.matching import (ALTERNATIVE_COST, CHORD_NOTE_COST, MIN_PROGRESS,
                                SCORE_THRESHOLD, Matcher)
 from detector.notes import hz_to_midi
 from detector.pitch import PitchTracker
@@ -169,12 +169,12 @@ class Detector:
         # An ensemble's further lines (the tracker reads them too) get notes and matching of their
         # own; the level is the mixture's, so a jump in it says nothing of the line's notes, and
         # a moment on another voice's note is not one of them. Other voices' notes still come
-        # between the theme's, so an extra note costs less.
+        # between the theme's: their matchers are told so (`ensemble_line`).
         frame_delay_s = self.tracker.frame_delay_s
         self.lines = [Line(name, NoteSegmenter(self.sample_rate, frame_delay_s, reattacks=False,
                                                excursions=False),
                            Matcher(self.themes, min_progress=min_progress, threshold=threshold,
-                                   insert_cost=LINE_INSERT_COST))
+                                   ensemble_line=True))
                       for name in self.tracker.line_names]
         # Every line with notes, the main one first; per line, pitch and onset of its latest
         # note; and a buffer for the alternatives a note is given ((pitch, price) rows).

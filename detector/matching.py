@@ -16,6 +16,9 @@ is free and rubato costs only what departs from the path's tempo). Steps:
 - insert: an extra performed note (an ornament, a split note, an octave slip) is passed over
   (more cheaply on a line read out of an ensemble, where other voices' notes come between);
 - start: any performed note may begin a path at template note 0, or at 1 (first note lost).
+  On a line of an ensemble, the path begun at an earlier note waits beside the newest for its
+  second note: a path per state keeps one key, and otherwise another voice's note straight
+  after a theme's first would begin a path in the wrong key and end the right one.
 
 A theme is announced when a path has heard enough of it and matched it well enough (a mean
 cost per template note under 1 - threshold): usually well before the theme ends. "Enough" is
@@ -23,10 +26,10 @@ measured in bits: each template note heard at the right pitch adds the surprisal
 interval under a background model of melodies (a repeat or a step says little, a leap much),
 so 2**-bits is roughly the chance that other music matches by accident. A note that one of
 k alternatives stood for is worth log2(k + 1) bits less: among k + 1 pitches, one fits by
-chance k + 1 times as often. A theme needs MIN_PROGRESS of its bits, at least
-MIN_EVIDENCE_BITS (or all of them, if it has fewer) and at most SUFFICIENT_BITS: a theme of
-stock steps and repeats must be heard longer than one with a telling leap, and a long theme
-is announced once it cannot be chance. A theme is held back while another theme that has
+chance k + 1 times as often; a waiting path's second note, likewise, WAITED_BITS less. A theme
+needs MIN_PROGRESS of its bits, at least MIN_EVIDENCE_BITS (or all of them, if it has fewer)
+and at most SUFFICIENT_BITS: a theme of stock steps and repeats must be heard longer than one
+with a telling leap, and a long theme is announced once it cannot be chance. A theme is held back while another theme that has
 heard half of what it needs matches the same passage better, and only a whole-passage tempo
 of 0.45-2.2x is announced. One event per occurrence: a new event needs a path that starts
 after the last one's end, which moves on while the announced passage is still being played.
@@ -71,13 +74,16 @@ SKIP_REPEAT_COST = 0.1    # skipping a template note that repeats the pitch befo
 EVIDENCE_BONUS = 0.08     # cost a path may carry more than a rival per extra bit heard
 MAX_SKIPPED = 6           # template notes one step may pass over (mostly repeats)
 INSERT_COST = 0.45
-#: ... on a further line of an ensemble, which hears other voices' notes between the theme's
+#: ... on a line read out of an ensemble, which hears other voices' notes between the theme's
 LINE_INSERT_COST = 0.2
 INSERT_REPEAT_COST = 0.05 # an extra note at the last one's pitch (not limited in number)
 INSERT_NEAR_COST = 0.15   # an extra note next to the last one (a split note, a scoop, a trill)
                           # or an octave off it (a tracker's commonest slip, an ensemble's overtone)
 INSERT_NEAR_SEMITONES = 1.5
 MAX_INSERT_RUN = 2
+#: A path that waited for its second note could have taken any of the MAX_INSERT_RUN + 1 that
+#: followed its first: chance fits one up to 3 times as often, and it is worth log2(3) bits less.
+WAITED_BITS = math.log2(MAX_INSERT_RUN + 1)
 LOG_TEMPO_MIN = math.log(1 / 2.2)   # performed IOI / template IOI bounds for a path's tempo
 LOG_TEMPO_MAX = math.log(1 / 0.45)
 PRUNE_SLACK = 1.5
@@ -115,8 +121,10 @@ def _better(cost, evidence, rival_cost, rival_evidence):
 
 
 @numba.njit(cache=True, nogil=True, inline="always")
-def _try_step(old, src, dst, new, tpl_pitch, tpl_onset, evidence, pitch, alternatives, onset_s, step_cost):
-    """Candidate: extend the path at template note src (in old) to template note dst.
+def _try_step(old, src, src_note, dst, new, tpl_pitch, tpl_onset, evidence, pitch, alternatives, onset_s,
+              step_cost):
+    """Candidate: extend the path in row src of old, at template note src_note, to template
+    note dst (a row of new).
 
     evidence: the bits that hearing dst (at the right pitch) adds to the path.
     alternatives: (pitch, price) rows, any of which may stand for this note's pitch at its
@@ -133,7 +141,7 @@ def _try_step(old, src, dst, new, tpl_pitch, tpl_onset, evidence, pitch, alterna
             stood_in = True
     if stood_in:
         evidence = max(0.0, evidence - math.log2(1.0 + alternatives.shape[0]))
-    tpl_ioi = max(tpl_onset[dst] - tpl_onset[src], 1e-3)
+    tpl_ioi = max(tpl_onset[dst] - tpl_onset[src_note], 1e-3)
     perf_ioi = onset_s - old[src, _LAST_ONSET_S]
     if perf_ioi <= 0.0:
         return
@@ -167,6 +175,31 @@ def _try_step(old, src, dst, new, tpl_pitch, tpl_onset, evidence, pitch, alterna
 
 
 @numba.njit(cache=True, nogil=True, inline="always")
+def _insert_step(old, src, new, dst, pitch, onset_s, insert_cost):
+    """Candidate: the path in row src of old stays at its template note, this performed note
+    an extra one (into row dst of new). A path that has had no note for STALE_S, or has passed
+    over MAX_INSERT_RUN extra notes in a row, cannot."""
+    if old[src, _COST] == np.inf or old[src, _INS_RUN] >= MAX_INSERT_RUN:
+        return
+    if onset_s - old[src, _LAST_ONSET_S] > STALE_S:
+        return
+    distance = abs(pitch - old[src, _LAST_PITCH])
+    run = old[src, _INS_RUN]
+    if distance < 0.5:  # the same pitch again: a re-articulated or tremolo-split note
+        cost = old[src, _COST] + INSERT_REPEAT_COST
+    else:
+        near = distance < INSERT_NEAR_SEMITONES or abs(distance - 12.0) < 0.5  # an octave
+        cost = old[src, _COST] + (INSERT_NEAR_COST if near else insert_cost)
+        run += 1
+    if not _better(cost, old[src, _EVIDENCE], new[dst, _COST], new[dst, _EVIDENCE]):
+        return
+    for c in range(_N_COLS):
+        new[dst, c] = old[src, c]
+    new[dst, _COST] = cost
+    new[dst, _INS_RUN] = run
+
+
+@numba.njit(cache=True, nogil=True, inline="always")
 def _start_path(new, dst, cost, tpl_pitch, tpl_onset, pitch, onset_s):
     if not _better(cost, 0.0, new[dst, _COST], new[dst, _EVIDENCE]):
         return
@@ -184,14 +217,16 @@ def _start_path(new, dst, cost, tpl_pitch, tpl_onset, pitch, onset_s):
 
 
 @numba.njit(cache=True, nogil=True)
-def match_note_kernel(old, new, tpl_pitch, tpl_onset, theme_offset,
+def match_note_kernel(old, new, waiting_old, waiting_new, tpl_pitch, tpl_onset, theme_offset,
                       weight, needed, thresholds, fired_end_s, pitch, alternatives, onset_s,
                       theme_score, theme_progress, rival_score, rival_fraction, rival_start_s,
-                      out_theme, out_state, out_score, insert_cost):
+                      out_theme, out_state, out_score, insert_cost, waiting):
     """Advance every theme's alignment by one performed note (pitch MIDI, onset_s; the
     (pitch, price) rows of `alternatives` may stand for it, see _try_step).
 
     old/new: (n_template_notes, _N_COLS) state before/after; new is overwritten.
+    waiting_old/new: (n_themes, _N_COLS), likewise: per theme, the path begun at an earlier
+    note than state 0's that still waits for its second note (only with `waiting`).
     insert_cost: what an extra note costs (unless it repeats or neighbours the one before).
     weight[g]: the evidence (bits) template note g gives when heard at the right pitch.
     needed[t]: the evidence that makes theme t announceable.
@@ -214,23 +249,18 @@ def match_note_kernel(old, new, tpl_pitch, tpl_onset, theme_offset,
         # note) is very unlikely to be this theme: both are dropped, which keeps most states
         # empty and the work per note small even with thousands of themes.
         budget = (1.0 - thresholds[t]) * (last - first)
+        # Each note begins a path at state 0, displacing the one begun before it: with
+        # `waiting`, that one waits (this note an extra one to it), or the one waiting already
+        # does, whichever is cheaper.
+        waiting_new[t, _COST] = np.inf
+        if waiting:
+            _insert_step(waiting_old, t, waiting_new, t, pitch, onset_s, insert_cost)
+            _insert_step(old, first, waiting_new, t, pitch, onset_s, insert_cost)
         for g in range(first, last):
             i = g - first
             new[g, _COST] = np.inf
             # insert: this performed note is an extra one; the path stays where it was.
-            if old[g, _COST] < np.inf and old[g, _INS_RUN] < MAX_INSERT_RUN:
-                stale = onset_s - old[g, _LAST_ONSET_S] > STALE_S
-                if not stale:
-                    distance = abs(pitch - old[g, _LAST_PITCH])
-                    for c in range(_N_COLS):
-                        new[g, c] = old[g, c]
-                    if distance < 0.5:
-                        # The same pitch again: a re-articulated or tremolo-split note.
-                        new[g, _COST] = old[g, _COST] + INSERT_REPEAT_COST
-                    else:
-                        near = distance < INSERT_NEAR_SEMITONES or abs(distance - 12.0) < 0.5  # an octave
-                        new[g, _COST] = old[g, _COST] + (INSERT_NEAR_COST if near else insert_cost)
-                        new[g, _INS_RUN] = old[g, _INS_RUN] + 1
+            _insert_step(old, g, new, g, pitch, onset_s, insert_cost)
             if i == 0:
                 _start_path(new, g, 0.0, tpl_pitch, tpl_onset, pitch, onset_s)
             elif i == 1:
@@ -249,8 +279,11 @@ def match_note_kernel(old, new, tpl_pitch, tpl_onset, theme_offset,
                             break
                         skip_cost += SKIP_COST
                 if old[j, _COST] < np.inf:
-                    _try_step(old, j, g, new, tpl_pitch, tpl_onset, weight[g], pitch, alternatives,
+                    _try_step(old, j, j, g, new, tpl_pitch, tpl_onset, weight[g], pitch, alternatives,
                               onset_s, skip_cost)
+                if j == first and waiting_old[t, _COST] < np.inf:
+                    _try_step(waiting_old, t, first, g, new, tpl_pitch, tpl_onset,
+                              max(0.0, weight[g] - WAITED_BITS), pitch, alternatives, onset_s, skip_cost)
             cost = new[g, _COST]
             hopeless = cost > budget or cost > (1.0 - thresholds[t]) * (i + 1) + PRUNE_SLACK
             # A path whose every step so far was at a wrong pitch is not this theme starting.
@@ -312,14 +345,16 @@ class Matcher:
     Display state, updated at each note: `theme_score` (0-1, grows as a theme is heard) and
     `theme_progress` (0-1, how far through the theme the best path has got).
 
-    insert_cost: what an extra performed note costs (INSERT_COST; LINE_INSERT_COST for a line
-    read out of an ensemble).
+    ensemble_line: the notes are a line read out of an ensemble, where other voices' notes come
+    between the theme's: an extra note costs LINE_INSERT_COST (not INSERT_COST), and paths
+    wait for their second note (see the module).
     """
 
     def __init__(self, themes: Sequence[Theme], min_progress: float = MIN_PROGRESS,
-                 threshold: float = SCORE_THRESHOLD, insert_cost: float = INSERT_COST) -> None:
+                 threshold: float = SCORE_THRESHOLD, ensemble_line: bool = False) -> None:
         self.themes = tuple(themes)
-        self.insert_cost = insert_cost
+        self.ensemble_line = ensemble_line
+        self._insert_cost = LINE_INSERT_COST if ensemble_line else INSERT_COST
         lengths = np.array([len(theme.notes) for theme in self.themes], dtype=np.int64)
         self._offset = np.concatenate(([0], np.cumsum(lengths))).astype(np.int64)
         notes = [note for theme in self.themes for note in theme.notes]
@@ -337,6 +372,8 @@ class Matcher:
         self._old = np.full((n_states, _N_COLS), np.inf)
         self._new = np.full((n_states, _N_COLS), np.inf)
         n_themes = len(self.themes)
+        self._waiting_old = np.full((max(1, n_themes), _N_COLS), np.inf)
+        self._waiting_new = np.full((max(1, n_themes), _N_COLS), np.inf)
         self._fired_end_s = np.full(max(1, n_themes), -np.inf)
         self._last_event_end_s, self._last_event_score = -np.inf, 0.0
         self.theme_score = np.zeros(n_themes)
@@ -359,12 +396,14 @@ class Matcher:
         """
         alternatives = np.ascontiguousarray(alternatives, dtype=np.float64)  # one compiled kernel
         n = match_note_kernel(
-            self._old, self._new, self._pitch, self._onset, self._offset,
-            self._weight, self._needed, self._threshold, self._fired_end_s, pitch, alternatives, onset_s,
+            self._old, self._new, self._waiting_old, self._waiting_new, self._pitch, self._onset,
+            self._offset, self._weight, self._needed, self._threshold, self._fired_end_s, pitch, alternatives, onset_s,
             self.theme_score, self.theme_progress, self._rival_score, self._rival_fraction,
-            self._rival_start_s, self._out_theme, self._out_state, self._out_score, self.insert_cost,
+            self._rival_start_s, self._out_theme, self._out_state, self._out_score, self._insert_cost,
+            self.ensemble_line,
         )
         self._old, self._new = self._new, self._old
+        self._waiting_old, self._waiting_new = self._waiting_new, self._waiting_old
         found = sorted((self._describe(int(self._out_theme[k]), int(self._out_state[k]),
                                        float(self._out_score[k])) for k in range(n)),
                        key=lambda f: -f[1])
