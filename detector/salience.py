@@ -22,7 +22,9 @@ lines are read from it, because a theme may be the loudest line, the top one or 
 Each line is kept on the bin it was following while that stays nearly as salient (continuity
 is what makes it a line rather than whichever note is loudest this instant); the bass line
 gives way at once to a note below it. A line's confidence is the share of the spectral peak
-energy its harmonics explain.
+energy its harmonics explain; an outer line is voiced at a smaller share than the predominant
+one, since its voice is one of several and seldom the loudest (a violin's vibrato spreads its
+partials thinner still).
 
 The notes taken out of each frame are an output too (`chord_f0_hz`): where a line has taken
 another voice's note, the theme's is often one of them.
@@ -58,7 +60,9 @@ NEAR_BINS = 3                 # a peak, or an octave, within 30 cents is at the 
 LINE_NAMES = ("top line", "bass line")   # the outer lines, in the order of their rows
 BASS_LINE = LINE_NAMES.index("bass line")
 N_OUTER_LINES = len(LINE_NAMES)
-EXPLAINED_VOICED = 0.3        # a line is voiced when its harmonics explain this share of peaks
+EXPLAINED_VOICED = 0.3        # the predominant line is voiced when its harmonics explain this
+                              # share of the peaks' energy; an outer line, one voice of several
+OUTER_LINE_VOICED = 0.25      # and seldom the loudest, when they explain this share
 AUTO_ENSEMBLE = 0.9           # auto mode: below this average YIN periodicity, use salience
 AUTO_SOLO = 0.95              # ... and above this, YIN again
 AUTO_STEADY_OCTAVES = 1 / 24   # ... counting only frames whose pitch holds to a quarter tone
@@ -503,7 +507,7 @@ def salience_frames_kernel(signal, first_end, n_frames, hop, frame_len, internal
         out_voiced[k] = voiced
         out_ensemble[k] = True
         for line in range(N_OUTER_LINES):
-            line_voiced = line_confidence[line] >= EXPLAINED_VOICED and level_db > SILENCE_DB
+            line_voiced = line_confidence[line] >= OUTER_LINE_VOICED and level_db > SILENCE_DB
             if not line_voiced:
                 state[_LINE_BINS + line] = -1.0
             out_line_f0[line, k] = line_f0[line]

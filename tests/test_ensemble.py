@@ -104,11 +104,11 @@ def test_the_top_line_follows_a_tune_under_louder_accompaniment(themes, theme_na
 
 
 def test_the_notes_heard_in_each_frame_hold_the_tune_where_the_top_line_loses_it(theme_named):
-    """Chords and bass half again as loud as the tune: the notes the tracker hears in a frame
-    (`chord_f0_hz`, which the matcher may take for a line's) hold the tune in over 80 % of its
+    """Chords and bass twice as loud as the tune: the notes the tracker hears in a frame
+    (`chord_f0_hz`, which the matcher may take for a line's) hold the tune in over half its
     frames, 20 points more than the top line follows it."""
     theme = theme_named("Ode to Joy")
-    audio, _, _ = accompanied(theme, accompaniment_level=0.45)
+    audio, _, _ = accompanied(theme, accompaniment_level=0.6)
     tracker = MelodyTracker(SAMPLE_RATE)
     n = tracker.process(audio)
     tune = perform(theme, 0.5, 0, 1.0)
@@ -123,7 +123,7 @@ def test_the_notes_heard_in_each_frame_hold_the_tune_where_the_top_line_loses_it
     in_chord = share_on(tune, tracker, n, nearest_to_tune, np.ones(n, dtype=bool))
     row = tracker.line_names.index("top line")
     top = share_on(tune, tracker, n, tracker.line_f0_hz[row], tracker.line_voiced[row])
-    assert in_chord >= 0.8 and in_chord >= top + 0.2, (in_chord, top)
+    assert in_chord >= 0.55 and in_chord >= top + 0.2, (in_chord, top)
 
 
 def test_the_bass_line_follows_a_theme_in_the_bass(themes, theme_named):
