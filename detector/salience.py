@@ -12,10 +12,11 @@ lines are read from it, because a theme may be the loudest line, the top one or 
 - the outer lines: notes are taken out of the frame one at a time, each the salience maximum
   that best explains the peak energy the notes before it left (Klapuri 2006), or the note an
   octave under it if that is nearly as salient (the doubling of a bass, or a louder note's
-  octave, gathers its even partials and would leave it only the odd ones); the top line is
-  the highest note nearly as salient as the first, the bass line the lowest. A plain maximum
-  is often the bass, which gathers the partials of every chord tone above it, or an octave of
-  a louder note: the top line finds the soprano of a chorale, a tune over its accompaniment.
+  octave, gathers its even partials and would leave it only the odd ones), and never a
+  partial another note left standing alone; the top line is the highest note nearly as
+  salient as the first, the bass line the lowest. A plain maximum is often the bass, which
+  gathers the partials of every chord tone above it, or an octave of a louder note: the top
+  line finds the soprano of a chorale, a tune over its accompaniment.
   The plain maximum also misses a bass its instrument brings out (the salience prefers
   height, and the voices above share its partials): the bass line finds that.
 
@@ -56,6 +57,8 @@ MAX_NOTES = 4                 # notes taken out of a frame, one by one (Klapuri 
 OUTER_LINE = 0.4              # ... has this share of the first's: the outer lines' candidates
 OCTAVE_SHARE = 0.5            # ... a note an octave under the one chosen, with this share of
                               # its salience, is taken out before it
+LONE_PARTIAL = 0.7            # a maximum at a harmonic of a lower one, with this share of its
+                              # salience in its first harmonic, is another note's partial
 NEAR_BINS = 3                 # a peak, or an octave, within 30 cents is at the bin
 LINE_NAMES = ("top line", "bass line")   # the outer lines, in the order of their rows
 BASS_LINE = LINE_NAMES.index("bass line")
@@ -310,6 +313,27 @@ def _candidate_value(c, candidates, harmonics, residual, height_weight):
 
 
 @numba.njit(cache=True, nogil=True, fastmath=True)
+def _lone_partial(c, candidates, n_found, harmonics, residual):
+    """Is candidate c a partial another note left, not a note: at a harmonic of a lower
+    candidate that has a peak at its own f0 (a note, not the echo of c's partials an octave
+    or a twelfth down that the harmonic sum makes), with LONE_PARTIAL of its (remaining)
+    salience in its first harmonic?
+
+    Taking a note out leaves no more than the mean of each partial's neighbours for it: where
+    the spectrum is not smooth (a clarinet's strong odd partials, a bassoon's octave over a weak
+    fundamental) a partial is left standing alone, and it would pass for the top note."""
+    total = _note_salience(harmonics[c], residual, False)
+    if total <= 0.0 or _remaining(residual, harmonics[c, 1]) < LONE_PARTIAL * total:
+        return False
+    for other in range(n_found):
+        if other != c and candidates[0, other] < candidates[0, c] and harmonics[other, 1] >= 0:
+            for h in range(1, N_HARMONICS):
+                if abs(candidates[0, other] + HARMONIC_BINS[h] - candidates[0, c]) <= NEAR_BINS:
+                    return True
+    return False
+
+
+@numba.njit(cache=True, nogil=True, fastmath=True)
 def _outer_line_bins(salience, peak_amp, n_peaks, candidates, residual, harmonics, nearest,
                      height_weight):
     """The bins of the top line and the bass line in this frame (-1: none): see the module
@@ -319,8 +343,9 @@ def _outer_line_bins(salience, peak_amp, n_peaks, candidates, residual, harmonic
     whichever explains most of what is left, up to MAX_NOTES while each has OUTER_LINE of the
     first's salience; a note chosen with an untaken one an octave under it that has OCTAVE_SHARE
     of its salience gives way to that one (the octave above gathers the even partials of the
-    note under it). The top (bass) line is the highest (lowest) of them; candidates[2] holds
-    each one's salience when taken out (0: not taken).
+    note under it); a chosen one that is a lone partial (`_lone_partial`) is passed over. The
+    top (bass) line is the highest (lowest) of them; candidates[2] holds each one's salience
+    when taken out (0: not taken; -1: passed over).
 
     Taking a note out only lowers what is left for the others, so a note's last salience bounds
     its next: one whose bound is under the best found so far in a round is not evaluated again
@@ -334,7 +359,10 @@ def _outer_line_bins(salience, peak_amp, n_peaks, candidates, residual, harmonic
         _assign_harmonics(candidates[0, c], nearest, harmonics[c])
         candidates[3, c] = np.inf  # bound of its note salience: none yet
     first = 0.0
-    for _ in range(MAX_NOTES):
+    n_taken = 0
+    for _ in range(n_found):
+        if n_taken == MAX_NOTES:
+            break
         best, best_value = -1, 0.0
         for c in range(n_found):
             if candidates[2, c] == 0.0 and candidates[3, c] > best_value:
@@ -354,9 +382,13 @@ def _outer_line_bins(salience, peak_amp, n_peaks, candidates, residual, harmonic
                     if value >= OCTAVE_SHARE * best_value:
                         best, best_value = c, value
                 break
+        if _lone_partial(best, candidates, n_found, harmonics, residual):
+            candidates[2, best] = -1.0  # not a note: neither taken nor considered again
+            continue
         _note_salience(harmonics[best], residual, True)
         candidates[2, best] = best_value
         first = max(first, best_value)
+        n_taken += 1
     top, bass = -1, -1
     for c in range(n_found):
         if candidates[2, c] > 0.0:
