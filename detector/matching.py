@@ -29,10 +29,11 @@ k alternatives stood for is worth log2(k + 1) bits less: among k + 1 pitches, on
 chance k + 1 times as often; a waiting path's second note, likewise, WAITED_BITS less. A theme
 needs MIN_PROGRESS of its bits, at least MIN_EVIDENCE_BITS (or all of them, if it has fewer)
 and at most SUFFICIENT_BITS: a theme of stock steps and repeats must be heard longer than one
-with a telling leap, and a long theme is announced once it cannot be chance. A theme is held back while another theme that has
-heard half of what it needs matches the same passage better, and only a whole-passage tempo
-of 0.45-2.2x is announced. One event per occurrence: a new event needs a path that starts
-after the last one's end, which moves on while the announced passage is still being played.
+with a telling leap, and a long theme is announced once it cannot be chance. A theme is held
+back while another theme that has heard half of what it needs matches the same passage
+better, and only a whole-passage tempo of 0.45-2.2x is announced. One event per occurrence:
+a new event needs a path that starts after the last one's end, which moves on while the
+announced passage is still being played.
 
 The work per performed note is O(total template notes); nothing happens between notes. The
 kernel is flat numba over arrays (one concatenated template, per-theme offsets); the Matcher
@@ -397,7 +398,8 @@ class Matcher:
         alternatives = np.ascontiguousarray(alternatives, dtype=np.float64)  # one compiled kernel
         n = match_note_kernel(
             self._old, self._new, self._waiting_old, self._waiting_new, self._pitch, self._onset,
-            self._offset, self._weight, self._needed, self._threshold, self._fired_end_s, pitch, alternatives, onset_s,
+            self._offset, self._weight, self._needed, self._threshold, self._fired_end_s, pitch,
+            alternatives, onset_s,
             self.theme_score, self.theme_progress, self._rival_score, self._rival_fraction,
             self._rival_start_s, self._out_theme, self._out_state, self._out_score, self._insert_cost,
             self.ensemble_line,

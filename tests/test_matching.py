@@ -128,8 +128,9 @@ def test_a_line_of_an_ensemble_passes_other_voices_notes_between_the_themes(them
     assert names(line, feed(line, heard)) == ["Ode to Joy"]
 
 
-@pytest.mark.parametrize("name", ["Dies irae", "Greensleeves", "In the Hall of the Mountain King", "Ode to Joy"])
-def test_a_line_of_an_ensemble_finds_a_theme_another_voice_breaks_into_at_once(themes, theme_named, name):
+@pytest.mark.parametrize("name", ["Dies irae", "Greensleeves", "In the Hall of the Mountain King",
+                                  "Ode to Joy"])
+def test_a_line_finds_a_theme_another_voice_breaks_into_at_once(themes, theme_named, name):
     """Another voice's note comes straight after each of the theme's first two notes (a sixth,
     then a fourth below): each begins a path in a wrong key where the theme's own path was,
     and without paths that wait for their second note the theme would never begin."""
