@@ -83,7 +83,8 @@ INSERT_NEAR_COST = 0.15   # an extra note next to the last one (a split note, a 
 INSERT_NEAR_SEMITONES = 1.5
 MAX_INSERT_RUN = 2
 #: A path that waited for its second note could have taken any of the MAX_INSERT_RUN + 1 that
-#: followed its first: chance fits one up to 3 times as often, and it is worth log2(3) bits less.
+#: followed its first: chance fits one that many times as often, and it is worth this many bits
+#: less.
 WAITED_BITS = math.log2(MAX_INSERT_RUN + 1)
 LOG_TEMPO_MIN = math.log(1 / 2.2)   # performed IOI / template IOI bounds for a path's tempo
 LOG_TEMPO_MAX = math.log(1 / 0.45)
@@ -253,8 +254,9 @@ def match_note_kernel(old, new, waiting_old, waiting_new, tpl_pitch, tpl_onset, 
         # Each note begins a path at state 0, displacing the one begun before it: with
         # `waiting`, that one waits (this note an extra one to it), or the one waiting already
         # does, whichever is cheaper.
-        waiting_new[t, _COST] = np.inf
+        has_waiting = waiting and waiting_old[t, _COST] < np.inf  # a path waits for this note
         if waiting:
+            waiting_new[t, _COST] = np.inf
             _insert_step(waiting_old, t, waiting_new, t, pitch, onset_s, insert_cost)
             _insert_step(old, first, waiting_new, t, pitch, onset_s, insert_cost)
         for g in range(first, last):
@@ -282,7 +284,7 @@ def match_note_kernel(old, new, waiting_old, waiting_new, tpl_pitch, tpl_onset, 
                 if old[j, _COST] < np.inf:
                     _try_step(old, j, j, g, new, tpl_pitch, tpl_onset, weight[g], pitch, alternatives,
                               onset_s, skip_cost)
-                if j == first and waiting_old[t, _COST] < np.inf:
+                if j == first and has_waiting:
                     _try_step(waiting_old, t, first, g, new, tpl_pitch, tpl_onset,
                               max(0.0, weight[g] - WAITED_BITS), pitch, alternatives, onset_s, skip_cost)
             cost = new[g, _COST]

@@ -313,17 +313,17 @@ def _candidate_value(c, candidates, harmonics, residual, height_weight):
 
 
 @numba.njit(cache=True, nogil=True, fastmath=True)
-def _lone_partial(c, candidates, n_found, harmonics, residual):
-    """Is candidate c a partial another note left, not a note: at a harmonic of a lower
-    candidate that has a peak at its own f0 (a note, not the echo of c's partials an octave
-    or a twelfth down that the harmonic sum makes), with LONE_PARTIAL of its (remaining)
-    salience in its first harmonic?
+def _lone_partial(c, value, candidates, n_found, harmonics, residual, height_weight):
+    """Is candidate c, of note salience `value` (`_candidate_value`), a partial another note
+    left, not a note: at a harmonic of a lower candidate that has a peak at its own f0 (a
+    note, not the echo of c's partials an octave or a twelfth down that the harmonic sum
+    makes), with LONE_PARTIAL of its salience in its first harmonic?
 
     Taking a note out leaves no more than the mean of each partial's neighbours for it: where
     the spectrum is not smooth (a clarinet's strong odd partials, a bassoon's octave over a weak
     fundamental) a partial is left standing alone, and it would pass for the top note."""
-    total = _note_salience(harmonics[c], residual, False)
-    if total <= 0.0 or _remaining(residual, harmonics[c, 1]) < LONE_PARTIAL * total:
+    first_harmonic = height_weight[int(candidates[0, c])] * _remaining(residual, harmonics[c, 1])
+    if first_harmonic < LONE_PARTIAL * value:
         return False
     for other in range(n_found):
         if other != c and candidates[0, other] < candidates[0, c] and harmonics[other, 1] >= 0:
@@ -382,7 +382,7 @@ def _outer_line_bins(salience, peak_amp, n_peaks, candidates, residual, harmonic
                     if value >= OCTAVE_SHARE * best_value:
                         best, best_value = c, value
                 break
-        if _lone_partial(best, candidates, n_found, harmonics, residual):
+        if _lone_partial(best, best_value, candidates, n_found, harmonics, residual, height_weight):
             candidates[2, best] = -1.0  # not a note: neither taken nor considered again
             continue
         _note_salience(harmonics[best], residual, True)

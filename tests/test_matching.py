@@ -113,16 +113,24 @@ def test_a_note_a_chord_stood_for_is_worth_fewer_bits(themes, theme_named):
     assert progress_through_chords >= progress_direct + 0.1, (progress_direct, progress_through_chords)
 
 
+def with_other_voice(notes: list[Note], after: dict[int, list[tuple[int, float]]]) -> list[Note]:
+    """The notes a line read out of a mixture hears: after note k, for a moment (0.1 s), the
+    other voices' notes of after[k], each (semitones off note k, when: a fraction of its
+    duration)."""
+    heard = []
+    for k, note in enumerate(notes):
+        heard.append(note)
+        heard += [Note(note.pitch + step, note.onset_s + at * note.duration_s, 0.1)
+                  for step, at in after.get(k, ())]
+    return heard
+
+
 def test_a_line_of_an_ensemble_passes_other_voices_notes_between_the_themes(themes, theme_named):
     """After every second note, a line read out of a mixture hears two other voices' notes (a
     sixth and a fourth below) for a moment: too many extra notes for a solo line, not for a
     line of an ensemble."""
-    heard = []
-    for k, note in enumerate(perform(theme_named("Ode to Joy"), 1.0, 0, 1.0)):
-        heard.append(note)
-        if k % 2 == 1:
-            heard += [Note(note.pitch - 9, note.onset_s + 0.6 * note.duration_s, 0.1),
-                      Note(note.pitch - 5, note.onset_s + 0.8 * note.duration_s, 0.1)]
+    played = perform(theme_named("Ode to Joy"), 1.0, 0, 1.0)
+    heard = with_other_voice(played, {k: [(-9, 0.6), (-5, 0.8)] for k in range(1, len(played), 2)})
     solo, line = Matcher(themes), Matcher(themes, ensemble_line=True)
     assert names(solo, feed(solo, heard)) == []
     assert names(line, feed(line, heard)) == ["Ode to Joy"]
@@ -134,11 +142,7 @@ def test_a_line_finds_a_theme_another_voice_breaks_into_at_once(themes, theme_na
     """Another voice's note comes straight after each of the theme's first two notes (a sixth,
     then a fourth below): each begins a path in a wrong key where the theme's own path was,
     and without paths that wait for their second note the theme would never begin."""
-    other_voice, heard = {0: -9, 1: -5}, []  # after note k, this many semitones off it
-    for k, note in enumerate(perform(theme_named(name), 1.0, 0, 1.0)):
-        heard.append(note)
-        if k in other_voice:
-            heard.append(Note(note.pitch + other_voice[k], note.onset_s + 0.5 * note.duration_s, 0.1))
+    heard = with_other_voice(perform(theme_named(name), 1.0, 0, 1.0), {0: [(-9, 0.5)], 1: [(-5, 0.5)]})
     line = Matcher(themes, ensemble_line=True)
     assert names(line, feed(line, heard)) == [name]
 
