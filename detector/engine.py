@@ -167,12 +167,14 @@ class Detector:
         self.segmenter = NoteSegmenter(self.sample_rate, self.tracker.frame_delay_s)
         self.matcher = Matcher(self.themes, min_progress=min_progress, threshold=threshold)
         # An ensemble's further lines (the tracker reads them too) get notes and matching of their
-        # own; the level is the mixture's, so a jump in it says nothing of the line's notes, and
-        # a moment on another voice's note is not one of them. Other voices' notes still come
-        # between the theme's: their matchers are told so (`ensemble_line`).
-        frame_delay_s = self.tracker.frame_delay_s
-        self.lines = [Line(name, NoteSegmenter(self.sample_rate, frame_delay_s, reattacks=False,
-                                               excursions=False),
+        # own. Each line's level is its own (the power at its harmonics, over a whole frame), so a
+        # note re-attacked at one pitch is a new note, as on a line of its own; a moment on another
+        # voice's note is not one. Other voices' notes still come between the theme's: their
+        # matchers are told so (`ensemble_line`).
+        frame_delay_s, settings = self.tracker.frame_delay_s, self.tracker.settings
+        level_window_frames = math.ceil(settings.frame_len / settings.hop)
+        self.lines = [Line(name, NoteSegmenter(self.sample_rate, frame_delay_s, excursions=False,
+                                               level_window_frames=level_window_frames),
                            Matcher(self.themes, min_progress=min_progress, threshold=threshold,
                                    ensemble_line=True))
                       for name in self.tracker.line_names]
@@ -243,7 +245,8 @@ class Detector:
                                           tracker.end_sample, n_frames)]
         for row, line in enumerate(self.lines):
             n_notes.append(line.segmenter.process(tracker.line_f0_hz[row], tracker.line_voiced[row],
-                                                  tracker.level_db, tracker.end_sample, n_frames))
+                                                  tracker.line_level_db[row], tracker.end_sample,
+                                                  n_frames))
         self.notes_heard += n_notes[0]
         scored = any(n_notes)  # scores move only when a note or a chroma frame is matched
         found = self._add_notes(n_notes, n_frames) if scored else []

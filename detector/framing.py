@@ -124,11 +124,11 @@ class FramedTracker:
     After `process(block)` returns n, the first n rows of `f0_hz`, `periodicity` (0-1, the
     voicing confidence), `level_db` (power of the frame's latest hop, dBFS), `voiced`,
     `ensemble` (read as a melody inside an ensemble) and `end_sample` hold the frames finished
-    during that block, row i of `line_f0_hz` / `line_voiced` those of the i-th further line
-    the tracker reads (`line_names`), and column k of `chord_f0_hz` the f0s of the notes it
-    heard in frame k (0 after the last; no rows for a tracker of one line). Subclasses set the
-    frame length and implement `_analyse`. No allocation per block once the outputs fit the
-    largest block.
+    during that block, row i of `line_f0_hz` / `line_voiced` / `line_level_db` (the line's own
+    power, dBFS) those of the i-th further line the tracker reads (`line_names`), and column k
+    of `chord_f0_hz` the f0s of the notes it heard in frame k (0 after the last; no rows for a
+    tracker of one line). Subclasses set the frame length and implement `_analyse`. No
+    allocation per block once the outputs fit the largest block.
     """
 
     #: The lines read beside the main one (an ensemble's top line, its bass line).
@@ -175,6 +175,7 @@ class FramedTracker:
         self.ensemble = np.zeros(n_frames, dtype=np.bool_)
         self.line_f0_hz = np.zeros((len(self.line_names), n_frames), dtype=np.float64)
         self.line_voiced = np.zeros((len(self.line_names), n_frames), dtype=np.bool_)
+        self.line_level_db = np.zeros((len(self.line_names), n_frames), dtype=np.float64)
         self.chord_f0_hz = np.zeros((self.max_chord_notes, n_frames), dtype=np.float64)
 
     def process(self, block: np.ndarray) -> int:

@@ -27,6 +27,10 @@ energy its harmonics explain; an outer line is voiced at a smaller share than th
 one, since its voice is one of several and seldom the loudest (a violin's vibrato spreads its
 partials thinner still).
 
+Each outer line has a level of its own, the power at its harmonics: a note of the line
+re-attacked at one pitch shows in it, as in a solo's level, where another voice's entry or a
+drum hit, which move the mixture's level, mostly do not.
+
 The notes taken out of each frame are an output too (`chord_f0_hz`): where a line has taken
 another voice's note, the theme's is often one of them.
 
@@ -455,8 +459,9 @@ def _explained(peak_amp, nearest, f0):
 @numba.njit(cache=True, nogil=True, fastmath=True)
 def _salience_frame(signal, start, frame_len, internal_rate, window, frame, fft_tables, magnitude, peak_hz, peak_amp,
                     votes, salience, kernel, height_weight, choice, state, line_f0, line_confidence):
-    """The lines of signal[start : start + frame_len]: returns the f0 of the predominant line
-    and its confidence 0-1; the outer lines' (top, bass) go into line_f0 / line_confidence.
+    """The lines of signal[start : start + frame_len]: returns the f0 of the predominant line,
+    its confidence 0-1 and the energy of the frame's spectral peaks, of which a confidence is
+    the share; the outer lines' (top, bass) f0 and confidence go into line_f0 / line_confidence.
 
     state[_MELODY_BIN] and state[_LINE_BINS + line] are the salience bins the lines followed in
     the previous frame (-1: none); the caller resets them when the frame is unvoiced.
@@ -481,10 +486,10 @@ def _salience_frame(signal, start, frame_len, internal_rate, window, frame, fft_
     # Confidence: the share of the peaks' energy at the line's harmonics.
     if total <= 0.0:
         line_confidence[:] = 0.0
-        return f0, 0.0
+        return f0, 0.0, 0.0
     for line in range(N_OUTER_LINES):
         line_confidence[line] = _explained(peak_amp, nearest, line_f0[line]) / total
-    return f0, _explained(peak_amp, nearest, f0) / total
+    return f0, _explained(peak_amp, nearest, f0) / total, total
 
 
 @numba.njit(cache=True, nogil=True, fastmath=True)
@@ -494,16 +499,19 @@ def salience_frames_kernel(signal, first_end, n_frames, hop, frame_len, internal
                            tau_min, tau_max,
                            yin_energy, yin_corr, yin_diff, yin_cmnd, yin_register,
                            out_f0, out_periodicity, out_level_db, out_voiced, out_ensemble,
-                           out_line_f0, out_line_voiced, out_chord_f0, line_f0, line_confidence):
+                           out_line_f0, out_line_voiced, out_line_level_db, out_chord_f0, line_f0,
+                           line_confidence, power_scale):
     """Predominant f0 and outer lines (out_line_*[line, k]: top, bass) of n_frames frames of
     signal, frame k ending at first_end + k * hop, and the notes taken out of each frame
     (out_chord_f0[:, k], `_chord_notes`; none where YIN's estimate is used).
 
+    An outer line's level (out_line_level_db, dBFS) is its own: the power at its harmonics, the
+    spectral peaks' energy (scaled to power by power_scale) times its confidence.
     state: see _MELODY_BIN and the slots after it. line_f0 and line_confidence are scratch, one
     value per outer line.
     With `auto`, YIN runs on the frame's tail first and its estimate is used while the music
     sounds monophonic (`_choose_ensemble`); the salience is then not computed at all, and there
-    are no outer lines apart from the melody.
+    are no outer lines apart from the melody (their level is then the frame's).
     """
     for k in range(n_frames):
         end = first_end + k * hop
@@ -526,11 +534,12 @@ def salience_frames_kernel(signal, first_end, n_frames, hop, frame_len, internal
                     out_line_voiced[line, k] = False
                     state[_LINE_BINS + line] = -1.0
                 out_chord_f0[:, k] = 0.0
+                out_line_level_db[:, k] = out_level_db[k]
                 continue
-        f0, confidence = _salience_frame(signal, end - frame_len, frame_len, internal_rate,
-                                         window, frame, fft_tables, magnitude, peak_hz, peak_amp,
-                                         votes, salience, kernel, height_weight, choice, state,
-                                         line_f0, line_confidence)
+        f0, confidence, peak_energy = _salience_frame(
+            signal, end - frame_len, frame_len, internal_rate, window, frame, fft_tables, magnitude,
+            peak_hz, peak_amp, votes, salience, kernel, height_weight, choice, state, line_f0,
+            line_confidence)
         voiced = confidence >= EXPLAINED_VOICED and level_db > SILENCE_DB
         if not voiced:
             state[_MELODY_BIN] = -1.0
@@ -544,6 +553,8 @@ def salience_frames_kernel(signal, first_end, n_frames, hop, frame_len, internal
                 state[_LINE_BINS + line] = -1.0
             out_line_f0[line, k] = line_f0[line]
             out_line_voiced[line, k] = line_voiced
+            out_line_level_db[line, k] = 10.0 * math.log10(
+                power_scale * line_confidence[line] * peak_energy + 1e-20)
         _chord_notes(choice[0], out_chord_f0[:, k])
 
 
@@ -580,8 +591,8 @@ def _choose_ensemble(state, yin_periodicity, level_db, period):
 
 class MelodyTracker(FramedTracker):
     """Streaming predominant-melody f0 of polyphonic audio (see FramedTracker for outputs), the
-    outer lines, top and bass, in `line_f0_hz` / `line_voiced` (never voiced where YIN's
-    estimate was used), and the notes taken out of each frame in `chord_f0_hz`.
+    outer lines, top and bass, in `line_f0_hz` / `line_voiced` / `line_level_db` (never voiced
+    where YIN's estimate was used), and the notes taken out of each frame in `chord_f0_hz`.
 
     auto: also run YIN and use it while the music sounds like a single line (it is cheaper
     and exact there); `ensemble` then tells, per frame, which estimate was used. The frames
@@ -603,6 +614,8 @@ class MelodyTracker(FramedTracker):
         (self._yin_energy, self._yin_corr, self._yin_diff, self._yin_cmnd,
          self._yin_register) = yin_scratch(self._tau_max)
         self._window = np.hanning(self.settings.frame_len)
+        # A sine of amplitude a peaks at a * sum(window) / 2 in the spectrum; its power is a**2 / 2.
+        self._power_scale = 2.0 / self._window.sum() ** 2
         self._fft = RealFft.for_frame(self.settings.frame_len)
         n_fft = self._fft.n_fft
         self._peak_hz = np.zeros(n_fft // 4)   # room for every local maximum
@@ -634,4 +647,5 @@ class MelodyTracker(FramedTracker):
             self._state, self.auto, self._tau_min, self._tau_max, self._yin_energy,
             self._yin_corr, self._yin_diff, self._yin_cmnd, self._yin_register, self.f0_hz,
             self.periodicity, self.level_db, self.voiced, self.ensemble, self.line_f0_hz,
-            self.line_voiced, self.chord_f0_hz, self._line_f0, self._line_confidence)
+            self.line_voiced, self.line_level_db, self.chord_f0_hz, self._line_f0,
+            self._line_confidence, self._power_scale)

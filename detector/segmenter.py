@@ -5,8 +5,9 @@ too far to qualify). It is announced to the matcher ANNOUNCE_FRAMES after its on
 ends if sooner, with the median pitch of its frames after the attack: late enough that a sung
 note's scoop or a vibrato swing does not bias it, early enough (~100 ms) to announce a theme
 long before it ends. A note ends on silence, on a new stable pitch, or on a re-attack at the
-same pitch (a level jump after a dip), which is how repeated notes are told apart (not on a
-line read out of a mixture, whose level is every voice's: see NoteSegmenter). Short
+same pitch (a level jump after a dip), which is how repeated notes are told apart: the level
+must be the line's own (for a line read out of a mixture, the power at its harmonics, not the
+mixture's, where every voice's entry and every drum hit is a jump). Short
 excursions (an octave slip of the tracker, a vibrato swing) neither end a note nor start one.
 On such a line, neither does a note too short to have been announced that returns to the pitch
 before it: the line took another voice's note for a moment, and the held note goes on.
@@ -124,13 +125,14 @@ def _take_candidate(istate, fstate, cand_pitch, note_pitch, n, reference, announ
 
 @numba.njit(cache=True, nogil=True)
 def segment_kernel(f0_hz, voiced, level_db, end_sample, n_frames, sample_rate, frame_delay_s,
-                   reattack_db, excursions, istate, fstate, cand_pitch, note_pitch, scratch,
+                   excursions, reattack_after, istate, fstate, cand_pitch, note_pitch, scratch,
                    out_pitch, out_onset_s, out_end_sample):
     """Advance the segmenter over n_frames pitch frames; write each note announced.
 
     A frame's time (its window's centre) is end_sample / sample_rate - frame_delay_s.
-    cand_pitch, note_pitch and scratch hold _BUFFER pitches (MIDI) each. Returns the number
-    of notes written; out_end_sample is the detector clock (input samples) at each announcement.
+    A re-attack is looked for once a note has more than reattack_after frames. cand_pitch,
+    note_pitch and scratch hold _BUFFER pitches (MIDI) each. Returns the number of notes
+    written; out_end_sample is the detector clock (input samples) at each announcement.
     """
     n_notes = 0
     for f in range(n_frames):
@@ -148,8 +150,8 @@ def segment_kernel(f0_hz, voiced, level_db, end_sample, n_frames, sample_rate, f
         pitch = 69.0 + 12.0 * math.log2(f0_hz[f] / 440.0)
         if istate[_IN_NOTE]:
             fits = abs(pitch - fstate[_NOTE_REF]) <= PITCH_TOLERANCE
-            reattack = (level > fstate[_VALLEY_DB] + reattack_db and level > fstate[_PREV_DB] + 1.5
-                        and istate[_NOTE_N] > MIN_NOTE_FRAMES)
+            reattack = (level > fstate[_VALLEY_DB] + REATTACK_DB and level > fstate[_PREV_DB] + 1.5
+                        and istate[_NOTE_N] > reattack_after)
             fstate[_PREV_DB] = level
             if fits and not reattack:
                 istate[_CAND_N] = 0
@@ -216,21 +218,24 @@ class NoteSegmenter:
 
     After `process(...)` returns n, the first n rows of `pitch` (MIDI, fractional),
     `onset_s` (stream seconds) and `end_sample` (detector clock at announcement) hold the notes.
+    The frames' level must be the line's own: a rise of REATTACK_DB after a dip, at one pitch,
+    is a re-attack (a new note).
 
-    reattacks: whether a level jump at one pitch starts a new note (REATTACK_DB). Leave it on
-    where the level is the line's own; a line read out of a mixture sees every other voice's
-    entry and every drum hit as a jump, which would split its notes.
+    level_window_frames: how many hops the level of a frame measures (1: the latest hop's power;
+    more for a level read from a whole frame's spectrum, which goes on rising for that long
+    after a note's onset): no re-attack is looked for in a note's first frames before then.
+
     excursions: whether a short note (not yet announced) straight after another, that returns
     to that one's pitch, is a note. Leave it on for a line of its own; on a line read out of a
     mixture it is mostly another voice's note taken for a moment, and it is dropped.
     """
 
-    def __init__(self, sample_rate: int, frame_delay_s: float, reattacks: bool = True,
-                 excursions: bool = True) -> None:
+    def __init__(self, sample_rate: int, frame_delay_s: float, excursions: bool = True,
+                 level_window_frames: int = 1) -> None:
         self.sample_rate = sample_rate
         self.excursions = excursions
+        self._reattack_after = max(MIN_NOTE_FRAMES, level_window_frames)
         self.frame_delay_s = frame_delay_s
-        self.reattack_db = REATTACK_DB if reattacks else math.inf
         self._istate = np.zeros(_N_ISTATE, dtype=np.int64)
         self._fstate = np.zeros(_N_FSTATE, dtype=np.float64)
         self._fstate[_LAST_END_S] = -np.inf
@@ -251,6 +256,6 @@ class NoteSegmenter:
         if n_frames > self.pitch.shape[0]:
             self._grow(n_frames)
         return segment_kernel(f0_hz, voiced, level_db, end_sample, n_frames, self.sample_rate,
-                              self.frame_delay_s, self.reattack_db, self.excursions, self._istate, self._fstate, self._cand,
-                              self._note, self._scratch, self.pitch, self.onset_s,
+                              self.frame_delay_s, self.excursions, self._reattack_after, self._istate, self._fstate,
+                              self._cand, self._note, self._scratch, self.pitch, self.onset_s,
                               self.end_sample)

@@ -126,6 +126,26 @@ def test_the_notes_heard_in_each_frame_hold_the_tune_where_the_top_line_loses_it
     assert in_chord >= 0.55 and in_chord >= top + 0.2, (in_chord, top)
 
 
+def test_a_line_tells_its_repeated_notes_apart_by_its_own_level():
+    """A held G5, a triad entering under it, then four G5s played legato: the top line's
+    level (the power at its harmonics) dips and rises at each re-attack, so its segmenter, as
+    the engine builds it, announces every repeat, and neither the entry nor an onset's own
+    rise through the frame's window splits a note."""
+    tune = [Note(79, 0.5, 2.0)] + [Note(79, 2.5 + 0.5 * k, 0.5) for k in range(4)]
+    triad = [Note(pitch, 1.25, 3.25) for pitch in (55, 64, 72)]
+    audio = mixed(render_notes(tune, SAMPLE_RATE, "flute", level=0.3, legato=1.0),
+                  render_notes(triad, SAMPLE_RATE, "organ", level=0.3))
+    detector = Detector([], SAMPLE_RATE, mode="ensemble", warm_up=False)
+    tracker = detector.tracker
+    n = tracker.process(audio)
+    row = tracker.line_names.index("top line")
+    segmenter = detector.lines[row].segmenter
+    n_notes = segmenter.process(tracker.line_f0_hz[row], tracker.line_voiced[row],
+                                tracker.line_level_db[row], tracker.end_sample, n)
+    assert segmenter.pitch[:n_notes] == pytest.approx([79.0] * 5, abs=0.3)
+    assert segmenter.onset_s[:n_notes] == pytest.approx([0.5, 2.5, 3.0, 3.5, 4.0], abs=0.05)
+
+
 def test_the_bass_line_follows_a_theme_in_the_bass(themes, theme_named):
     """A theme in the bass under chords and a descant as loud: the bass line is on it at least
     70 % of the time, 30 points more than the predominant and top lines; and the theme is
