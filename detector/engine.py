@@ -164,6 +164,9 @@ class Detector:
         self.sample_rate = int(sample_rate)
         self.mode = mode
         self.tracker = make_tracker(mode, self.sample_rate)
+        # The main line re-attacks on the frame's level: a solo's own, and in an ensemble's frames
+        # the mixture's (its own level there, the power at its harmonics, changed hits and false
+        # alarms only within the noise of the benchmark sets, in a throwaway scan).
         self.segmenter = NoteSegmenter(self.sample_rate, self.tracker.frame_delay_s)
         self.matcher = Matcher(self.themes, min_progress=min_progress, threshold=threshold)
         # An ensemble's further lines (the tracker reads them too) get notes and matching of their

@@ -5,10 +5,11 @@ too far to qualify). It is announced to the matcher ANNOUNCE_FRAMES after its on
 ends if sooner, with the median pitch of its frames after the attack: late enough that a sung
 note's scoop or a vibrato swing does not bias it, early enough (~100 ms) to announce a theme
 long before it ends. A note ends on silence, on a new stable pitch, or on a re-attack at the
-same pitch (a level jump after a dip), which is how repeated notes are told apart: the level
-must be the line's own (for a line read out of a mixture, the power at its harmonics, not the
-mixture's, where every voice's entry and every drum hit is a jump). Short
-excursions (an octave slip of the tracker, a vibrato swing) neither end a note nor start one.
+same pitch (a level jump after a dip), which is how repeated notes are told apart, so the
+level should be the line's own: an ensemble's top and bass lines are given the power at their
+harmonics, not the mixture's level, where every voice's entry and every drum hit is a jump.
+Short excursions (an octave slip of the tracker, a vibrato swing) neither end a note nor start
+one.
 On such a line, neither does a note too short to have been announced that returns to the pitch
 before it: the line took another voice's note for a moment, and the held note goes on.
 
