@@ -166,6 +166,12 @@ class FramedTracker:
     def frame_delay_s(self) -> float:
         return self.settings.frame_delay_s
 
+    @property
+    def frame_hops(self) -> int:
+        """How many hops a frame spans, rounded up: a level read from a whole frame goes on
+        rising for that long after a note's onset."""
+        return math.ceil(self.settings.frame_len / self.settings.hop)
+
     def _grow(self, n_frames: int) -> None:
         self.f0_hz = np.zeros(n_frames, dtype=np.float64)
         self.periodicity = np.zeros(n_frames, dtype=np.float64)

@@ -9,9 +9,9 @@ same pitch (a level jump after a dip), which is how repeated notes are told apar
 level should be the line's own: an ensemble's top and bass lines are given the power at their
 harmonics, not the mixture's level, where every voice's entry and every drum hit is a jump.
 Short excursions (an octave slip of the tracker, a vibrato swing) neither end a note nor start
-one.
-On such a line, neither does a note too short to have been announced that returns to the pitch
-before it: the line took another voice's note for a moment, and the held note goes on.
+one. On a line read out of a mixture, neither does a note too short to have been announced that
+returns to the pitch before it: the line took another voice's note for a moment, and the held
+note goes on.
 
 A leap of more than LEAP_SEMITONES straight after a note must hold for LEAP_FRAMES before it
 counts: where a reverberant tail overlaps the next note, YIN locks for a while onto the two
@@ -219,8 +219,8 @@ class NoteSegmenter:
 
     After `process(...)` returns n, the first n rows of `pitch` (MIDI, fractional),
     `onset_s` (stream seconds) and `end_sample` (detector clock at announcement) hold the notes.
-    The frames' level must be the line's own: a rise of REATTACK_DB after a dip, at one pitch,
-    is a re-attack (a new note).
+    The frames' level should be the line's own: a rise of REATTACK_DB after a dip, at one
+    pitch, is a re-attack (a new note).
 
     level_window_frames: how many hops the level of a frame measures (1: the latest hop's power;
     more for a level read from a whole frame's spectrum, which goes on rising for that long
@@ -257,6 +257,6 @@ class NoteSegmenter:
         if n_frames > self.pitch.shape[0]:
             self._grow(n_frames)
         return segment_kernel(f0_hz, voiced, level_db, end_sample, n_frames, self.sample_rate,
-                              self.frame_delay_s, self.excursions, self._reattack_after, self._istate, self._fstate,
-                              self._cand, self._note, self._scratch, self.pitch, self.onset_s,
-                              self.end_sample)
+                              self.frame_delay_s, self.excursions, self._reattack_after,
+                              self._istate, self._fstate, self._cand, self._note, self._scratch,
+                              self.pitch, self.onset_s, self.end_sample)
