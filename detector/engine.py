@@ -174,9 +174,9 @@ class Detector:
         # note re-attacked at one pitch is a new note, as on a line of its own; a moment on another
         # voice's note is not one. Other voices' notes still come between the theme's: their
         # matchers are told so (`ensemble_line`).
-        frame_delay_s, frame_hops = self.tracker.frame_delay_s, self.tracker.frame_hops
+        frame_delay_s, level_hops = self.tracker.frame_delay_s, self.tracker.line_level_hops
         self.lines = [Line(name, NoteSegmenter(self.sample_rate, frame_delay_s, excursions=False,
-                                               level_window_frames=frame_hops),
+                                               level_window_frames=level_hops),
                            Matcher(self.themes, min_progress=min_progress, threshold=threshold,
                                    ensemble_line=True))
                       for name in self.tracker.line_names]

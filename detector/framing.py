@@ -167,9 +167,9 @@ class FramedTracker:
         return self.settings.frame_delay_s
 
     @property
-    def frame_hops(self) -> int:
-        """How many hops a frame spans, rounded up: a level read from a whole frame goes on
-        rising for that long after a note's onset."""
+    def line_level_hops(self) -> int:
+        """How many hops a further line's level (`line_level_db`) goes on rising after a note's
+        onset: it is read from a whole frame, which spans this many hops, rounded up."""
         return math.ceil(self.settings.frame_len / self.settings.hop)
 
     def _grow(self, n_frames: int) -> None:
