@@ -2,10 +2,10 @@
 
 A monophonic tracker (YIN) reads a melody under chords and bass badly: the mixture has no
 single period. This tracker follows the idea behind Melodia (Salamon & Gomez 2012) online:
-every other 10 ms frame (64 ms Hann window on the shared 8-16 kHz front end), the strongest spectral
-peaks vote for every f0 of which they could be a harmonic (weight alpha**(h - 1) for harmonic
-h, spread over a semitone with a cos^2 kernel) on a 10-cent grid from 55 to 1760 Hz. Three
-lines are read from it, because a theme may be the loudest line, the top one or the bass:
+every other 10 ms frame (64 ms Hann window on the shared 8-16 kHz front end), the strongest
+spectral peaks vote for every f0 of which they could be a harmonic (weight alpha**(h - 1) for
+harmonic h, spread over a semitone with a cos^2 kernel) on a 10-cent grid from 55 to 1760 Hz.
+Three lines are read from it, because a theme may be the loudest line, the top one or the bass:
 
 - the predominant line: the most salient f0 (a theme brought out by its instrument, in any
   voice);
@@ -650,8 +650,9 @@ class MelodyTracker(FramedTracker):
         self._line_f0 = np.zeros(N_OUTER_LINES)
         self._line_confidence = np.zeros(N_OUTER_LINES)
         # Scratch of _outer_line_bins: candidates (bin, salience, salience when taken out, bound
-        # of its note salience), the peaks' amplitude not yet taken, each candidate's peak per
-        # harmonic, and the peak nearest each bin of the salience grid, up to its highest harmonic.
+        # of its note salience; the frames between two readings give their notes again), the
+        # peaks' amplitude not yet taken, each candidate's peak per harmonic, and the peak
+        # nearest each bin of the salience grid, up to its highest harmonic.
         self._choice = (np.zeros((4, N_CANDIDATES)), np.zeros(n_fft // 4),
                         np.zeros((N_CANDIDATES, N_HARMONICS + 2), dtype=np.int64),
                         np.zeros(_N_BINS + int(HARMONIC_BINS[-1]) + 2, dtype=np.int64))
