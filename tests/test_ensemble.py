@@ -129,9 +129,10 @@ def test_the_notes_heard_in_each_frame_hold_the_tune_where_the_top_line_loses_it
 def test_a_line_tells_its_repeated_notes_apart_by_its_own_level():
     """A held A5, a triad entering under it, then four A5s played legato: the top line's
     level (the power at its harmonics) dips and rises at each re-attack, so its segmenter, as
-    the engine builds it, announces every repeat (on the mixture's level it announces two of
-    the five notes), and neither the entry nor an onset's own rise through the frame's window
-    splits a note (a re-attack looked for from the note's sixth frame splits the first)."""
+    the engine builds it, announces every repeat (on the mixture's level it announces only the
+    first note), and neither the entry nor an onset's own rise through the frame's window and
+    the salience's hold splits a note (a re-attack looked for from the note's sixth frame, or
+    its eighth, splits the first)."""
     tune = [Note(81, 0.5, 2.0)] + [Note(81, 2.5 + 0.5 * k, 0.5) for k in range(4)]
     triad = [Note(pitch, 1.25, 3.25) for pitch in (55, 64, 72)]
     audio = mixed(render_notes(tune, SAMPLE_RATE, "flute", level=0.3, legato=1.0),
