@@ -349,7 +349,7 @@ def load_theme_file(path: Path) -> Theme:
         return load_notation(path)
     if suffix in TEXT_SUFFIXES:
         try:
-            text = path.read_text(encoding="utf-8")
+            text = path.read_text(encoding="utf-8-sig")  # Notepad's byte-order mark too
         except (OSError, UnicodeDecodeError) as error:
             raise ThemeError(f"{path}: cannot be read as text ({error})") from None
         return parse_note_list(text, str(path), default_name=path.stem)
@@ -365,7 +365,7 @@ def load_library(path: Path) -> tuple[list[Theme], list[ThemeError]]:
     optionally ``color`` ('#rrggbb'), ``sensitivity`` (default 1.0) and ``tempo`` (for notes).
     """
     try:
-        library = tomllib.loads(path.read_text(encoding="utf-8"))
+        library = tomllib.loads(path.read_text(encoding="utf-8-sig"))
     except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as error:
         raise ThemeError(f"{path}: not a readable TOML theme library ({error})") from None
     entries = library.get("theme", [])

@@ -78,8 +78,9 @@ def test_bad_files_each_get_one_clear_error_and_the_rest_still_load(tmp_path):
     write_midi(tmp_path / "empty.mid", [("Nothing", 0, [])])
     write_midi(tmp_path / "short.mid", [("Short", 0, MELODY[:3])])
     (tmp_path / "latin1.txt").write_bytes("C4 D4 \xe9".encode("latin-1"))
+    (tmp_path / "notepad.txt").write_bytes(b"\xef\xbb\xbfname: Notepad\r\n" + ODE.encode())  # a BOM
     themes, errors = load_themes(tmp_path)
-    assert sorted(t.name for t in themes) == ["good", "ode"]
+    assert sorted(t.name for t in themes) == ["Notepad", "good", "ode"]
     messages = sorted(str(e) for e in errors)
     expected = {"drums.mid": "only drums", "empty.mid": "no notes", "latin1.txt": "cannot be read",
                 "not_midi.mid": "not a readable MIDI file", "short.mid": "at least 4"}
