@@ -25,7 +25,7 @@ from detector.audio import AUDIO_SUFFIXES, audio_file_info, read_blocks
 from detector.engine import Detector
 from detector.errors import AudioInputError, OutputError, ThemeDetectorError
 from detector.events import Detection, write_cue_sheet
-from detector.outputs import Sink
+from detector.outputs import FILE_NAMES, Sink
 from detector.themes import Theme
 
 #: The summary's columns: one row per file, in the order the files were found.
@@ -51,11 +51,12 @@ class FileScan:
     error: str | None = None
 
 
-def find_audio_files(paths: Sequence[str | Path]) -> list[ArchiveFile]:
+def find_audio_files(paths: Sequence[str | Path], cue_sheets: bool = True) -> list[ArchiveFile]:
     """The files to scan: each file as given, and each folder's audio files (AUDIO_SUFFIXES),
-    recursively, in sorted order. A file in folder F gets the cue sheet F's name/relative path
-    + '.csv'; a file given directly, its own name + '.csv'. ThemeDetectorError if two files
-    would share a cue sheet, or a folder holds no audio."""
+    recursively, in sorted order, each once. A file in folder F gets the cue sheet F's
+    name/relative path + '.csv'; a file given directly, its own name + '.csv'.
+    ThemeDetectorError if a folder holds no audio, or (with cue_sheets: they will be written)
+    if two files would share a cue sheet."""
     found: list[ArchiveFile] = []
     for entry in map(Path, paths):
         if entry.is_dir():
@@ -69,6 +70,12 @@ def find_audio_files(paths: Sequence[str | Path]) -> list[ArchiveFile]:
                       for p in files]
         else:
             found.append(ArchiveFile(entry, _with_csv(Path(entry.name))))
+    unique: dict[Path, ArchiveFile] = {}  # a file reached twice (overlapping folders) is one
+    for item in found:
+        unique.setdefault(item.path.resolve(), item)
+    found = list(unique.values())
+    if not cue_sheets:
+        return found
     by_cue: dict[Path, Path] = {}
     for item in found:
         other = by_cue.setdefault(item.cue_name, item.path)
@@ -98,11 +105,14 @@ def scan_file(path: Path, themes: Sequence[Theme], progress: bool = False,
 
 def scan_one(path: str, themes: Sequence[Theme], progress: bool = False,
              mode: str = "auto") -> FileScan:
-    """scan_file as a worker runs it: an unreadable file becomes a FileScan with its error."""
+    """scan_file as a worker runs it: a file that cannot be read, or fails in any other way,
+    becomes a FileScan with its error, so that it never stops the others."""
     try:
         return scan_file(Path(path), themes, progress, mode)
     except AudioInputError as error:
         return FileScan(path, error=str(error))
+    except Exception as error:  # an archive's odd file must not cost the other files' results
+        return FileScan(path, error=f"{path}: failed ({type(error).__name__}: {error})")
 
 
 def default_jobs() -> int:
@@ -164,14 +174,13 @@ def _executor(jobs: int, dask_address: str | None, themes: Sequence[Theme]
         yield client.get_executor(), shared
 
 
-def scan_archive(paths: Sequence[str | Path], themes: Sequence[Theme], outputs: Sink,
+def scan_archive(items: Sequence[ArchiveFile], themes: Sequence[Theme], outputs: Sink,
                  out_dir: Path | None = None, resume: bool = False, jobs: int = 1,
                  dask_address: str | None = None, progress: bool = False,
                  mode: str = "auto") -> int:
-    """`scan`: every file (folders walked), detections to `outputs` as each file finishes; with
-    out_dir, a cue sheet per file and summary.csv; with resume, files whose cue sheet exists are
-    skipped. Unreadable files are reported on stderr and skipped. Returns the number of them."""
-    items = find_audio_files(paths)
+    """`scan`: every file (`find_audio_files`), detections to `outputs` as each file finishes;
+    with out_dir, a cue sheet per file and summary.csv; with resume, files whose cue sheet exists
+    are skipped. Unreadable files are reported on stderr and skipped. Returns the number of them."""
     sheets = CueSheets(out_dir) if out_dir is not None else None
     resumed = {item.path for item in items if resume and sheets and sheets.path(item).exists()}
     todo = {str(item.path): item for item in items if item.path not in resumed}
@@ -220,7 +229,7 @@ class CueSheets:
         target = self.path(item)
         target.parent.mkdir(parents=True, exist_ok=True)
         partial = target.with_name(target.name + ".part")
-        with open(partial, "w", newline="", encoding="utf-8") as stream:
+        with open(partial, "w", newline="", encoding="utf-8", errors=FILE_NAMES) as stream:
             write_cue_sheet(((detection, str(item.path)) for detection in detections), stream)
         os.replace(partial, target)
 
@@ -229,7 +238,7 @@ class CueSheets:
         """summary.csv: per file its status ("scanned", "resumed", "failed"), how many
         detections and which themes its cue sheet holds, and the error if it failed."""
         summary = self.folder / SUMMARY_NAME
-        with open(summary, "w", newline="", encoding="utf-8") as stream:
+        with open(summary, "w", newline="", encoding="utf-8", errors=FILE_NAMES) as stream:
             writer = csv.DictWriter(stream, fieldnames=SUMMARY_FIELDS)
             writer.writeheader()
             for item in items:
@@ -238,7 +247,7 @@ class CueSheets:
                 writer.writerow({
                     "file": str(item.path), "status": _status(item.path, resumed, errors),
                     "detections": len(rows),
-                    "themes": ";".join(dict.fromkeys(row["theme"] for row in rows)),
+                    "themes": ";".join(dict.fromkeys(row.get("theme", "?") for row in rows)),
                     "cue_sheet": str(sheet.relative_to(self.folder)) if sheet.exists() else "",
                     "error": errors.get(item.path, ""),
                 })
@@ -252,5 +261,5 @@ def _status(path: Path, resumed: set[Path], errors: dict[Path, str]) -> str:
 def _read_rows(sheet: Path) -> list[dict[str, str]]:
     if not sheet.exists():
         return []
-    with open(sheet, newline="", encoding="utf-8") as stream:
+    with open(sheet, newline="", encoding="utf-8", errors="replace") as stream:  # or as resaved
         return list(csv.DictReader(stream))

@@ -1,12 +1,14 @@
 """Audio in: files through libsndfile (soundfile) and the input devices PortAudio knows.
 
 sounddevice and rtmixer are imported only where devices are used, so scanning files works on a
-machine without PortAudio.
+machine without PortAudio. File names reach libsndfile as bytes (`os.fsencode`), so any name the
+file system allows opens, one that is not valid UTF-8 too.
 """
 
 from __future__ import annotations
 
 import atexit
+import os
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -35,8 +37,10 @@ class AudioFileInfo:
 def audio_file_info(path: str | Path) -> AudioFileInfo:
     """Rate, channels and length of an audio file; AudioInputError if it cannot be read."""
     path = Path(path)
+    if not path.is_file():
+        raise AudioInputError(f"{path}: {'is a folder' if path.is_dir() else 'no such file'}")
     try:
-        info = soundfile.info(str(path))
+        info = soundfile.info(os.fsencode(path))
     except (soundfile.LibsndfileError, RuntimeError, OSError) as error:
         raise AudioInputError(f"{path}: not a readable audio file ({_reason(error)})") from None
     if not 8000 <= info.samplerate <= 192000:
@@ -47,7 +51,7 @@ def audio_file_info(path: str | Path) -> AudioFileInfo:
 def read_blocks(path: str | Path, block_size: int = 16384) -> Iterator[np.ndarray]:
     """The file's frames as float32 blocks of shape (n, channels)."""
     try:
-        with soundfile.SoundFile(str(path)) as source:
+        with soundfile.SoundFile(os.fsencode(path)) as source:
             yield from source.blocks(blocksize=block_size, dtype="float32", always_2d=True)
     except (soundfile.LibsndfileError, RuntimeError) as error:
         raise AudioInputError(f"{path}: reading failed ({_reason(error)})") from None
@@ -65,13 +69,15 @@ def read_excerpt(path: str | Path, start_s: float = 0.0, end_s: float | None = N
                               f"{end_s if end_s is not None else info.duration_s:g} s "
                               f"(the file lasts {info.duration_s:.2f} s)")
     try:
-        frames, _ = soundfile.read(str(path), start=start, stop=stop, dtype="float32", always_2d=True)
+        frames, _ = soundfile.read(os.fsencode(path), start=start, stop=stop, dtype="float32",
+                                   always_2d=True)
     except (soundfile.LibsndfileError, RuntimeError) as error:
         raise AudioInputError(f"{path}: reading failed ({_reason(error)})") from None
     return frames, info.sample_rate
 
 
 def _reason(error: Exception) -> str:
+    """libsndfile's own words, without the path it puts in front of them."""
     return str(error).split(":")[-1].strip() or type(error).__name__
 
 

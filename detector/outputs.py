@@ -31,6 +31,10 @@ import numpy as np
 from detector.errors import OutputError
 from detector.events import Detection, cue_sheet_writer
 
+#: How text outputs write a file name that is not valid UTF-8 (an old archive's Latin-1 names):
+#: as the bytes the file system holds, so that the name still opens the file.
+FILE_NAMES = "surrogateescape"
+
 OSC_DETECTED = "/theme/detected"
 OSC_SCORE = "/theme/score"
 #: How long a theme's MIDI note is held (seconds).
@@ -296,10 +300,34 @@ class OutputOptions:
         """Whether stdout is free for the human-readable lines."""
         return not (self.json or STDOUT in (self.json_file, self.csv_file))
 
+    def check(self, inputs: Sequence[Path] = ()) -> None:
+        """OutputError, before anything is opened, if two outputs would write into one stream
+        or one file, or a file output is one of the inputs (`--csv *.wav` would overwrite the
+        first recording with the cue sheet)."""
+        stdout_writers = [option for option, writes in (("--json", self.json),
+                                                        ("--json-file -", self.json_file == STDOUT),
+                                                        ("--csv -", self.csv_file == STDOUT)) if writes]
+        if len(stdout_writers) > 1:
+            raise OutputError(f"{' and '.join(stdout_writers)} would both write to standard "
+                              "output; send one of them to a file")
+        files = {option: Path(name).resolve()
+                 for option, name in (("--json-file", self.json_file), ("--csv", self.csv_file))
+                 if name not in (None, STDOUT)}
+        if len(set(files.values())) < len(files):
+            raise OutputError(f"--json-file and --csv both name {self.csv_file}; give each a "
+                              "file of its own")
+        inputs_by_target = {path.resolve(): path for path in inputs}
+        for option, target in files.items():
+            if target in inputs_by_target:
+                raise OutputError(f"{option} {inputs_by_target[target]}: that is one of the audio "
+                                  f"files to scan, and it would be overwritten; give {option} a "
+                                  "file of its own (nothing was written)")
+
 
 def open_outputs(options: OutputOptions, theme_names: Sequence[str]) -> Outputs:
-    """Open every chosen output; OutputError (naming it) if one cannot be opened, after closing
-    those already open."""
+    """Open every chosen output; OutputError (naming it) if they clash (`OutputOptions.check`)
+    or one cannot be opened, after closing those already open."""
+    options.check()
     sinks: list[Sink] = []
     try:
         if options.text:
@@ -333,6 +361,6 @@ def _open_text(name: str, newline: str | None = None) -> tuple[TextIO, bool]:
     if name == STDOUT:
         return sys.stdout, False
     try:
-        return open(name, "w", encoding="utf-8", newline=newline), True
+        return open(name, "w", encoding="utf-8", errors=FILE_NAMES, newline=newline), True
     except OSError as error:
         raise OutputError(f"{name}: cannot be written ({error.strerror or error})") from None

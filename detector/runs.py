@@ -14,7 +14,7 @@ from pathlib import Path
 
 import soundfile
 
-from detector.archive import scan_archive
+from detector.archive import find_audio_files, scan_archive
 from detector.audio import input_devices, read_excerpt
 from detector.demo import builtin_themes, demo_performance
 from detector.engine import Detector
@@ -41,8 +41,10 @@ def scan(theme_paths: Sequence[str], paths: Sequence[str], outputs: OutputOption
     """`scan`: files and folders (walked for audio), on `jobs` processes or a Dask cluster; see
     archive.scan_archive. Returns 1 if a file could not be read, else 0."""
     themes = load_or_explain(theme_paths)
+    items = find_audio_files(paths, cue_sheets=out_dir is not None)
+    outputs.check([item.path for item in items])
     with open_outputs(outputs, [theme.name for theme in themes]) as sinks:
-        failures = scan_archive(paths, themes, sinks, out_dir, resume, jobs, dask_address,
+        failures = scan_archive(items, themes, sinks, out_dir, resume, jobs, dask_address,
                                 progress=sys.stderr.isatty(), mode=mode)
     return 1 if failures else 0
 

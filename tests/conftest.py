@@ -65,8 +65,10 @@ def osc_receiver():
 
 
 def theme_detector(*args: str, timeout_s: float = 300) -> subprocess.CompletedProcess:
-    """Run `theme-detector ARGS...`, capturing its output as text."""
-    return subprocess.run([EXE, *args], capture_output=True, text=True, timeout=timeout_s)
+    """Run `theme-detector ARGS...`, capturing its output as text (a file name that is not
+    UTF-8 as its bytes, as the program writes it)."""
+    return subprocess.run([EXE, *args], capture_output=True, encoding="utf-8",
+                          errors="surrogateescape", timeout=timeout_s)
 
 
 @pytest.fixture(scope="session")

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import csv
 import json
+import os
 from pathlib import Path
 
 import pytest
@@ -33,7 +34,7 @@ def archive(tmp_path_factory, theme_named) -> Path:
 
 
 def read_csv(path: Path) -> list[dict[str, str]]:
-    with open(path, newline="", encoding="utf-8") as stream:
+    with open(path, newline="", encoding="utf-8", errors="surrogateescape") as stream:
         return list(csv.DictReader(stream))
 
 
@@ -68,6 +69,47 @@ def test_a_folder_tree_on_two_processes_then_resumed(archive, tmp_path):
     assert [json.loads(line)["theme"] for line in resumed.stdout.splitlines()] == ["Dies irae"]
     assert [r["status"] for r in read_csv(out / "summary.csv")] == ["failed", "scanned", "resumed"]
     assert read_csv(out / "archive" / "b" / "dies.flac.csv")[0]["theme"] == "Dies irae"
+
+
+def test_overlapping_folders_scan_each_file_once_and_namesakes_need_no_cue_sheets(archive, tmp_path):
+    assert len(find_audio_files([archive, archive / "b"])) == 3
+    copy = tmp_path / "copy" / "ode.wav"
+    copy.parent.mkdir()
+    copy.write_bytes((archive / "ode.wav").read_bytes())
+    result = run("scan", "--json", str(archive / "ode.wav"), str(copy))
+    assert [json.loads(line)["file"] for line in result.stdout.splitlines()] == [
+        str(archive / "ode.wav"), str(copy)]
+
+
+def test_an_output_file_that_is_an_input_or_another_output_is_refused(archive, tmp_path):
+    take = tmp_path / "take1.wav"
+    take.write_bytes((archive / "ode.wav").read_bytes())
+    before = take.read_bytes()
+    # `--csv *.wav`: the shell hands the first recording to --csv.
+    result = run("scan", "--csv", str(take), str(archive / "ode.wav"), str(take))
+    assert result.returncode == 2
+    assert "one of the audio files to scan" in result.stderr and "nothing was written" in result.stderr
+    assert take.read_bytes() == before
+    same = run("scan", "--json-file", str(tmp_path / "out"), "--csv", str(tmp_path / "out"), str(take))
+    assert same.returncode == 2 and "give each a file of its own" in same.stderr
+    both = run("scan", "--json", "--csv", "-", str(take))
+    assert both.returncode == 2 and "both write to standard output" in both.stderr
+    assert not (tmp_path / "out").exists()
+
+
+def test_a_file_name_that_is_not_utf8_is_scanned(archive, tmp_path):
+    name = os.fsdecode(b"caf\xe9.wav")  # Latin-1, as old archives hold them
+    (tmp_path / name).write_bytes((archive / "ode.wav").read_bytes())
+    result = run("scan", "--json", "--out", str(tmp_path / "cues"), str(tmp_path / name))
+    assert result.returncode == 0, result.stderr
+    assert [json.loads(line)["theme"] for line in result.stdout.splitlines()] == ["Ode to Joy"]
+    [row] = read_csv(tmp_path / "cues" / "summary.csv")
+    assert row["status"] == "scanned"
+
+
+def test_a_missing_file_is_named_as_missing(tmp_path):
+    result = run("scan", str(tmp_path / "nowhere.wav"))
+    assert result.returncode == 1 and "nowhere.wav: no such file" in result.stderr
 
 
 def test_resume_needs_an_output_folder(archive):
