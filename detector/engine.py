@@ -40,7 +40,7 @@ from detector.matching import (ALTERNATIVE_COST, CHORD_NOTE_COST, MIN_PROGRESS,
 from detector.notes import hz_to_midi
 from detector.pitch import PitchTracker
 from detector.salience import MelodyTracker
-from detector.sanitize import mix_to_mono
+from detector.sanitize import as_float_frames, mix_to_mono
 from detector.segmenter import NoteSegmenter
 from detector.themes import Theme
 
@@ -161,6 +161,8 @@ class Detector:
                  min_progress: float = MIN_PROGRESS, threshold: float = SCORE_THRESHOLD,
                  warm_up: bool = True) -> None:
         self.themes = tuple(themes)
+        if sample_rate != int(sample_rate):  # the clock counts whole samples
+            raise ValueError(f"sample rate {sample_rate} Hz is not a whole number of Hz")
         self.sample_rate = int(sample_rate)
         self.mode = mode
         self.tracker = make_tracker(mode, self.sample_rate)
@@ -226,15 +228,12 @@ class Detector:
         return self.samples_consumed / self.sample_rate
 
     def process(self, block: np.ndarray) -> list[Detection]:
-        """Analyse one block: shape (n,) mono or (n, channels), any float or int dtype.
+        """Analyse one block: shape (n,) mono or (n, channels), any float or int dtype, the
+        channels averaged (`sanitize.as_float_frames`, ValueError for another shape).
 
         Returns the detections announced during this block, in time order (usually none).
         """
-        frames = np.asarray(block)
-        if frames.ndim == 1:
-            frames = frames[:, None]
-        if frames.dtype != np.float32:
-            frames = frames.astype(np.float32)
+        frames = as_float_frames(block)
         n = frames.shape[0]
         if n > self._mono.shape[0]:
             self._mono = np.zeros(n, dtype=np.float32)

@@ -8,14 +8,47 @@ up to 3e38) and interfaces glitch. A sample that is not finite or is beyond ABSU
 from __future__ import annotations
 
 import numba
+import numpy as np
 
 #: Beyond this magnitude a sample is garbage, not loud audio (full scale is 1.0).
 ABSURD_LEVEL = 8.0
+#: More channels than any interface has: a block of this many is taken for a planar one.
+MAX_CHANNELS = 256
+
+
+def as_float_frames(block: np.ndarray) -> np.ndarray:
+    """A block as the analysis takes it: float32 frames (n, channels), C-ordered and writable.
+
+    block: (n,) mono or (n, channels) interleaved frames; float audio at full scale 1.0, or
+    integers at their type's full scale (int16 as a WAV file holds it, uint8 centred on 128).
+    A float32 block already in that layout is used as it is (no copy: the real-time case);
+    any other is converted, always to the one layout the compiled kernels were built for.
+    ValueError for any other shape (a planar (channels, n) block must be transposed first).
+    """
+    frames = np.asarray(block)
+    if frames.ndim == 1:
+        frames = frames[:, None]
+    if frames.ndim != 2 or frames.shape[1] == 0:
+        raise ValueError(f"a block is (n,) mono or (n, channels) frames, not of shape {frames.shape}")
+    if frames.shape[1] > MAX_CHANNELS:
+        raise ValueError(f"a block of {frames.shape[1]} channels: is it planar, (channels, n)? "
+                         "Pass its transpose, (n, channels)")
+    if frames.dtype.kind in "iu":
+        full_scale = 2.0 ** (8 * frames.dtype.itemsize - 1)
+        centre = full_scale if frames.dtype.kind == "u" else 0.0
+        frames = np.subtract(frames, centre, dtype=np.float32)
+        frames *= np.float32(1.0 / full_scale)
+    elif frames.dtype != np.float32:
+        with np.errstate(over="ignore", invalid="ignore"):  # garbage: mix_to_mono counts it
+            frames = frames.astype(np.float32)
+    return np.require(frames, np.float32, ["C_CONTIGUOUS", "WRITEABLE"])
 
 
 @numba.njit(cache=True, nogil=True)
 def mix_to_mono(block, out):
-    """Average the channels of block (n, channels) into out[:n]; return the garbage count.
+    """Average the channels of block (n, channels; `as_float_frames`) into out[:n]; return the
+    garbage count. (A signal on one channel of eight comes out 18 dB down: choose the input's
+    channels where the others are silent, as `listen --channels` does.)
 
     Real-time path: no allocation.
     """

@@ -23,6 +23,7 @@ from detector.engine import Detector
 from detector.errors import ThemeDetectorError
 from detector.events import Detection
 from detector.recent import RecentAudio
+from detector.sanitize import as_float_frames
 from detector.themes import Theme
 from gui.sources import SourceStatus
 from gui.speaker import Speaker
@@ -83,9 +84,9 @@ class FilePlayer:
     @classmethod
     def from_array(cls, audio: np.ndarray, sample_rate: int, themes: Sequence[Theme], name: str, *,
                    block_size: int = DEFAULT_BLOCK_SIZE, **options) -> "FilePlayer":
-        """A player for audio already in memory: shape (n,) mono or (n, channels)."""
-        frames = np.asarray(audio, dtype=np.float32)
-        frames = frames.reshape(frames.shape[0], -1)
+        """A player for audio already in memory: shape (n,) mono or (n, channels), float or
+        integer samples (`sanitize.as_float_frames`)."""
+        frames = as_float_frames(audio)
         blocks = (frames[start:start + block_size] for start in range(0, frames.shape[0], block_size))
         return cls(themes, blocks, sample_rate, frames.shape[1], name, **options)
 

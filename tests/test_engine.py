@@ -1,11 +1,16 @@
 """The Detector as a plugin: any block size, any rate, any channel count, garbage in."""
 
+import warnings
+
 import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from detector.engine import Detector
+from detector.notes import Note
+from detector.sanitize import mix_to_mono
+from detector.themes import Theme
 
 from conftest import SAMPLE_RATE, detect, render_performance
 
@@ -52,10 +57,45 @@ def test_works_at_common_sample_rates(themes, theme_named, sample_rate):
     assert start_s < found[0].time_s < end_s
 
 
-def test_stereo_and_int16_input(themes, performance):
+@pytest.mark.parametrize("dtype", [np.int16, np.int32, np.uint8])
+def test_stereo_integer_blocks_are_read_at_their_full_scale(themes, performance, dtype):
+    """As a WAV file or an interface holds them: int16, int32, and 8-bit centred on 128."""
+    full_scale = 2.0 ** (8 * np.dtype(dtype).itemsize - 1)
+    centre = full_scale if np.dtype(dtype).kind == "u" else 0.0
     stereo = np.stack([performance, performance], axis=1)
-    as_int16 = (stereo * 32767).astype(np.int16).astype(np.float32) / 32767
-    assert [d.theme for d in detect(themes, as_int16)] == ["Dies irae"]
+    as_int = np.round(stereo * (full_scale - 1) + centre).astype(dtype)
+    detector = Detector(themes, SAMPLE_RATE, warm_up=False)
+    found = [d.theme for start in range(0, len(as_int), 4096)
+             for d in detector.process(as_int[start:start + 4096])]
+    assert found == ["Dies irae"] and detector.sanitised_samples == 0
+
+
+def test_any_memory_layout_takes_the_compiled_path(themes, performance):
+    """Fortran-ordered, strided and read-only blocks are converted to the one layout the
+    kernels were compiled for: none compiles again on a live stream's first odd block."""
+    detector = Detector(themes, SAMPLE_RATE)
+    compiled = len(mix_to_mono.signatures)
+    stereo = np.stack([performance, performance], axis=1)[:8192]
+    read_only = np.frombuffer(performance[:4096].tobytes(), dtype=np.float32)
+    for block in (np.asfortranarray(stereo), performance[:8192:2], read_only):
+        detector.process(block)
+    assert len(mix_to_mono.signatures) == compiled
+
+
+@pytest.mark.parametrize("shape", [(4096, 0), (), (4096, 2, 1), (2, 4096)])
+def test_a_block_of_another_shape_is_refused_clearly(shape):
+    detector = Detector([], SAMPLE_RATE, warm_up=False)
+    with pytest.raises(ValueError, match="block"):
+        detector.process(np.zeros(shape, dtype=np.float32))
+    assert detector.samples_consumed == 0
+
+
+def test_a_fractional_rate_and_a_theme_too_short_to_match_are_refused(themes):
+    with pytest.raises(ValueError, match="whole number"):
+        Detector(themes, 44100.5, warm_up=False)
+    two_notes = Theme("two notes", (Note(60, 0.0, 0.5), Note(62, 0.5, 0.5)))
+    with pytest.raises(ValueError, match="at least 4"):  # it would match any two-note step
+        Detector([two_notes], SAMPLE_RATE, warm_up=False)
 
 
 def test_garbage_samples_are_replaced_and_counted(themes, performance):
@@ -68,6 +108,11 @@ def test_garbage_samples_are_replaced_and_counted(themes, performance):
     assert detector.sanitised_samples == 115
     assert [d.theme for d in found] == ["Dies irae"]
     assert np.isfinite(detector.display.f0_hz)
+    beyond_float32 = np.full(10, 1e300)  # float64 past float32's range: counted, no warning
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        detector.process(beyond_float32)
+    assert detector.sanitised_samples == 125
 
 
 def test_dc_offset_and_clipping_do_not_hide_the_theme(themes, performance):
