@@ -380,24 +380,53 @@ def load_library(path: Path) -> tuple[list[Theme], list[ThemeError]]:
     return themes, errors
 
 
-def _library_entry(path: Path, number: int, entry: dict) -> Theme:
+#: The keys a library's [[theme]] table may have (see load_library).
+LIBRARY_KEYS = ("name", "file", "track", "channel", "notes", "tempo", "color", "sensitivity")
+
+
+def _library_entry(path: Path, number: int, entry: object) -> Theme:
     where = f"{path}, theme #{number}"
+    if not isinstance(entry, dict):
+        raise ThemeError(f"{where}: is not a [[theme]] table of keys ({', '.join(LIBRARY_KEYS)})")
     name = entry.get("name")
     if not isinstance(name, str) or not name:
         raise ThemeError(f"{where}: needs a name")
-    options = {"color": entry.get("color"), "sensitivity": float(entry.get("sensitivity", 1.0))}
+    where = f"{where} ({name})"
+    unknown = sorted(set(entry) - set(LIBRARY_KEYS))
+    if unknown:
+        raise ThemeError(f"{where}: unknown key(s) {', '.join(unknown)}; a theme may have "
+                         f"{', '.join(LIBRARY_KEYS)}")
+    sensitivity = entry.get("sensitivity", 1.0)
+    if isinstance(sensitivity, bool) or not isinstance(sensitivity, (int, float)) \
+            or not 0 < sensitivity < float("inf"):
+        raise ThemeError(f"{where}: sensitivity is a number above 0 (1.0 by default, higher "
+                         f"finds more), not {sensitivity!r}")
+    if ("notes" in entry) == ("file" in entry):
+        given = "both" if "file" in entry else "neither"
+        raise ThemeError(f"{where}: needs either 'file' or 'notes', not {given}")
     if "notes" in entry:
         header = f"tempo: {entry['tempo']}\n" if "tempo" in entry else ""
-        theme = parse_note_list(header + str(entry["notes"]), f"{where} ({name})", default_name=name)
-    elif "file" in entry:
-        source = (path.parent / entry["file"]).resolve()
-        if source.suffix.lower() in MIDI_SUFFIXES:
-            theme = load_midi(source, track=entry.get("track"), channel=entry.get("channel"), name=name)
-        else:
-            theme = load_theme_file(source)
+        theme = parse_note_list(header + str(entry["notes"]), where, default_name=name)
     else:
-        raise ThemeError(f"{where} ({name}): needs 'file' or 'notes'")
-    return replace(theme, name=name, **options)
+        theme = _library_file(path, where, entry)
+    return replace(theme, name=name, color=entry.get("color"), sensitivity=float(sensitivity))
+
+
+def _library_file(path: Path, where: str, entry: dict) -> Theme:
+    """The theme a library entry's 'file' names (relative to the library), errors said as the
+    entry's."""
+    if not isinstance(entry["file"], str):
+        raise ThemeError(f"{where}: 'file' is a path in quotes, not {entry['file']!r}")
+    source = (path.parent / entry["file"]).resolve()
+    if source.suffix.lower() == ".toml":
+        raise ThemeError(f"{where}: {entry['file']} is a library; a library lists theme files")
+    try:
+        if source.suffix.lower() in MIDI_SUFFIXES:
+            return load_midi(source, track=entry.get("track"), channel=entry.get("channel"),
+                             name=entry["name"])
+        return load_theme_file(source)
+    except ThemeError as error:
+        raise ThemeError(f"{where}: {error}") from None
 
 
 def load_themes(paths: str | Path | list[str | Path]) -> tuple[list[Theme], list[ThemeError]]:

@@ -123,6 +123,37 @@ file = "missing.mid"
     assert len(errors) == 1 and "missing.mid" in str(errors[0])
 
 
+@pytest.mark.parametrize("entry, complaint", [
+    ('notes = "ODE"\nsensitivity = "high"', "sensitivity is a number above 0"),
+    ('notes = "ODE"\nsensitivity = -1.0', "sensitivity is a number above 0"),
+    ('notes = "ODE"\nsensitivty = 1.2', "unknown key(s) sensitivty"),
+    ('file = 5', "'file' is a path in quotes"),
+    ('file = "tune.mid"\nnotes = "ODE"', "not both"),
+    ('file = "other.toml"', "is a library"),
+    ('file = "missing.mid"', "theme #2 (Entry): "),
+])
+def test_a_bad_library_entry_is_named_and_costs_only_itself(tmp_path, entry, complaint):
+    write_midi(tmp_path / "tune.mid", [("Melody", 0, MELODY)])
+    (tmp_path / "library.toml").write_text(f"""
+[[theme]]
+name = "Good"
+notes = "{ODE}"
+
+[[theme]]
+name = "Entry"
+{entry.replace("ODE", ODE)}
+""")
+    themes, errors = load_themes(tmp_path / "library.toml")
+    assert [t.name for t in themes] == ["Good"]
+    assert len(errors) == 1 and complaint in str(errors[0]) and "library.toml" in str(errors[0])
+
+
+def test_a_library_of_anything_but_tables_is_refused_entry_by_entry(tmp_path):
+    (tmp_path / "library.toml").write_text('theme = ["ode.mid"]\n')
+    themes, errors = load_themes(tmp_path / "library.toml")
+    assert themes == [] and "theme #1: is not a [[theme]] table" in str(errors[0])
+
+
 def test_repeated_names_are_made_unique(tmp_path):
     (tmp_path / "a.txt").write_text("name: Same\n" + ODE)
     (tmp_path / "b.txt").write_text("name: Same\n" + ODE)
