@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import importlib.util
+import math
 import os
 import signal
 import sys
@@ -63,7 +64,9 @@ def build_parser() -> argparse.ArgumentParser:
                       help="write a CSV cue sheet per file (DIR/<folder>/<path>.csv) and "
                       "DIR/summary.csv")
     scan.add_argument("--resume", action="store_true",
-                      help="with --out: skip files whose cue sheet is already there")
+                      help="with --out: skip files whose cue sheet is already there (their "
+                      "detections stay in those sheets and summary.csv, and are not sent to the "
+                      "other outputs again)")
     scan.add_argument("--jobs", type=_positive_int, default=default_jobs(), metavar="N",
                       help="processes scanning at once (default: all cores, here %(default)s)")
     scan.add_argument("--dask", metavar="ADDRESS",
@@ -84,7 +87,7 @@ def build_parser() -> argparse.ArgumentParser:
                         help="input latency to ask PortAudio for (default: low)")
     listen.add_argument("--channels", type=_channel_list, metavar="N[,N...]",
                         help="1-based input channels to mix to mono (default: all)")
-    listen.add_argument("--duration", type=float, metavar="SECONDS",
+    listen.add_argument("--duration", type=_seconds, metavar="SECONDS",
                         help="stop after this long (default: run until Ctrl-C)")
 
     commands.add_parser("devices", help="list audio inputs")
@@ -114,9 +117,9 @@ def build_parser() -> argparse.ArgumentParser:
                                 "write them as a MIDI theme file.")
     learn.add_argument("clip", type=Path, metavar="CLIP", help="an audio file (WAV, FLAC, OGG, MP3)")
     learn.add_argument("--name", help="the theme's name (default: the clip's file name)")
-    learn.add_argument("--start", type=float, default=0.0, metavar="SECONDS",
+    learn.add_argument("--start", type=_seconds, default=0.0, metavar="SECONDS",
                        help="where the theme starts in the clip (default: 0)")
-    learn.add_argument("--end", type=float, metavar="SECONDS",
+    learn.add_argument("--end", type=_seconds, metavar="SECONDS",
                        help="where it ends (default: the end of the clip)")
     learn.add_argument("--out", type=Path, metavar="PATH",
                        help=f"a folder or a .mid file (default: {user_theme_folder()})")
@@ -135,7 +138,7 @@ def output_options_parser() -> argparse.ArgumentParser:
     group.add_argument("--osc", action="append", type=_host_port, default=[], metavar="HOST:PORT",
                        help=f"send OSC over UDP: {OSC_DETECTED} theme score transpose tempo "
                        "start_s end_s time_s")
-    group.add_argument("--osc-score-rate", type=float, default=0.0, metavar="HZ",
+    group.add_argument("--osc-score-rate", type=_rate, default=0.0, metavar="HZ",
                        help=f"also send every theme's running score ({OSC_SCORE} theme score) "
                        "this often while listening (default: 0, never)")
     group.add_argument("--midi-out", action="append", default=[], metavar="PORT",
@@ -178,6 +181,22 @@ def _ranged_int(low: int, high: int):
 _midi_channel = _ranged_int(1, 16)
 _midi_note = _ranged_int(0, 127)
 _positive_int = _ranged_int(1, 4096)
+
+
+def _non_negative(unit: str):
+    def parse(text: str) -> float:
+        try:
+            value = float(text)
+        except ValueError:
+            value = math.nan
+        if not 0 <= value < math.inf:
+            raise argparse.ArgumentTypeError(f"'{text}' is not a number of {unit} (0 or more)")
+        return value
+    return parse
+
+
+_seconds = _non_negative("seconds")
+_rate = _non_negative("Hz")
 
 
 def _channel_list(text: str) -> tuple[int, ...]:

@@ -77,6 +77,14 @@ def test_demo_finds_every_theme_it_plays_and_nothing_else():
         assert record["tempo"] == pytest.approx(tempo, rel=0.05)
 
 
+@pytest.mark.parametrize("args", [("learn", "clip.wav", "--start", "nan"), ("learn", "clip.wav", "--end", "inf"),
+                                  ("listen", "--duration", "-1")])
+def test_a_time_that_is_not_a_number_of_seconds_is_refused_by_name(args):
+    result = run(*args)
+    assert result.returncode == 2
+    assert f"argument {args[-2]}: '{args[-1]}' is not a number of seconds" in result.stderr
+
+
 def test_help_names_every_command():
     result = run("--help")
     assert result.returncode == 0
