@@ -19,12 +19,13 @@ from pathlib import Path
 import mido
 import numpy as np
 
+from detector.audio import AUDIO_SUFFIXES
 from detector.engine import make_tracker
 from detector.errors import ThemeError
 from detector.notes import Note, hz_to_midi, midi_to_name
 from detector.sanitize import mix_to_mono
 from detector.segmenter import PITCH_TOLERANCE, NoteSegmenter
-from detector.themes import Theme, theme_from_notes
+from detector.themes import MIDI_SUFFIXES, THEME_SUFFIXES, Theme, theme_from_notes
 
 #: Silence fed after the clip so that its last note ends and is announced.
 TAIL_S = 0.3
@@ -154,9 +155,13 @@ def template_path(name: str, out: Path | None = None) -> Path:
     """The MIDI file a theme called `name` is written to: `out` if it names a .mid file,
     otherwise '<name>.mid' in `out` (a folder) or in the user's theme folder. The file is
     named after the theme (only characters a file system refuses are replaced), because a
-    theme loaded from a MIDI file takes the file's name."""
-    if out is not None and out.suffix.lower() in (".mid", ".midi"):
+    theme loaded from a MIDI file takes the file's name. ThemeError if `out` names another
+    kind of file (a .txt, a .wav: taken for a folder, it would be made one)."""
+    if out is not None and out.suffix.lower() in MIDI_SUFFIXES:
         return out
+    if out is not None and out.suffix.lower() in THEME_SUFFIXES + AUDIO_SUFFIXES and not out.is_dir():
+        raise ThemeError(f"--out {out}: a learned theme is written as a MIDI file; give a folder "
+                         "or a .mid file name")
     safe = re.sub(r'[\\/:*?"<>|\x00-\x1f]+', "_", name).strip(" .") or "theme"
     return (out if out is not None else user_theme_folder()) / f"{safe}.mid"
 

@@ -173,6 +173,9 @@ def learn(clip: Path, name: str | None, start_s: float, end_s: float | None, out
         print(summary, file=sys.stderr)
         return 0
     path = template_path(learned.theme.name, out)
+    if path.stem != learned.theme.name and path == out:
+        print(f"theme-detector: the theme will load as '{path.stem}' (a MIDI theme takes its "
+              f"file's name); --out a folder keeps '{learned.theme.name}'", file=sys.stderr)
     if path.exists() and not force:
         raise ThemeError(f"{path}: already exists; choose another --name or --out, or --force "
                          "to replace it")
