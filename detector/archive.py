@@ -217,21 +217,31 @@ class CueSheets:
 
     def __init__(self, folder: Path) -> None:
         self.folder = folder
+        probe = folder / f".theme-detector-{os.getpid()}.probe"  # writable, before hours of work?
         try:
             folder.mkdir(parents=True, exist_ok=True)
+            probe.write_bytes(b"")
+            probe.unlink()
         except OSError as error:
-            raise OutputError(f"{folder}: cannot be created ({error.strerror or error})") from None
+            raise OutputError(f"{folder}: cannot be written ({error.strerror or error})") from None
 
     def path(self, item: ArchiveFile) -> Path:
         return self.folder / item.cue_name
 
     def write(self, item: ArchiveFile, detections: Sequence[Detection]) -> None:
+        """The file's cue sheet; OutputError if it cannot be written (the disk is full...):
+        the sheets written before it stay, and --resume goes on from there."""
         target = self.path(item)
-        target.parent.mkdir(parents=True, exist_ok=True)
         partial = target.with_name(target.name + ".part")
-        with open(partial, "w", newline="", encoding="utf-8", errors=FILE_NAMES) as stream:
-            write_cue_sheet(((detection, str(item.path)) for detection in detections), stream)
-        os.replace(partial, target)
+        try:
+            target.parent.mkdir(parents=True, exist_ok=True)
+            with open(partial, "w", newline="", encoding="utf-8", errors=FILE_NAMES) as stream:
+                write_cue_sheet(((detection, str(item.path)) for detection in detections), stream)
+            os.replace(partial, target)
+        except OSError as error:
+            raise OutputError(f"{target}: cannot be written ({error.strerror or error}); the cue "
+                              "sheets written so far are complete, and --resume goes on from "
+                              "there") from None
 
     def write_summary(self, items: Sequence[ArchiveFile], resumed: set[Path],
                       errors: dict[Path, str]) -> Path:

@@ -107,6 +107,15 @@ def test_a_file_name_that_is_not_utf8_is_scanned(archive, tmp_path):
     assert row["status"] == "scanned"
 
 
+def test_a_cue_sheet_that_cannot_be_written_stops_the_scan_with_a_clear_error(archive, tmp_path):
+    (tmp_path / "cues" / "ode.wav.csv").mkdir(parents=True)  # where the sheet should go
+    result = run("scan", "--out", str(tmp_path / "cues"), str(archive / "ode.wav"))
+    assert result.returncode == 2 and "Traceback" not in result.stderr
+    assert "ode.wav.csv: cannot be written" in result.stderr and "--resume" in result.stderr
+    not_a_folder = run("scan", "--out", str(archive / "ode.wav"), str(archive / "ode.wav"))
+    assert not_a_folder.returncode == 2 and "cannot be written" in not_a_folder.stderr
+
+
 def test_a_missing_file_is_named_as_missing(tmp_path):
     result = run("scan", str(tmp_path / "nowhere.wav"))
     assert result.returncode == 1 and "nowhere.wav: no such file" in result.stderr
