@@ -432,8 +432,9 @@ def _library_file(path: Path, where: str, entry: dict) -> Theme:
 def load_themes(paths: str | Path | list[str | Path]) -> tuple[list[Theme], list[ThemeError]]:
     """Load themes from files, folders (every theme file inside) and TOML libraries.
 
-    Returns (themes, errors): a bad file costs only its own theme. Names are kept unique by
-    numbering repeats.
+    A file that a library in the folder lists is loaded as the library says (its name, track,
+    sensitivity), not a second time on its own. Returns (themes, errors): a bad file costs only
+    its own theme. Names are kept unique by numbering repeats.
     """
     if isinstance(paths, (str, Path)):
         paths = [paths]
@@ -442,6 +443,8 @@ def load_themes(paths: str | Path | list[str | Path]) -> tuple[list[Theme], list
     for entry in map(Path, paths):
         if entry.is_dir():
             files = sorted(p for p in entry.rglob("*") if p.suffix.lower() in THEME_SUFFIXES)
+            listed = set().union(*(_listed_files(f) for f in files if f.suffix.lower() == ".toml"))
+            files = [f for f in files if f.resolve() not in listed]
             if not files:
                 errors.append(ThemeError(f"{entry}: folder holds no theme files "
                                          f"({', '.join(THEME_SUFFIXES)})"))
@@ -461,6 +464,16 @@ def load_themes(paths: str | Path | list[str | Path]) -> tuple[list[Theme], list
             except ThemeError as error:
                 errors.append(error)
     return _unique_names(themes), errors
+
+
+def _listed_files(library: Path) -> set[Path]:
+    """The files a library's entries name (none if it cannot be read: load_library says why)."""
+    try:
+        entries = tomllib.loads(library.read_text(encoding="utf-8-sig")).get("theme", [])
+    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError):
+        return set()
+    return {(library.parent / entry["file"]).resolve() for entry in entries if isinstance(entry, dict)
+            and isinstance(entry.get("file"), str)}
 
 
 def _unique_names(themes: list[Theme]) -> list[Theme]:

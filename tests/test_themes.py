@@ -121,6 +121,9 @@ file = "missing.mid"
     assert themes[0].notes[1].onset_s == pytest.approx(0.6)
     assert [n.pitch for n in themes[1].notes] == [36] * 6
     assert len(errors) == 1 and "missing.mid" in str(errors[0])
+    # The folder that holds the library and its MIDI file: the file loads as the library says.
+    in_folder, _ = load_themes(tmp_path)
+    assert [t.name for t in in_folder] == ["Joy", "The bass"]
 
 
 @pytest.mark.parametrize("entry, complaint", [
