@@ -43,12 +43,14 @@ class ArchiveFile:
 
 @dataclass(frozen=True)
 class FileScan:
-    """What scanning one file gave: its detections, or the error that stopped it."""
+    """What scanning one file gave: its detections, or the error that stopped it (partial: it
+    came after part of the file was read, and the detections are those made before it)."""
 
     path: str
     detections: tuple[Detection, ...] = ()
     sanitised_samples: int = 0
     error: str | None = None
+    partial: bool = False
 
 
 def find_audio_files(paths: Sequence[str | Path], cue_sheets: bool = True) -> list[ArchiveFile]:
@@ -91,15 +93,21 @@ def _with_csv(path: Path) -> Path:
 
 def scan_file(path: Path, themes: Sequence[Theme], progress: bool = False,
               mode: str = "auto") -> FileScan:
-    """Feed a file through a Detector as fast as possible; AudioInputError if it cannot be read."""
+    """Feed a file through a Detector as fast as possible; AudioInputError if it cannot be
+    opened. A file damaged part way (a truncated download) gives a partial FileScan."""
     info = audio_file_info(path)
     detector = Detector(themes, info.sample_rate, mode=mode, warm_up=False)
     detections: list[Detection] = []
     with tqdm(total=round(info.duration_s, 1), unit="s", desc=path.name, leave=False,
               disable=not progress, file=sys.stderr) as bar:
-        for block in read_blocks(path):
-            detections += detector.process(block)
-            bar.update(round(block.shape[0] / info.sample_rate, 3))
+        try:
+            for block in read_blocks(path):
+                detections += detector.process(block)
+                bar.update(round(block.shape[0] / info.sample_rate, 3))
+        except AudioInputError as error:
+            return FileScan(str(path), tuple(detections), detector.sanitised_samples,
+                            error=f"{error}, {detector.time_s:.1f} s into {info.duration_s:.1f} s",
+                            partial=True)
     return FileScan(str(path), tuple(detections), detector.sanitised_samples)
 
 
@@ -180,20 +188,26 @@ def scan_archive(items: Sequence[ArchiveFile], themes: Sequence[Theme], outputs:
                  mode: str = "auto") -> int:
     """`scan`: every file (`find_audio_files`), detections to `outputs` as each file finishes;
     with out_dir, a cue sheet per file and summary.csv; with resume, files whose cue sheet exists
-    are skipped. Unreadable files are reported on stderr and skipped. Returns the number of them."""
+    are skipped. Unreadable files are reported on stderr and skipped, and a file damaged part
+    way keeps the detections made before the damage. Returns the number of either."""
     sheets = CueSheets(out_dir) if out_dir is not None else None
-    resumed = {item.path for item in items if resume and sheets and sheets.path(item).exists()}
-    todo = {str(item.path): item for item in items if item.path not in resumed}
-    if resumed:
-        print(f"theme-detector: resuming: {len(resumed)} of {len(items)} file(s) already have "
+    status = {item.path: "resumed" for item in items
+              if resume and sheets and sheets.path(item).exists()}
+    todo = {str(item.path): item for item in items if item.path not in status}
+    if status:
+        print(f"theme-detector: resuming: {len(status)} of {len(items)} file(s) already have "
               "a cue sheet", file=sys.stderr)
     errors: dict[Path, str] = {}
     for result in scan_files(list(todo), themes, jobs, dask_address, progress, mode):
         item = todo[result.path]
+        status[item.path] = "partial" if result.partial else "failed" if result.error else "scanned"
         if result.error:
-            print(f"theme-detector: skipped: {result.error}", file=sys.stderr)
             errors[item.path] = result.error
-            continue
+            kept = "; the detections before it are kept" if result.partial else ""
+            print(f"theme-detector: {'' if result.partial else 'skipped: '}{result.error}{kept}",
+                  file=sys.stderr)
+            if not result.partial:
+                continue
         if result.sanitised_samples:
             print(f"theme-detector: {result.path}: {result.sanitised_samples} invalid samples "
                   "(NaN, Inf or absurd values) were replaced by silence", file=sys.stderr)
@@ -202,7 +216,7 @@ def scan_archive(items: Sequence[ArchiveFile], themes: Sequence[Theme], outputs:
         if sheets:
             sheets.write(item, result.detections)
     if sheets:
-        summary = sheets.write_summary(items, resumed, errors)
+        summary = sheets.write_summary(items, status, errors)
         print(f"theme-detector: {len(items)} file(s); cue sheets and {summary.name} in "
               f"{sheets.folder}", file=sys.stderr)
     return len(errors)
@@ -243,29 +257,25 @@ class CueSheets:
                               "sheets written so far are complete, and --resume goes on from "
                               "there") from None
 
-    def write_summary(self, items: Sequence[ArchiveFile], resumed: set[Path],
+    def write_summary(self, items: Sequence[ArchiveFile], status: dict[Path, str],
                       errors: dict[Path, str]) -> Path:
-        """summary.csv: per file its status ("scanned", "resumed", "failed"), how many
-        detections and which themes its cue sheet holds, and the error if it failed."""
+        """summary.csv: per file its status ("scanned", "resumed", "partial" or "failed"), how
+        many detections and which themes its cue sheet holds, and the error if there was one."""
         summary = self.folder / SUMMARY_NAME
         with open(summary, "w", newline="", encoding="utf-8", errors=FILE_NAMES) as stream:
             writer = csv.DictWriter(stream, fieldnames=SUMMARY_FIELDS)
             writer.writeheader()
             for item in items:
                 sheet = self.path(item)
-                rows = _read_rows(sheet) if item.path not in errors else []
+                rows = _read_rows(sheet) if status[item.path] != "failed" else []
                 writer.writerow({
-                    "file": str(item.path), "status": _status(item.path, resumed, errors),
+                    "file": str(item.path), "status": status[item.path],
                     "detections": len(rows),
                     "themes": ";".join(dict.fromkeys(row.get("theme", "?") for row in rows)),
                     "cue_sheet": str(sheet.relative_to(self.folder)) if sheet.exists() else "",
                     "error": errors.get(item.path, ""),
                 })
         return summary
-
-
-def _status(path: Path, resumed: set[Path], errors: dict[Path, str]) -> str:
-    return "failed" if path in errors else "resumed" if path in resumed else "scanned"
 
 
 def _read_rows(sheet: Path) -> list[dict[str, str]]:

@@ -9,6 +9,7 @@ import json
 import os
 from pathlib import Path
 
+import numpy as np
 import pytest
 import soundfile
 
@@ -114,6 +115,21 @@ def test_a_cue_sheet_that_cannot_be_written_stops_the_scan_with_a_clear_error(ar
     assert "ode.wav.csv: cannot be written" in result.stderr and "--resume" in result.stderr
     not_a_folder = run("scan", "--out", str(archive / "ode.wav"), str(archive / "ode.wav"))
     assert not_a_folder.returncode == 2 and "cannot be written" in not_a_folder.stderr
+
+
+def test_a_file_damaged_part_way_keeps_the_detections_before_the_damage(archive, tmp_path):
+    """A FLAC cut off after the theme (a truncated download): the theme is still found."""
+    audio, _ = soundfile.read(archive / "b" / "dies.flac", dtype="float32")
+    whole = tmp_path / "whole.flac"
+    soundfile.write(whole, np.concatenate([audio, np.zeros(10 * SAMPLE_RATE, np.float32)]), SAMPLE_RATE)
+    cut = tmp_path / "cut.flac"
+    cut.write_bytes(whole.read_bytes()[:int(whole.stat().st_size * 0.8)])
+    result = run("scan", "--json", "--out", str(tmp_path / "cues"), str(cut))
+    assert result.returncode == 1
+    assert [json.loads(line)["theme"] for line in result.stdout.splitlines()] == ["Dies irae"]
+    assert "the detections before it are kept" in result.stderr
+    [row] = read_csv(tmp_path / "cues" / "summary.csv")
+    assert (row["status"], row["detections"], row["themes"]) == ("partial", "1", "Dies irae")
 
 
 def test_a_missing_file_is_named_as_missing(tmp_path):
