@@ -51,6 +51,7 @@ class FileScan:
     sanitised_samples: int = 0
     error: str | None = None
     partial: bool = False
+    notes_heard: int = 0
 
 
 def find_audio_files(paths: Sequence[str | Path], cue_sheets: bool = True) -> list[ArchiveFile]:
@@ -107,8 +108,9 @@ def scan_file(path: Path, themes: Sequence[Theme], progress: bool = False,
         except AudioInputError as error:
             return FileScan(str(path), tuple(detections), detector.sanitised_samples,
                             error=f"{error}, {detector.time_s:.1f} s into {info.duration_s:.1f} s",
-                            partial=True)
-    return FileScan(str(path), tuple(detections), detector.sanitised_samples)
+                            partial=True, notes_heard=detector.notes_heard)
+    return FileScan(str(path), tuple(detections), detector.sanitised_samples,
+                    notes_heard=detector.notes_heard)
 
 
 def scan_one(path: str, themes: Sequence[Theme], progress: bool = False,
@@ -211,6 +213,9 @@ def scan_archive(items: Sequence[ArchiveFile], themes: Sequence[Theme], outputs:
         if result.sanitised_samples:
             print(f"theme-detector: {result.path}: {result.sanitised_samples} invalid samples "
                   "(NaN, Inf or absurd values) were replaced by silence", file=sys.stderr)
+        if not result.notes_heard:  # not a clean negative: nothing to find a theme in
+            print(f"theme-detector: {result.path}: no note heard (silent, empty, or no pitched "
+                  "sound)", file=sys.stderr)
         for detection in result.detections:
             outputs.emit(detection, result.path)
         if sheets:

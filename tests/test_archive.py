@@ -132,6 +132,12 @@ def test_a_file_damaged_part_way_keeps_the_detections_before_the_damage(archive,
     assert (row["status"], row["detections"], row["themes"]) == ("partial", "1", "Dies irae")
 
 
+def test_a_silent_file_is_not_passed_off_as_a_clean_negative(tmp_path):
+    soundfile.write(tmp_path / "silence.wav", np.zeros(3 * SAMPLE_RATE, np.float32), SAMPLE_RATE)
+    result = run("scan", str(tmp_path / "silence.wav"))
+    assert result.returncode == 0 and "silence.wav: no note heard" in result.stderr
+
+
 def test_a_missing_file_is_named_as_missing(tmp_path):
     result = run("scan", str(tmp_path / "nowhere.wav"))
     assert result.returncode == 1 and "nowhere.wav: no such file" in result.stderr
