@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import csv
 import os
+import signal
 import sys
 from collections.abc import Iterator, Sequence
 from concurrent.futures import Executor, ProcessPoolExecutor, as_completed
@@ -166,7 +167,8 @@ def _executor(jobs: int, dask_address: str | None, themes: Sequence[Theme]
     task), or a Dask client's executor (themes scattered to every worker once)."""
     if dask_address is None:
         # spawn: a fresh interpreter per worker, never a fork of a process holding threads.
-        with ProcessPoolExecutor(jobs, mp_context=get_context("spawn")) as pool:
+        with ProcessPoolExecutor(jobs, mp_context=get_context("spawn"),
+                                 initializer=_leave_interrupts_to_the_parent) as pool:
             yield pool, tuple(themes)
         return
     try:
@@ -182,6 +184,12 @@ def _executor(jobs: int, dask_address: str | None, themes: Sequence[Theme]
     with client:
         [shared] = client.scatter([tuple(themes)], broadcast=True)
         yield client.get_executor(), shared
+
+
+def _leave_interrupts_to_the_parent() -> None:
+    """A pool process ignores Ctrl-C: the terminal sends it to every process, and the parent
+    alone stops the scan, tidily (no traceback from each worker)."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
 
 
 def scan_archive(items: Sequence[ArchiveFile], themes: Sequence[Theme], outputs: Sink,
@@ -200,6 +208,21 @@ def scan_archive(items: Sequence[ArchiveFile], themes: Sequence[Theme], outputs:
         print(f"theme-detector: resuming: {len(status)} of {len(items)} file(s) already have "
               "a cue sheet", file=sys.stderr)
     errors: dict[Path, str] = {}
+    try:
+        _scan_into(todo, themes, outputs, sheets, status, errors, jobs, dask_address, progress, mode)
+    finally:  # interrupted too: the summary of what was done, the rest "not scanned"
+        if sheets:
+            summary = sheets.write_summary(items, status, errors)
+            print(f"theme-detector: {len(items)} file(s); cue sheets and {summary.name} in "
+                  f"{sheets.folder}", file=sys.stderr)
+    return len(errors)
+
+
+def _scan_into(todo: dict[str, ArchiveFile], themes: Sequence[Theme], outputs: Sink,
+               sheets: CueSheets | None, status: dict[Path, str], errors: dict[Path, str],
+               jobs: int, dask_address: str | None, progress: bool, mode: str) -> None:
+    """scan_archive's loop: each file's detections to the outputs and its cue sheet, its
+    status and error (if any) into `status` and `errors`, as each file finishes."""
     for result in scan_files(list(todo), themes, jobs, dask_address, progress, mode):
         item = todo[result.path]
         status[item.path] = "partial" if result.partial else "failed" if result.error else "scanned"
@@ -220,11 +243,6 @@ def scan_archive(items: Sequence[ArchiveFile], themes: Sequence[Theme], outputs:
             outputs.emit(detection, result.path)
         if sheets:
             sheets.write(item, result.detections)
-    if sheets:
-        summary = sheets.write_summary(items, status, errors)
-        print(f"theme-detector: {len(items)} file(s); cue sheets and {summary.name} in "
-              f"{sheets.folder}", file=sys.stderr)
-    return len(errors)
 
 
 class CueSheets:
@@ -264,27 +282,29 @@ class CueSheets:
 
     def write_summary(self, items: Sequence[ArchiveFile], status: dict[Path, str],
                       errors: dict[Path, str]) -> Path:
-        """summary.csv: per file its status ("scanned", "resumed", "partial" or "failed"), how
-        many detections and which themes its cue sheet holds, and the error if there was one."""
+        """summary.csv: per file its status ("scanned", "resumed", "partial", "failed" or "not
+        scanned"), how many detections and which themes its cue sheet holds, and the error if
+        there was one."""
         summary = self.folder / SUMMARY_NAME
         with open(summary, "w", newline="", encoding="utf-8", errors=FILE_NAMES) as stream:
             writer = csv.DictWriter(stream, fieldnames=SUMMARY_FIELDS)
             writer.writeheader()
             for item in items:
                 sheet = self.path(item)
-                rows = _read_rows(sheet) if status[item.path] != "failed" else []
+                state = status.get(item.path, "not scanned")  # the scan was interrupted
+                rows = _read_rows(sheet) if state != "failed" else []
                 writer.writerow({
-                    "file": str(item.path), "status": status[item.path],
+                    "file": str(item.path), "status": state,
                     "detections": len(rows),
                     "themes": ";".join(dict.fromkeys(row.get("theme", "?") for row in rows)),
-                    "cue_sheet": str(sheet.relative_to(self.folder)) if sheet.exists() else "",
+                    "cue_sheet": str(sheet.relative_to(self.folder)) if sheet.is_file() else "",
                     "error": errors.get(item.path, ""),
                 })
         return summary
 
 
 def _read_rows(sheet: Path) -> list[dict[str, str]]:
-    if not sheet.exists():
+    if not sheet.is_file():
         return []
     with open(sheet, newline="", encoding="utf-8", errors="replace") as stream:  # or as resaved
         return list(csv.DictReader(stream))
