@@ -138,7 +138,7 @@ def parse_note_list(text: str, source: str = "text", default_name: str = "theme"
         key, sep, value = line.partition(":")
         if sep and key.strip().lower() in ("name", "tempo"):
             if key.strip().lower() == "name":
-                name = value.strip()
+                name = value.strip() or default_name  # "name:" left blank
             else:
                 tempo_bpm = _parse_number(value, f"{source}, line {line_no}: tempo")
             continue

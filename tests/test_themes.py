@@ -21,6 +21,7 @@ def test_note_list_with_names_durations_rests_and_comments():
     assert [n.pitch for n in theme.notes] == [60, 63, 63, 54]
     assert [n.onset_s for n in theme.notes] == [0.0, 1.0, 2.0, 4.0]
     assert [n.duration_s for n in theme.notes] == [1.0, 0.5, 2.0, 1.0]
+    assert parse_note_list("name:\n" + ODE, default_name="ode").name == "ode"  # left blank
 
 
 @pytest.mark.parametrize("text, complaint", [
