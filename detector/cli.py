@@ -79,8 +79,9 @@ def build_parser() -> argparse.ArgumentParser:
                                  "it is heard. Ctrl-C stops.")
     listen.add_argument("--device", help="input device index or part of its name "
                         "(default: the system's default input; see `theme-detector devices`)")
-    listen.add_argument("--samplerate", type=int, help="sample rate in Hz (default: the device's)")
-    listen.add_argument("--blocksize", type=int, default=0,
+    listen.add_argument("--samplerate", type=_sample_rate, metavar="8000-192000",
+                        help="sample rate in Hz (default: the device's)")
+    listen.add_argument("--blocksize", type=_block_size, default=0, metavar="0-16384",
                         help="frames per audio callback (default 0: PortAudio chooses; with JACK, "
                         "the server's period)")
     listen.add_argument("--latency", type=_latency, default="low", metavar="low|high|SECONDS",
@@ -138,7 +139,7 @@ def output_options_parser() -> argparse.ArgumentParser:
     group.add_argument("--osc", action="append", type=_host_port, default=[], metavar="HOST:PORT",
                        help=f"send OSC over UDP: {OSC_DETECTED} theme score transpose tempo "
                        "start_s end_s time_s")
-    group.add_argument("--osc-score-rate", type=_rate, default=0.0, metavar="HZ",
+    group.add_argument("--osc-score-rate", type=_score_rate, default=0.0, metavar="HZ",
                        help=f"also send every theme's running score ({OSC_SCORE} theme score) "
                        "this often while listening (default: 0, never)")
     group.add_argument("--midi-out", action="append", default=[], metavar="PORT",
@@ -181,6 +182,8 @@ def _ranged_int(low: int, high: int):
 _midi_channel = _ranged_int(1, 16)
 _midi_note = _ranged_int(0, 127)
 _positive_int = _ranged_int(1, 4096)
+_sample_rate = _ranged_int(8000, 192000)
+_block_size = _ranged_int(0, 16384)  # up to a third of a second at 48 kHz, well inside the ring
 
 
 def _non_negative(unit: str):
@@ -196,7 +199,17 @@ def _non_negative(unit: str):
 
 
 _seconds = _non_negative("seconds")
-_rate = _non_negative("Hz")
+
+
+def _score_rate(text: str) -> float:
+    rate = _non_negative("Hz")(text)
+    if rate > MAX_SCORE_RATE_HZ:  # the display's own rate; more only burns a core
+        raise argparse.ArgumentTypeError(f"'{text}' Hz: scores are sent at most "
+                                         f"{MAX_SCORE_RATE_HZ:g} times a second")
+    return rate
+
+
+MAX_SCORE_RATE_HZ = 60.0
 
 
 def _channel_list(text: str) -> tuple[int, ...]:

@@ -18,7 +18,7 @@ from detector.archive import find_audio_files, scan_archive
 from detector.audio import input_devices, read_excerpt
 from detector.demo import builtin_themes, demo_performance
 from detector.engine import Detector
-from detector.errors import ThemeError
+from detector.errors import OutputError, ThemeError
 from detector.learn import learn_theme, template_path, write_midi
 from detector.outputs import OutputOptions, Outputs, open_outputs
 from detector.themes import Theme, load_themes
@@ -72,7 +72,7 @@ def listen(theme_paths: Sequence[str], outputs: OutputOptions, device: str | Non
         with listener:
             print(f"theme-detector: listening on {_describe_input(listener)} (Ctrl-C stops)",
                   file=sys.stderr, flush=True)
-            deadline = time.monotonic() + duration_s if duration_s else float("inf")
+            deadline = time.monotonic() + duration_s if duration_s is not None else float("inf")
             while listener.active and time.monotonic() < deadline:
                 found += _deliver_pending(listener, sinks, names, wait_s=poll_s)
     except KeyboardInterrupt:
@@ -126,7 +126,8 @@ def devices() -> int:
     """`devices`: the inputs, with host API, channels and default rate."""
     found = input_devices()
     if not found:
-        print("no audio inputs found", file=sys.stderr)
+        print("theme-detector: no audio inputs found (is a sound card, or a JACK or PulseAudio "
+              "server, available?)", file=sys.stderr)
         return 1
     for device in found:
         print(f"{device.index:3d}  {device.name}  [{device.host_api}]  "
@@ -140,7 +141,11 @@ def demo(outputs: OutputOptions, save: Path | None, sample_rate: int = 44100,
     themes = builtin_themes()
     audio, occurrences = demo_performance(themes, sample_rate)
     if save:
-        soundfile.write(save, audio, sample_rate)
+        try:
+            soundfile.write(save, audio, sample_rate)
+        except (soundfile.LibsndfileError, TypeError, OSError) as error:  # TypeError: no format
+            raise OutputError(f"{save}: cannot be written as audio ({error}); give a .wav or "
+                              ".flac file in a folder that exists") from None
     if outputs.text:
         print(f"The demo performance ({len(audio) / sample_rate:.0f} s) plays, among other music:")
         for o in occurrences:

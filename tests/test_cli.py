@@ -85,6 +85,22 @@ def test_a_time_that_is_not_a_number_of_seconds_is_refused_by_name(args):
     assert f"argument {args[-2]}: '{args[-1]}' is not a number of seconds" in result.stderr
 
 
+@pytest.mark.parametrize("args, complaint", [
+    (("listen", "--samplerate", "7000"), "'7000' is not a whole number from 8000 to 192000"),
+    (("listen", "--blocksize", "-5"), "'-5' is not a whole number from 0 to 16384"),
+    (("scan", "x.wav", "--osc-score-rate", "1e9"), "scores are sent at most 60 times a second"),
+])
+def test_an_input_setting_out_of_range_is_refused_before_anything_opens(args, complaint):
+    result = run(*args)
+    assert result.returncode == 2 and complaint in result.stderr
+
+
+def test_demo_saved_where_it_cannot_be_is_one_clear_error(tmp_path):
+    result = run("demo", "--no-gui", "--save", str(tmp_path / "missing" / "demo.wav"))
+    assert result.returncode == 2 and "Traceback" not in result.stderr
+    assert "cannot be written as audio" in result.stderr
+
+
 def test_help_names_every_command():
     result = run("--help")
     assert result.returncode == 0
