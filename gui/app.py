@@ -387,6 +387,9 @@ def run(theme_paths: Sequence[str], file: str | None = None, aloud: bool = True,
     window = MainWindow(themes, mode, open_outputs(options, [theme.name for theme in themes]))
     for error in errors:
         window.messages.show_error(str(error))
+    if not themes:  # the window still opens (a theme can be learned in it), but says so
+        window.messages.show_error(f"no usable themes in {', '.join(map(str, theme_paths))}: "
+                                   "nothing can be detected until some are loaded")
     window.show()
     if file:
         window.play_file(file, aloud)
