@@ -8,8 +8,10 @@ from __future__ import annotations
 
 import queue
 import sys
+import threading
 import time
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from pathlib import Path
 
 import soundfile
@@ -33,6 +35,26 @@ def load_or_explain(paths: Sequence[str]) -> list[Theme]:
         raise ThemeError(f"no usable themes in {', '.join(map(str, paths))}")
     print(f"theme-detector: {len(themes)} theme(s) loaded", file=sys.stderr)
     return themes
+
+
+#: What takes a Detector's construction past a moment: numba compiling the kernels, the first
+#: time after an install or upgrade (its cache makes every later start quick).
+COMPILING = ("compiling the analysis for this machine (the first run after an install or "
+             "upgrade; up to a minute)...")
+
+
+@contextmanager
+def _said_if_slow(what: str, after_s: float = 2.0) -> Iterator[None]:
+    """Say `what` on stderr if the block takes longer than after_s, so that a long silent
+    wait is not taken for a hang."""
+    timer = threading.Timer(after_s, lambda: print(f"theme-detector: {what}", file=sys.stderr,
+                                                   flush=True))
+    timer.daemon = True
+    timer.start()
+    try:
+        yield
+    finally:
+        timer.cancel()
 
 
 def scan(theme_paths: Sequence[str], paths: Sequence[str], outputs: OutputOptions,
@@ -63,7 +85,8 @@ def listen(theme_paths: Sequence[str], outputs: OutputOptions, device: str | Non
     themes = load_or_explain(theme_paths)
     settings = InputSettings(device=device, sample_rate=sample_rate, block_size=block_size,
                              latency=latency, channels=channels)
-    listener = Listener(themes, settings, mode)
+    with _said_if_slow(COMPILING):
+        listener = Listener(themes, settings, mode)
     names = [theme.name for theme in themes]
     sinks = open_outputs(outputs, names)
     poll_s = min(0.1, 1 / outputs.osc_score_rate_hz) if outputs.osc_score_rate_hz else 0.1
@@ -152,7 +175,8 @@ def demo(outputs: OutputOptions, save: Path | None, sample_rate: int = 44100,
             print(f"  {o.start_s:6.2f}-{o.end_s:6.2f}s  {o.theme}, {o.transpose:+d} semitones, "
                   f"tempo x{o.tempo:.2f}, on {o.timbre}")
         print(f"Listening for {len(themes)} themes; detections as they would appear live:")
-    detector = Detector(themes, sample_rate, mode=mode)
+    with _said_if_slow(COMPILING):
+        detector = Detector(themes, sample_rate, mode=mode)
     block = 1024
     found = 0
     with open_outputs(outputs, [theme.name for theme in themes]) as sinks:
