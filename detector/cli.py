@@ -187,6 +187,7 @@ _block_size = _ranged_int(0, 16384)  # up to a third of a second at 48 kHz, well
 
 
 def _non_negative(unit: str):
+    """A parser of a finite number, 0 or more, that names its unit when it refuses one."""
     def parse(text: str) -> float:
         try:
             value = float(text)
@@ -199,17 +200,16 @@ def _non_negative(unit: str):
 
 
 _seconds = _non_negative("seconds")
+#: --osc-score-rate's ceiling: a display's frame rate; more only burns a core.
+MAX_SCORE_RATE_HZ = 60.0
 
 
 def _score_rate(text: str) -> float:
     rate = _non_negative("Hz")(text)
-    if rate > MAX_SCORE_RATE_HZ:  # the display's own rate; more only burns a core
+    if rate > MAX_SCORE_RATE_HZ:
         raise argparse.ArgumentTypeError(f"'{text}' Hz: scores are sent at most "
                                          f"{MAX_SCORE_RATE_HZ:g} times a second")
     return rate
-
-
-MAX_SCORE_RATE_HZ = 60.0
 
 
 def _channel_list(text: str) -> tuple[int, ...]:
