@@ -239,6 +239,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     theme_paths = getattr(args, "themes", None) or [str(BUILTIN_THEMES)]
     signal.signal(signal.SIGINT, signal.default_int_handler)
+    signal.signal(signal.SIGTERM, _stop_as_interrupted)
     try:
         if args.command == "scan":
             if args.resume and args.out is None:
@@ -267,6 +268,12 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     except KeyboardInterrupt:
         return 130
+
+
+def _stop_as_interrupted(signum: int, frame) -> None:
+    """SIGTERM (a service manager's stop, `kill`) ends a command as Ctrl-C does: `listen`
+    prints its summary, `scan` writes its own."""
+    raise KeyboardInterrupt
 
 
 def _wants_display(args: argparse.Namespace) -> bool:

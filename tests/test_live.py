@@ -148,8 +148,9 @@ def test_theme_played_into_the_jack_port_is_detected_live(jack_server, theme_nam
     wav, theme_s = _rendered_theme(tmp_path / "ode.wav", theme_named("Ode to Joy"),
                                    transpose=-5, tempo=1.1)
     listening = _listen_while_playing(jack_server, wav)
-    listening.process.send_signal(signal.SIGINT)
+    listening.process.send_signal(signal.SIGTERM)  # as a service manager stops it; Ctrl-C alike
     assert listening.finish() == 0, listening.stderr_text()
+    assert "stopped after" in listening.stderr_text()  # the closing summary
 
     [(_, record)] = listening.records
     assert record["theme"] == "Ode to Joy" and record["transpose"] == -5
