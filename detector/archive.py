@@ -54,6 +54,11 @@ class FileScan:
     partial: bool = False
     notes_heard: int = 0
 
+    @property
+    def status(self) -> str:
+        """As summary.csv gives it: "scanned", "partial" or "failed"."""
+        return "partial" if self.partial else "failed" if self.error else "scanned"
+
 
 def find_audio_files(paths: Sequence[str | Path], cue_sheets: bool = True) -> list[ArchiveFile]:
     """The files to scan: each file as given, and each folder's audio files (AUDIO_SUFFIXES),
@@ -209,7 +214,12 @@ def scan_archive(items: Sequence[ArchiveFile], themes: Sequence[Theme], outputs:
               "a cue sheet", file=sys.stderr)
     errors: dict[Path, str] = {}
     try:
-        _scan_into(todo, themes, outputs, sheets, status, errors, jobs, dask_address, progress, mode)
+        for result in scan_files(list(todo), themes, jobs, dask_address, progress, mode):
+            item = todo[result.path]
+            status[item.path] = result.status
+            if result.error:
+                errors[item.path] = result.error
+            _deliver(result, item, outputs, sheets)
     finally:  # interrupted too: the summary of what was done, the rest "not scanned"
         if sheets:
             summary = sheets.write_summary(items, status, errors)
@@ -218,31 +228,24 @@ def scan_archive(items: Sequence[ArchiveFile], themes: Sequence[Theme], outputs:
     return len(errors)
 
 
-def _scan_into(todo: dict[str, ArchiveFile], themes: Sequence[Theme], outputs: Sink,
-               sheets: CueSheets | None, status: dict[Path, str], errors: dict[Path, str],
-               jobs: int, dask_address: str | None, progress: bool, mode: str) -> None:
-    """scan_archive's loop: each file's detections to the outputs and its cue sheet, its
-    status and error (if any) into `status` and `errors`, as each file finishes."""
-    for result in scan_files(list(todo), themes, jobs, dask_address, progress, mode):
-        item = todo[result.path]
-        status[item.path] = "partial" if result.partial else "failed" if result.error else "scanned"
-        if result.error:
-            errors[item.path] = result.error
-            kept = "; the detections before it are kept" if result.partial else ""
-            print(f"theme-detector: {'' if result.partial else 'skipped: '}{result.error}{kept}",
-                  file=sys.stderr)
-            if not result.partial:
-                continue
-        if result.sanitised_samples:
-            print(f"theme-detector: {result.path}: {result.sanitised_samples} invalid samples "
-                  "(NaN, Inf or absurd values) were replaced by silence", file=sys.stderr)
-        if not result.notes_heard:  # not a clean negative: nothing to find a theme in
-            print(f"theme-detector: {result.path}: no note heard (silent, empty, or no pitched "
-                  "sound)", file=sys.stderr)
-        for detection in result.detections:
-            outputs.emit(detection, result.path)
-        if sheets:
-            sheets.write(item, result.detections)
+def _deliver(result: FileScan, item: ArchiveFile, outputs: Sink, sheets: CueSheets | None) -> None:
+    """One file's scan: what went wrong with it on stderr, and unless it failed outright, its
+    detections to the outputs and its cue sheet."""
+    if result.status == "failed":
+        print(f"theme-detector: skipped: {result.error}", file=sys.stderr)
+        return
+    if result.partial:
+        print(f"theme-detector: {result.error}; the detections before it are kept", file=sys.stderr)
+    if result.sanitised_samples:
+        print(f"theme-detector: {result.path}: {result.sanitised_samples} invalid samples "
+              "(NaN, Inf or absurd values) were replaced by silence", file=sys.stderr)
+    if not result.notes_heard:  # not a clean negative: nothing to find a theme in
+        print(f"theme-detector: {result.path}: no note heard (silent, empty, or no pitched "
+              "sound)", file=sys.stderr)
+    for detection in result.detections:
+        outputs.emit(detection, result.path)
+    if sheets:
+        sheets.write(item, result.detections)
 
 
 class CueSheets:

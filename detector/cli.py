@@ -167,16 +167,22 @@ def _host_port(text: str) -> tuple[str, int]:
     return host.strip("[]"), int(port)
 
 
-def _ranged_int(low: int, high: int):
-    def parse(text: str) -> int:
+def _number_in(convert, low: float, high: float, description: str):
+    """An argparse type: the text `convert`ed (int or float) to a finite number from low to
+    high, or an error saying it is not `description`."""
+    def parse(text: str):
         try:
-            value = int(text)
+            value = convert(text)
         except ValueError:
-            value = low - 1
-        if not low <= value <= high:
-            raise argparse.ArgumentTypeError(f"'{text}' is not a whole number from {low} to {high}")
+            value = math.nan
+        if not (math.isfinite(value) and low <= value <= high):
+            raise argparse.ArgumentTypeError(f"'{text}' is not {description}")
         return value
     return parse
+
+
+def _ranged_int(low: int, high: int):
+    return _number_in(int, low, high, f"a whole number from {low} to {high}")
 
 
 _midi_channel = _ranged_int(1, 16)
@@ -184,32 +190,12 @@ _midi_note = _ranged_int(0, 127)
 _positive_int = _ranged_int(1, 4096)
 _sample_rate = _ranged_int(8000, 192000)
 _block_size = _ranged_int(0, 16384)  # up to a third of a second at 48 kHz, well inside the ring
-
-
-def _non_negative(unit: str):
-    """A parser of a finite number, 0 or more, that names its unit when it refuses one."""
-    def parse(text: str) -> float:
-        try:
-            value = float(text)
-        except ValueError:
-            value = math.nan
-        if not 0 <= value < math.inf:
-            raise argparse.ArgumentTypeError(f"'{text}' is not a number of {unit} (0 or more)")
-        return value
-    return parse
-
-
-_seconds = _non_negative("seconds")
+_seconds = _number_in(float, 0.0, math.inf, "a number of seconds (0 or more)")
 #: --osc-score-rate's ceiling: a display's frame rate; more only burns a core.
 MAX_SCORE_RATE_HZ = 60.0
-
-
-def _score_rate(text: str) -> float:
-    rate = _non_negative("Hz")(text)
-    if rate > MAX_SCORE_RATE_HZ:
-        raise argparse.ArgumentTypeError(f"'{text}' Hz: scores are sent at most "
-                                         f"{MAX_SCORE_RATE_HZ:g} times a second")
-    return rate
+_score_rate = _number_in(float, 0.0, MAX_SCORE_RATE_HZ,
+                         f"a rate from 0 to {MAX_SCORE_RATE_HZ:g} Hz (scores are sent at most "
+                         f"{MAX_SCORE_RATE_HZ:g} times a second)")
 
 
 def _channel_list(text: str) -> tuple[int, ...]:

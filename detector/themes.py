@@ -335,8 +335,9 @@ def load_notation(path: Path) -> Theme:
 
 MIDI_SUFFIXES = (".mid", ".midi")
 TEXT_SUFFIXES = (".txt", ".notes")
+LIBRARY_SUFFIX = ".toml"
 #: What a folder of themes is searched for.
-THEME_SUFFIXES = MIDI_SUFFIXES + TEXT_SUFFIXES + NOTATION_SUFFIXES + (".toml",)
+THEME_SUFFIXES = MIDI_SUFFIXES + TEXT_SUFFIXES + NOTATION_SUFFIXES + (LIBRARY_SUFFIX,)
 
 
 def load_theme_file(path: Path) -> Theme:
@@ -364,6 +365,17 @@ def load_library(path: Path) -> tuple[list[Theme], list[ThemeError]]:
     ``track`` and ``channel`` for MIDI) or ``notes`` (a note list as typed by hand), and
     optionally ``color`` ('#rrggbb'), ``sensitivity`` (default 1.0) and ``tempo`` (for notes).
     """
+    themes, errors = [], []
+    for number, entry in enumerate(_library_entries(path), start=1):
+        try:
+            themes.append(_library_entry(path, number, entry))
+        except ThemeError as error:
+            errors.append(error)
+    return themes, errors
+
+
+def _library_entries(path: Path) -> list:
+    """The [[theme]] entries of a library, as TOML gives them; ThemeError if there are none."""
     try:
         library = tomllib.loads(path.read_text(encoding="utf-8-sig"))
     except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as error:
@@ -371,13 +383,14 @@ def load_library(path: Path) -> tuple[list[Theme], list[ThemeError]]:
     entries = library.get("theme", [])
     if not isinstance(entries, list) or not entries:
         raise ThemeError(f"{path}: lists no themes (expected [[theme]] tables)")
-    themes, errors = [], []
-    for number, entry in enumerate(entries, start=1):
-        try:
-            themes.append(_library_entry(path, number, entry))
-        except ThemeError as error:
-            errors.append(error)
-    return themes, errors
+    return entries
+
+
+def _entry_file(library: Path, entry: object) -> Path | None:
+    """The file a library entry names (relative to the library), if it names one."""
+    if isinstance(entry, dict) and isinstance(entry.get("file"), str):
+        return (library.parent / entry["file"]).resolve()
+    return None
 
 
 #: The keys a library's [[theme]] table may have (see load_library).
@@ -415,10 +428,10 @@ def _library_entry(path: Path, number: int, entry: object) -> Theme:
 def _library_file(path: Path, where: str, entry: dict) -> Theme:
     """The theme a library entry's 'file' names (relative to the library), errors said as the
     entry's."""
-    if not isinstance(entry["file"], str):
+    source = _entry_file(path, entry)
+    if source is None:
         raise ThemeError(f"{where}: 'file' is a path in quotes, not {entry['file']!r}")
-    source = (path.parent / entry["file"]).resolve()
-    if source.suffix.lower() == ".toml":
+    if source.suffix.lower() == LIBRARY_SUFFIX:
         raise ThemeError(f"{where}: {entry['file']} is a library; a library lists theme files")
     try:
         if source.suffix.lower() in MIDI_SUFFIXES:
@@ -443,7 +456,7 @@ def load_themes(paths: str | Path | list[str | Path]) -> tuple[list[Theme], list
     for entry in map(Path, paths):
         if entry.is_dir():
             files = sorted(p for p in entry.rglob("*") if p.suffix.lower() in THEME_SUFFIXES)
-            listed = set().union(*(_listed_files(f) for f in files if f.suffix.lower() == ".toml"))
+            listed = set().union(*(_listed_files(f) for f in files if f.suffix.lower() == LIBRARY_SUFFIX))
             files = [f for f in files if f.resolve() not in listed]
             if not files:
                 errors.append(ThemeError(f"{entry}: folder holds no theme files "
@@ -455,7 +468,7 @@ def load_themes(paths: str | Path | list[str | Path]) -> tuple[list[Theme], list
             files = []
         for file in files:
             try:
-                if file.suffix.lower() == ".toml":
+                if file.suffix.lower() == LIBRARY_SUFFIX:
                     found, problems = load_library(file)
                     themes += found
                     errors += problems
@@ -469,11 +482,10 @@ def load_themes(paths: str | Path | list[str | Path]) -> tuple[list[Theme], list
 def _listed_files(library: Path) -> set[Path]:
     """The files a library's entries name (none if it cannot be read: load_library says why)."""
     try:
-        entries = tomllib.loads(library.read_text(encoding="utf-8-sig")).get("theme", [])
-    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError):
+        entries = _library_entries(library)
+    except ThemeError:
         return set()
-    return {(library.parent / entry["file"]).resolve() for entry in entries if isinstance(entry, dict)
-            and isinstance(entry.get("file"), str)}
+    return {_entry_file(library, entry) for entry in entries} - {None}
 
 
 def _unique_names(themes: list[Theme]) -> list[Theme]:
