@@ -17,6 +17,7 @@ from detector.engine import MODES
 from detector.errors import ThemeDetectorError
 from detector.learn import user_theme_folder
 from detector.outputs import OSC_DETECTED, OSC_SCORE, OutputOptions
+from gui.window_check import window_problem
 
 EXAMPLES = """\
 examples:
@@ -247,7 +248,10 @@ def main(argv: list[str] | None = None) -> int:
             return _display().run(theme_paths, args.file, aloud=not args.mute, mode=args.mode,
                                   options=output_options(args))
         if _wants_display(args):
-            return _display().run_demo(mode=args.mode, options=output_options(args))
+            problem = window_problem()
+            if problem is None:
+                return _display().run_demo(mode=args.mode, options=output_options(args))
+            print(f"theme-detector: {problem}; the demo runs in the terminal", file=sys.stderr)
         return runs.demo(output_options(args), save=args.save, mode=args.mode)
     except ThemeDetectorError as error:
         print(f"theme-detector: {error}", file=sys.stderr)

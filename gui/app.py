@@ -19,7 +19,6 @@ line in the message bar above the roll, never a traceback, and never cost the ot
 from __future__ import annotations
 
 import html
-import os
 import signal
 import sys
 import time
@@ -49,6 +48,7 @@ from gui.palette import ERROR, TEXT, dark_palette, theme_colors
 from gui.player import DEFAULT_BLOCK_SIZE, FilePlayer
 from gui.roll import PitchRoll
 from gui.sources import LiveSource, Source, SourceFactory
+from gui.window_check import window_problem
 
 #: Frames per second the display aims for (the timer's rate): smooth scrolling with a margin over
 #: 30; each frame costs the worker a little (see benchmarks/gui.py). Keep it at most 60.
@@ -365,10 +365,9 @@ def application() -> QApplication:
     It also shortens the interpreter's GIL switch interval (GIL_SWITCH_INTERVAL_S): the display's
     Python should make the analysis worker wait a fraction of a block for the GIL, not 5 ms.
     """
-    on_x11_or_wayland = sys.platform.startswith("linux") and not os.environ.get("QT_QPA_PLATFORM")
-    if on_x11_or_wayland and not (os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY")):
-        raise ThemeDetectorError("no display to open a window on (neither DISPLAY nor WAYLAND_DISPLAY "
-                                 "is set); use `scan` or `listen` in a terminal")
+    problem = window_problem()
+    if problem:  # Qt would abort the process
+        raise ThemeDetectorError(f"{problem}; use `scan` or `listen` in a terminal")
     app = QApplication.instance() or QApplication(sys.argv[:1])
     app.setApplicationName("theme-detector")
     sys.setswitchinterval(GIL_SWITCH_INTERVAL_S)

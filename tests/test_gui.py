@@ -10,6 +10,7 @@ os.environ["QT_QPA_PLATFORM"] = "offscreen"  # before Qt starts: no window pops 
 
 import csv
 import math
+import pty
 import subprocess
 import sys
 from pathlib import Path
@@ -36,7 +37,7 @@ from gui.overlay import place_theme
 from gui.player import FilePlayer
 from gui.roll import named_pitches
 
-from conftest import SAMPLE_RATE, render_performance
+from conftest import EXE, SAMPLE_RATE, render_performance
 
 #: Generous: a cold numba cache makes the first detector slow to build.
 WAIT_MS = 30_000
@@ -276,10 +277,52 @@ def test_the_overlay_places_the_theme_where_it_was_heard():
     assert placed.matched.tolist() == [True] * 5 + [False] * 2
 
 
-def test_gui_command_without_a_display_says_so(tmp_path):
+def _environment_with_display(display: str | None) -> dict[str, str]:
+    """This process's environment with DISPLAY set (or not), and no Wayland or chosen Qt platform."""
     env = {key: value for key, value in os.environ.items()
            if key not in ("DISPLAY", "WAYLAND_DISPLAY", "QT_QPA_PLATFORM")}
-    exe = str(Path(sys.executable).with_name("theme-detector"))
-    result = subprocess.run([exe, "gui"], capture_output=True, text=True, env=env, timeout=120)
-    assert result.returncode == 2
-    assert "no display" in result.stderr and "Traceback" not in result.stderr
+    return env if display is None else {**env, "DISPLAY": display}
+
+
+#: A display no X server answers on: what DISPLAY holds after an `ssh -X` session has ended.
+GONE_DISPLAY = ":977"
+
+
+@pytest.mark.parametrize("display, reason", [(None, "no display"),
+                                             (GONE_DISPLAY, "the display cannot be used")])
+def test_gui_command_without_a_usable_display_says_so(display, reason):
+    assert not Path(f"/tmp/.X11-unix/X{GONE_DISPLAY[1:]}").exists()
+    result = subprocess.run([EXE, "gui"], capture_output=True, text=True,
+                            env=_environment_with_display(display), timeout=120)
+    assert result.returncode == 2, result.stderr  # not Qt's abort (134)
+    assert reason in result.stderr and "Traceback" not in result.stderr
+
+
+def test_demo_from_a_terminal_whose_display_is_gone_runs_in_the_terminal():
+    """The README's first command, typed into a terminal with a stale DISPLAY: the window cannot
+    open, so the demo prints what it finds instead of aborting."""
+    terminal, its_end = pty.openpty()  # the demo opens its window only for a person at a terminal
+    with subprocess.Popen([EXE, "demo"], stdout=its_end, stderr=subprocess.PIPE, text=True,
+                          env=_environment_with_display(GONE_DISPLAY)) as demo:
+        os.close(its_end)
+        printed = _read_until_closed(terminal)
+        stderr = demo.stderr.read()
+        assert demo.wait(timeout=300) == 0, stderr
+    assert "the display cannot be used" in stderr and "the demo runs in the terminal" in stderr
+    from detector.demo import PROGRAMME
+    assert all(name in printed for name, _, _, _ in PROGRAMME)
+
+
+def _read_until_closed(terminal: int) -> str:
+    """All a pseudo-terminal's program printed, until it closed its end."""
+    chunks = []
+    while True:
+        try:
+            chunk = os.read(terminal, 4096)
+        except OSError:  # EIO: the other end is closed
+            break
+        if not chunk:
+            break
+        chunks.append(chunk)
+    os.close(terminal)
+    return b"".join(chunks).decode(errors="replace")
