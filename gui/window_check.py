@@ -3,7 +3,7 @@
 Where Qt's platform plugin fails to start (DISPLAY names an X server that is gone, as after an
 `ssh -X` session ends; the X libraries it needs are missing), QGuiApplication does not raise:
 it prints why and aborts the process. So the question goes to a throwaway child process that
-starts a bare QGuiApplication (about 0.2 s), and its words come back as the reason. This module
+starts a bare QGuiApplication, and its words come back as the reason. This module
 imports no Qt itself: the command line asks it before deciding whether to load the display.
 """
 
