@@ -206,12 +206,15 @@ def scan_archive(items: Sequence[ArchiveFile], themes: Sequence[Theme], outputs:
     are skipped. Unreadable files are reported on stderr and skipped, and a file damaged part
     way keeps the detections made before the damage. Returns the number of either."""
     sheets = CueSheets(out_dir) if out_dir is not None else None
-    status = {item.path: "resumed" for item in items
-              if resume and sheets and sheets.path(item).exists()}
+    resumed = sheets.finished(items) if resume and sheets else {}
+    status = dict.fromkeys(resumed, "resumed")
     todo = {str(item.path): item for item in items if item.path not in status}
-    if status:
-        print(f"theme-detector: resuming: {len(status)} of {len(items)} file(s) already have "
-              "a cue sheet", file=sys.stderr)
+    if resumed:
+        print(f"theme-detector: resuming: {len(resumed)} of {len(items)} file(s) already have "
+              "a cue sheet; their detections go to the outputs again", file=sys.stderr)
+    for path, detections in resumed.items():  # so that the run's outputs hold the whole archive
+        for detection in detections:
+            outputs.emit(detection, str(path))
     errors: dict[Path, str] = {}
     try:
         for result in scan_files(list(todo), themes, jobs, dask_address, progress, mode):
@@ -268,6 +271,21 @@ class CueSheets:
     def path(self, item: ArchiveFile) -> Path:
         return self.folder / item.cue_name
 
+    def finished(self, items: Sequence[ArchiveFile]) -> dict[Path, list[Detection]]:
+        """The files whose cue sheet is here, with the detections it holds. A sheet that cannot
+        be read back (edited by hand, say) is reported, and its file is left to be scanned again."""
+        finished = {}
+        for item in items:
+            sheet = self.path(item)
+            if not sheet.is_file():
+                continue
+            try:
+                finished[item.path] = [Detection.from_cue(row) for row in _read_rows(sheet)]
+            except ValueError as error:
+                print(f"theme-detector: {sheet}: not a cue sheet as this program writes them "
+                      f"({error}); {item.path} is scanned again", file=sys.stderr)
+        return finished
+
     def write(self, item: ArchiveFile, detections: Sequence[Detection]) -> None:
         """The file's cue sheet; OutputError if it cannot be written (the disk is full...):
         the sheets written before it stay, and --resume goes on from there."""
@@ -309,5 +327,5 @@ class CueSheets:
 def _read_rows(sheet: Path) -> list[dict[str, str]]:
     if not sheet.is_file():
         return []
-    with open(sheet, newline="", encoding="utf-8", errors="replace") as stream:  # or as resaved
+    with open(sheet, newline="", encoding="utf-8", errors=FILE_NAMES) as stream:  # as written
         return list(csv.DictReader(stream))

@@ -65,9 +65,9 @@ def build_parser() -> argparse.ArgumentParser:
                       help="write a CSV cue sheet per file (DIR/<folder>/<path>.csv) and "
                       "DIR/summary.csv")
     scan.add_argument("--resume", action="store_true",
-                      help="with --out: skip files whose cue sheet is already there (their "
-                      "detections stay in those sheets and summary.csv, and are not sent to the "
-                      "other outputs again)")
+                      help="with --out: skip files whose cue sheet is already there; the "
+                      "detections those sheets hold go to the other outputs again, so that they "
+                      "cover the whole archive")
     scan.add_argument("--jobs", type=_positive_int, default=default_jobs(), metavar="N",
                       help="processes scanning at once (default: all cores, here %(default)s)")
     scan.add_argument("--dask", metavar="ADDRESS",

@@ -65,6 +65,23 @@ class Detection:
         return {**self.as_record(file), "file": file or "",
                 "duration_s": round(self.end_s - self.start_s, 3)}
 
+    @classmethod
+    def from_cue(cls, row: dict[str, str]) -> Detection:
+        """The detection a cue-sheet row (`as_cue`) holds, its progress unknown (1.0); ValueError
+        naming the column that is missing or not a number."""
+        numbers = {}
+        for field, kind in (("time_s", float), ("start_s", float), ("end_s", float),
+                            ("score", float), ("transpose", int), ("tempo", float)):
+            try:
+                numbers[field] = kind(row[field])
+            except KeyError:
+                raise ValueError(f"no {field} column") from None
+            except (TypeError, ValueError):
+                raise ValueError(f"{field} {row[field]!r} is not a number") from None
+        if not row.get("theme"):
+            raise ValueError("a row without a theme")
+        return cls(theme=row["theme"], **numbers)
+
     def osc_args(self) -> list[str | float | int]:
         """The arguments of an OSC `/theme/detected` message, in order:
         theme (string), score, transpose (int32), tempo, start_s, end_s, time_s (float32)."""

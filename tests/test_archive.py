@@ -67,9 +67,19 @@ def test_a_folder_tree_on_two_processes_then_resumed(archive, tmp_path):
     (out / "archive" / "b" / "dies.flac.csv").unlink()
     resumed = run("scan", "--json", "--out", str(out), "--resume", str(archive))
     assert "resuming: 1 of 3 file(s) already have a cue sheet" in resumed.stderr
-    assert [json.loads(line)["theme"] for line in resumed.stdout.splitlines()] == ["Dies irae"]
+    # The resumed file's detections go to the outputs again: they cover the whole archive.
+    assert [json.loads(line) for line in resumed.stdout.splitlines()] == [
+        json.loads(line) for line in sorted(result.stdout.splitlines(), key=lambda line: "Dies" in line)]
     assert [r["status"] for r in read_csv(out / "summary.csv")] == ["failed", "scanned", "resumed"]
     assert read_csv(out / "archive" / "b" / "dies.flac.csv")[0]["theme"] == "Dies irae"
+
+    # A sheet edited by hand into something else is reported, and its file scanned again.
+    sheet = out / "archive" / "ode.wav.csv"
+    sheet.write_text(sheet.read_text(encoding="utf-8").replace(row["score"], "high"), encoding="utf-8")
+    again = run("scan", "--out", str(out), "--resume", str(archive))
+    assert f"{sheet}: not a cue sheet as this program writes them (score 'high' is not a number)" in again.stderr
+    assert [r["status"] for r in read_csv(out / "summary.csv")] == ["failed", "resumed", "scanned"]
+    assert read_csv(sheet) == [row]
 
 
 def test_overlapping_folders_scan_each_file_once_and_namesakes_need_no_cue_sheets(archive, tmp_path):
