@@ -11,6 +11,10 @@ is free and rubato costs only what departs from the path's tempo). Steps:
   slips folded at a small price; in an ensemble, a note another line began at the same time,
   or one of the chord sounding when it was heard, may stand for it at a price, and it is then
   worth fewer bits, see below) and timing (log-IOI off the path's tempo);
+  on a line of an ensemble, the path's octave is the one most of its notes were heard in, and
+  the slips are those of the others: the front end hears a bass whose fundamental is weak (a
+  bassoon, a trombone) an octave up on some notes and not on others, and were the first note
+  to fix the octave, every later one heard in the other octave would pay a slip;
 - skip: template note i - 1 was not heard (cheap when it repeats the pitch before it, since
   legato repeated notes merge);
 - insert: an extra performed note (an ornament, a split note, an octave slip) is passed over
@@ -97,8 +101,8 @@ STALE_S = 3.0             # a path with no note for this long (beyond the expect
 
 # Columns of the float state matrix (one row per template note).
 (_COST, _KEY_SUM, _LT_SUM, _START_S, _LAST_ONSET_S, _LAST_PITCH, _N_MATCHED, _N_TEMPO,
- _INS_RUN, _START_TPL_S, _EVIDENCE) = range(11)
-_N_COLS = 11
+ _INS_RUN, _START_TPL_S, _EVIDENCE, _N_OCTAVES_UP, _N_OCTAVES_DOWN) = range(13)
+_N_COLS = 13
 
 
 @numba.njit(cache=True, nogil=True, inline="always")
@@ -123,14 +127,30 @@ def _better(cost, evidence, rival_cost, rival_evidence):
 
 
 @numba.njit(cache=True, nogil=True, inline="always")
+def _octave_of_most(cost, key_sum, n_up, n_down, n_notes):
+    """A path's (cost, key sum, notes an octave up, notes an octave down) once its octave is
+    the one most of its n_notes were heard in: where more than half of them were heard an
+    octave above (below) its key, the key moves up (down) an octave, those notes pay no slip
+    and the ones in the old octave pay one (see the module)."""
+    slip_cost = PITCH_WEIGHT * OCTAVE_SLIP_COST
+    in_key = n_notes - n_up - n_down
+    if 2.0 * n_up > n_notes:
+        return cost + slip_cost * (in_key - n_up), key_sum + 12.0 * n_notes, 0.0, n_down + in_key
+    if 2.0 * n_down > n_notes:
+        return cost + slip_cost * (in_key - n_down), key_sum - 12.0 * n_notes, n_up + in_key, 0.0
+    return cost, key_sum, n_up, n_down
+
+
+@numba.njit(cache=True, nogil=True, inline="always")
 def _try_step(old, src, src_note, dst, new, tpl_pitch, tpl_onset, evidence, pitch, alternatives, onset_s,
-              step_cost):
+              step_cost, octave_of_most):
     """Candidate: extend the path in row src of old, at template note src_note, to template
     note dst (a row of new).
 
     evidence: the bits that hearing dst (at the right pitch) adds to the path.
     alternatives: (pitch, price) rows, any of which may stand for this note's pitch at its
     price; the evidence is then log2(k + 1) bits less for k alternatives (see the module).
+    octave_of_most: the path takes the octave most of its notes were heard in (`_octave_of_most`).
     """
     n = old[src, _N_MATCHED]
     key = old[src, _KEY_SUM] / n
@@ -159,12 +179,19 @@ def _try_step(old, src, src_note, dst, new, tpl_pitch, tpl_onset, evidence, pitc
             return
         tc = min(1.0, max(0.0, (dev - TIME_FREE) / TIME_SPAN))
     cost = old[src, _COST] + step_cost + PITCH_WEIGHT * pc + (1.0 - PITCH_WEIGHT) * tc
+    key_sum = old[src, _KEY_SUM] + pitch - tpl_pitch[dst] - 12.0 * slip
+    n_up = old[src, _N_OCTAVES_UP] + (slip > 0)
+    n_down = old[src, _N_OCTAVES_DOWN] + (slip < 0)
+    if octave_of_most:
+        cost, key_sum, n_up, n_down = _octave_of_most(cost, key_sum, n_up, n_down, n + 1.0)
     # Only a note heard at the right pitch is evidence; a wrong one merely passes.
     gained = old[src, _EVIDENCE] + (evidence if pc < 0.8 else 0.0)
     if not _better(cost, gained, new[dst, _COST], new[dst, _EVIDENCE]):
         return
     new[dst, _COST] = cost
-    new[dst, _KEY_SUM] = old[src, _KEY_SUM] + pitch - tpl_pitch[dst] - 12.0 * slip
+    new[dst, _KEY_SUM] = key_sum
+    new[dst, _N_OCTAVES_UP] = n_up
+    new[dst, _N_OCTAVES_DOWN] = n_down
     new[dst, _LT_SUM] = old[src, _LT_SUM] + log_ratio
     new[dst, _START_S] = old[src, _START_S]
     new[dst, _START_TPL_S] = old[src, _START_TPL_S]
@@ -216,19 +243,22 @@ def _start_path(new, dst, cost, tpl_pitch, tpl_onset, pitch, onset_s):
     new[dst, _EVIDENCE] = 0.0
     new[dst, _N_TEMPO] = 0
     new[dst, _INS_RUN] = 0
+    new[dst, _N_OCTAVES_UP] = 0
+    new[dst, _N_OCTAVES_DOWN] = 0
 
 
 @numba.njit(cache=True, nogil=True)
 def match_note_kernel(old, new, waiting_old, waiting_new, tpl_pitch, tpl_onset, theme_offset,
                       weight, needed, thresholds, fired_end_s, pitch, alternatives, onset_s,
                       theme_score, theme_progress, rival_score, rival_fraction, rival_start_s,
-                      out_theme, out_state, out_score, insert_cost, waiting):
+                      out_theme, out_state, out_score, insert_cost, ensemble_line):
     """Advance every theme's alignment by one performed note (pitch MIDI, onset_s; the
     (pitch, price) rows of `alternatives` may stand for it, see _try_step).
 
     old/new: (n_template_notes, _N_COLS) state before/after; new is overwritten.
     waiting_old/new: (n_themes, _N_COLS), likewise: per theme, the path begun at an earlier
-    note than state 0's that still waits for its second note (only with `waiting`).
+    note than state 0's that still waits for its second note (only on an `ensemble_line`, where
+    a path also takes the octave most of its notes were heard in).
     insert_cost: what an extra note costs (unless it repeats or neighbours the one before).
     weight[g]: the evidence (bits) template note g gives when heard at the right pitch.
     needed[t]: the evidence that makes theme t announceable.
@@ -252,10 +282,10 @@ def match_note_kernel(old, new, waiting_old, waiting_new, tpl_pitch, tpl_onset, 
         # empty and the work per note small even with thousands of themes.
         budget = (1.0 - thresholds[t]) * (last - first)
         # Each note begins a path at state 0, displacing the one begun before it: with
-        # `waiting`, that one waits (this note an extra one to it), or the one waiting already
+        # `ensemble_line`, that one waits (this note an extra one to it), or the one waiting already
         # does, whichever is cheaper.
-        has_waiting = waiting and waiting_old[t, _COST] < np.inf  # a path waits for this note
-        if waiting:
+        has_waiting = ensemble_line and waiting_old[t, _COST] < np.inf  # a path waits for this note
+        if ensemble_line:
             waiting_new[t, _COST] = np.inf
             _insert_step(waiting_old, t, waiting_new, t, pitch, onset_s, insert_cost)
             _insert_step(old, first, waiting_new, t, pitch, onset_s, insert_cost)
@@ -283,10 +313,11 @@ def match_note_kernel(old, new, waiting_old, waiting_new, tpl_pitch, tpl_onset, 
                         skip_cost += SKIP_COST
                 if old[j, _COST] < np.inf:
                     _try_step(old, j, j, g, new, tpl_pitch, tpl_onset, weight[g], pitch, alternatives,
-                              onset_s, skip_cost)
+                              onset_s, skip_cost, ensemble_line)
                 if j == first and has_waiting:
                     _try_step(waiting_old, t, first, g, new, tpl_pitch, tpl_onset,
-                              max(0.0, weight[g] - WAITED_BITS), pitch, alternatives, onset_s, skip_cost)
+                              max(0.0, weight[g] - WAITED_BITS), pitch, alternatives, onset_s, skip_cost,
+                              ensemble_line)
             cost = new[g, _COST]
             hopeless = cost > budget or cost > (1.0 - thresholds[t]) * (i + 1) + PRUNE_SLACK
             # A path whose every step so far was at a wrong pitch is not this theme starting.

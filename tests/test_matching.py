@@ -4,6 +4,8 @@ Note-level tests drive the Matcher with performed notes directly (fast, so hypot
 explore); audio-level tests go through the whole Detector.
 """
 
+from dataclasses import replace
+
 import numpy as np
 import pytest
 from hypothesis import given, settings
@@ -145,6 +147,20 @@ def test_a_line_finds_a_theme_another_voice_breaks_into_at_once(themes, theme_na
     heard = with_other_voice(perform(theme_named(name), 1.0, 0, 1.0), {0: [(-9, 0.5)], 1: [(-5, 0.5)]})
     line = Matcher(themes, ensemble_line=True)
     assert names(line, feed(line, heard)) == [name]
+
+
+@pytest.mark.parametrize("name_index", range(5))
+@pytest.mark.parametrize("n_heard_up", [1, 2])
+def test_a_line_takes_the_octave_most_of_the_themes_notes_were_heard_in(themes, name_index, n_heard_up):
+    """The front end hears the first notes of a bass whose fundamental is weak an octave up: the
+    theme is still found, and in the octave of the rest of its notes."""
+    played = perform(themes[name_index], 1.0, -14, 1.0)
+    heard = [replace(note, pitch=note.pitch + 12) if k < n_heard_up else note
+             for k, note in enumerate(played)]
+    line = Matcher(themes, ensemble_line=True)
+    found = feed(line, heard)
+    assert names(line, found) == [themes[name_index].name]
+    assert found[0][4] == -14  # the transposition
 
 
 def test_the_first_two_thirds_of_a_theme_are_enough(themes, theme_named):
