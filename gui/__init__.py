@@ -7,5 +7,6 @@
 The GUI thread never calls into the worker and never waits for it (friture's lesson: the
 display pulls). Modules: app (window, timer, wiring), sources and player (what the window
 listens to), roll, lamps, detection_log, meters, controls (the widgets), overlay (where a
-detected theme's notes lie), palette (colours), screenshot (the README's picture).
+detected theme's notes lie), palette (colours), screenshot (the README's picture),
+window_check (whether Qt can open a window here, asked before it starts).
 """
