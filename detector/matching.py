@@ -358,6 +358,14 @@ def match_note_kernel(old, new, waiting_old, waiting_new, tpl_pitch, tpl_onset, 
     return n_out
 
 
+def _octave_most_heard_in(row: np.ndarray) -> int:
+    """Octaves from a path's key to where most of its notes were heard (-1, 0 or +1): the
+    transposition reported is theirs, whichever octave the first note set the key in. (On a
+    line of an ensemble the key has followed them already, see `_octave_of_most`.)"""
+    n_notes = row[_N_MATCHED]
+    return int(2 * row[_N_OCTAVES_UP] > n_notes) - int(2 * row[_N_OCTAVES_DOWN] > n_notes)
+
+
 def interval_bits(pitch: np.ndarray, theme_offset: np.ndarray) -> np.ndarray:
     """Per template note, the surprisal (bits) of the interval from the note before it.
 
@@ -481,6 +489,6 @@ class Matcher:
         end_s = row[_LAST_ONSET_S] + self._duration[state] / tempo
         first, last = self._offset[theme], self._offset[theme + 1]
         progress = (state - first + 1) / (last - first)
-        transpose = int(round(row[_KEY_SUM] / row[_N_MATCHED]))
+        transpose = int(round(row[_KEY_SUM] / row[_N_MATCHED])) + 12 * _octave_most_heard_in(row)
         return (theme, score, float(row[_START_S]), float(end_s), transpose, float(tempo),
                 float(progress))

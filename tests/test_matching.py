@@ -163,6 +163,19 @@ def test_a_line_takes_the_octave_most_of_the_themes_notes_were_heard_in(themes, 
     assert found[0][4] == -14  # the transposition
 
 
+@pytest.mark.parametrize("name", ["Dies irae", "Greensleeves", "In the Hall of the Mountain King",
+                                  "Ode to Joy"])
+def test_the_transposition_is_in_the_octave_most_of_the_notes_were_heard_in(themes, theme_named, name):
+    """A solo whose first note the tracker heard an octave up (a slip at the attack): the
+    transposition reported, and where the display draws the theme, is that of the others."""
+    played = perform(theme_named(name), 1.0, -14, 1.0)
+    heard = [replace(played[0], pitch=played[0].pitch + 12), *played[1:]]
+    solo = Matcher(themes)
+    found = feed(solo, heard)
+    assert names(solo, found) == [name]
+    assert found[0][4] == -14
+
+
 def test_the_first_two_thirds_of_a_theme_are_enough(themes, theme_named):
     theme = theme_named("In the Hall of the Mountain King")
     notes = perform(theme, 0.0, 4, 0.9)[: int(0.7 * len(theme.notes))]
