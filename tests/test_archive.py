@@ -77,7 +77,8 @@ def test_a_folder_tree_on_two_processes_then_resumed(archive, tmp_path):
     sheet = out / "archive" / "ode.wav.csv"
     sheet.write_text(sheet.read_text(encoding="utf-8").replace(row["score"], "high"), encoding="utf-8")
     again = run("scan", "--out", str(out), "--resume", str(archive))
-    assert f"{sheet}: not a cue sheet as this program writes them (score 'high' is not a number)" in again.stderr
+    complaint = f"{sheet}: not a cue sheet as this program writes them (score 'high' is not a number)"
+    assert complaint in again.stderr
     assert [r["status"] for r in read_csv(out / "summary.csv")] == ["failed", "resumed", "scanned"]
     assert read_csv(sheet) == [row]
 
