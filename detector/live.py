@@ -230,9 +230,12 @@ class Listener:
         if self._stopping:
             return
         if self._ended or not self._recorder.active:
+            again = ("start the program again once the server is back (PortAudio reaches a "
+                     "restarted JACK server only from a new process)" if "JACK" in self.device.host_api
+                     else "start again when it is back")
             self._failure = (f"input lost: {self.device.name} [{self.device.host_api}] stopped "
                              "delivering audio (its audio server stopped, or the device was "
-                             "unplugged); start again when it is back")
+                             f"unplugged); {again}")
             return
         frames, now = self.ring.recorded_frames, time.monotonic()
         if frames != self._frames_seen:

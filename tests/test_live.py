@@ -235,5 +235,6 @@ def test_server_stopping_mid_stream_ends_cleanly_and_keeps_what_was_found(theme_
     assert [record["theme"] for _, record in listening.records] == ["Dies irae"]
     lost = [line for line in stderr.splitlines() if "input lost" in line]
     assert len(lost) == 1 and "JACK" in lost[0] and "stopped delivering audio" in lost[0]
+    assert "start the program again once the server is back" in lost[0]  # the window cannot reconnect
     assert "stopped after" in stderr  # the counts, also after a loss
     assert "Traceback" not in stderr
