@@ -101,6 +101,23 @@ def input_devices() -> list[InputDevice]:
     ]
 
 
+def reread_devices() -> bool:
+    """Have PortAudio read its devices again (an audio server started, a device plugged in
+    since it first looked), where that is safe; returns whether it did.
+
+    PortAudio reads its device list once, when it starts. Terminating and initialising it again
+    re-reads it (what python-sounddevice's author advises, its issue #125), and it ends every
+    open stream: call this only with none open. Never once PortAudio knows a JACK server: if
+    that server has stopped, terminating waits ten minutes for it (see abandon).
+    """
+    sd = load_sounddevice()
+    if _ABANDONED or any("JACK" in host_api["name"] for host_api in sd.query_hostapis()):
+        return False
+    sd._terminate()
+    sd._initialize()
+    return True
+
+
 def find_input_device(spec: str | int | None) -> InputDevice:
     """The input device named by index or by a (case-insensitive) part of its name.
 

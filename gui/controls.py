@@ -6,11 +6,11 @@ The panel only asks: it emits a signal with what the user chose, and the window 
 
 from __future__ import annotations
 
-from PySide6.QtCore import Signal
+from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (QCheckBox, QComboBox, QFileDialog, QHBoxLayout, QLabel,
                                QPushButton, QWidget)
 
-from detector.audio import input_devices
+from detector.audio import input_devices, reread_devices
 from detector.errors import AudioInputError
 from detector.live import InputSettings
 from detector.themes import MIDI_SUFFIXES, TEXT_SUFFIXES
@@ -24,6 +24,39 @@ _THEME_FILTER = "Themes (" + " ".join(f"*{s}" for s in THEME_SUFFIXES) + ");;All
 AUDIO_FILTER = "Audio (" + " ".join(f"*{s}" for s in AUDIO_SUFFIXES) + ");;All files (*)"
 
 
+class DevicePicker(QComboBox):
+    """The input devices, read again when the list is opened and before listening (a JACK
+    server started after the window shows up then), while nothing plays: re-reading ends every
+    stream (`reread_devices`). The choice is kept by name."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.setToolTip("audio input (see `theme-detector devices`)")
+        self.playing = False
+        self._fill()
+
+    def refresh(self) -> None:
+        if not self.playing and reread_devices():
+            chosen = self.currentText().split(": ", 1)[-1]
+            self.clear()
+            self._fill()
+            self.setCurrentIndex(max(0, self.findText(chosen, Qt.MatchFlag.MatchEndsWith)))
+
+    def showPopup(self) -> None:
+        self.refresh()
+        super().showPopup()
+
+    def _fill(self) -> None:
+        self.addItem("default input", None)
+        try:
+            devices = input_devices()
+        except AudioInputError as error:
+            self.setToolTip(str(error))
+            return
+        for device in devices:
+            self.addItem(f"{device.index}: {device.name} ({device.channels} in)", device.index)
+
+
 class SourcePanel(QWidget):
     """What to listen to, and the input level."""
 
@@ -35,9 +68,7 @@ class SourcePanel(QWidget):
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
-        self.device = QComboBox()
-        self.device.setToolTip("audio input (see `theme-detector devices`)")
-        self._fill_devices()
+        self.device = DevicePicker()
         self.sample_rate = QComboBox()
         self.sample_rate.addItem("device rate", None)
         for rate in SAMPLE_RATES_HZ:
@@ -58,7 +89,7 @@ class SourcePanel(QWidget):
         learn = QPushButton("Learn theme…")
         learn.setToolTip("learn a theme from what was just played, or from an audio file")
         self.meter = LevelMeter()
-        self.listen.clicked.connect(lambda: self.listen_requested.emit(self.input_settings()))
+        self.listen.clicked.connect(self._listen_clicked)
         self.stop.clicked.connect(self.stop_requested.emit)
         open_file.clicked.connect(self._choose_audio_file)
         load_themes.clicked.connect(self._choose_theme_files)
@@ -71,15 +102,9 @@ class SourcePanel(QWidget):
             layout.addWidget(widget)
         layout.setStretch(layout.indexOf(self.meter), 1)
 
-    def _fill_devices(self) -> None:
-        self.device.addItem("default input", None)
-        try:
-            devices = input_devices()
-        except AudioInputError as error:
-            self.device.setToolTip(str(error))
-            return
-        for device in devices:
-            self.device.addItem(f"{device.index}: {device.name} ({device.channels} in)", device.index)
+    def _listen_clicked(self) -> None:
+        self.device.refresh()
+        self.listen_requested.emit(self.input_settings())
 
     def input_settings(self) -> InputSettings:
         return InputSettings(device=self.device.currentData(), sample_rate=self.sample_rate.currentData(),
@@ -92,6 +117,7 @@ class SourcePanel(QWidget):
     def set_running(self, running: bool) -> None:
         self.listen.setEnabled(not running)
         self.stop.setEnabled(running)
+        self.device.playing = running
 
     def _choose_audio_file(self) -> None:
         path, _ = QFileDialog.getOpenFileName(self, "Play an audio file through the detector", "",

@@ -22,6 +22,8 @@ import soundfile
 from PySide6.QtCore import QMimeData, QPointF, Qt, QUrl
 from PySide6.QtGui import QDropEvent
 
+from benchmarks.jack import JackServer, jack_installed
+from detector.audio import load_sounddevice
 from detector.demo import perform, random_melody
 from detector.errors import AudioInputError
 from detector.events import CUE_FIELDS, Detection
@@ -205,6 +207,31 @@ def test_a_device_that_cannot_open_is_one_clear_message(window):
     assert any(reason in shown for reason in ("no input device matches", "no audio input device found",
                                                "PortAudio is not installed"))
     assert "Traceback" not in shown and not window.running
+
+
+def test_a_jack_server_started_after_the_window_is_found_by_listen(window, qtbot, monkeypatch):
+    """The window opened before the audio server (a real one: JACK's dummy backend): Listen
+    has PortAudio read its devices again, finds the server and listens to it."""
+    if not jack_installed():
+        pytest.skip("jackd is not installed (Debian package jackd2; `scripts/bootstrap --dev`)")
+    sd = load_sounddevice()
+    if any("JACK" in host_api["name"] for host_api in sd.query_hostapis()):
+        pytest.skip("PortAudio in this process already knows a JACK server")
+    server = JackServer(48000, period=128)
+    monkeypatch.setenv("JACK_DEFAULT_SERVER", server.name)  # read when PortAudio starts again
+    with server:
+        try:
+            window.controls.listen.click()
+            assert window.running, window.messages.text()
+            assert window.source.name.startswith("system")  # the JACK server's capture ports
+            assert any("system" in window.controls.device.itemText(k)
+                       for k in range(window.controls.device.count()))
+            detector = window.source.detector
+            qtbot.waitUntil(lambda: detector.samples_consumed >= detector.sample_rate, timeout=WAIT_MS)
+        finally:
+            window.stop()
+            sd._terminate()  # while the server runs: once it has stopped, this would wait ten minutes
+    sd._initialize()
 
 
 def test_a_file_that_is_not_audio_is_one_clear_message(window, tmp_path):
