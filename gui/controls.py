@@ -31,11 +31,11 @@ class DevicePicker(QComboBox):
 
     def __init__(self) -> None:
         super().__init__()
-        self.setToolTip("audio input (see `theme-detector devices`)")
-        self.playing = False
+        self.playing = False  # a source is running (the window says so): no re-reading then
         self._fill()
 
     def refresh(self) -> None:
+        """Read the devices again if nothing plays and PortAudio may (`reread_devices`)."""
         if not self.playing and reread_devices():
             chosen = self.currentText().split(": ", 1)[-1]
             self.clear()
@@ -47,6 +47,7 @@ class DevicePicker(QComboBox):
         super().showPopup()
 
     def _fill(self) -> None:
+        self.setToolTip("audio input (see `theme-detector devices`)")
         self.addItem("default input", None)
         try:
             devices = input_devices()
