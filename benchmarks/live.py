@@ -467,7 +467,7 @@ def _render(theme, transpose: int, tempo: float) -> np.ndarray:
 def _jack_device() -> int:
     from detector.audio import input_devices
 
-    return next(d.index for d in input_devices() if "JACK" in d.host_api)
+    return next(d.index for d in input_devices() if d.on_jack)
 
 
 def _sample_for(seconds: float, sample: Callable[[], None], every_s: float) -> float:

@@ -89,6 +89,20 @@ class InputDevice:
     channels: int
     default_rate_hz: float
 
+    @property
+    def on_jack(self) -> bool:
+        """Whether the device is a JACK server's (PortAudio's JACK host API)."""
+        return _is_jack(self.host_api)
+
+
+def _is_jack(host_api: str) -> bool:
+    return "JACK" in host_api
+
+
+def portaudio_knows_jack() -> bool:
+    """Whether PortAudio has a JACK host API: it found a JACK server when it started."""
+    return any(_is_jack(host_api["name"]) for host_api in load_sounddevice().query_hostapis())
+
 
 def input_devices() -> list[InputDevice]:
     """Every device with at least one input channel, as PortAudio reports it."""
@@ -110,9 +124,9 @@ def reread_devices() -> bool:
     open stream: call this only with none open. Never once PortAudio knows a JACK server: if
     that server has stopped, terminating waits ten minutes for it (see abandon).
     """
-    sd = load_sounddevice()
-    if _ABANDONED or any("JACK" in host_api["name"] for host_api in sd.query_hostapis()):
+    if _ABANDONED or portaudio_knows_jack():
         return False
+    sd = load_sounddevice()
     sd._terminate()
     sd._initialize()
     return True

@@ -5,7 +5,6 @@ from __future__ import annotations
 import argparse
 import importlib.util
 import math
-import os
 import signal
 import sys
 from pathlib import Path
@@ -17,7 +16,7 @@ from detector.engine import MODES
 from detector.errors import ThemeDetectorError
 from detector.learn import user_theme_folder
 from detector.outputs import OSC_DETECTED, OSC_SCORE, OutputOptions
-from gui.window_check import window_problem
+from gui.window_check import display_named, window_problem
 
 EXAMPLES = """\
 examples:
@@ -268,8 +267,7 @@ def _stop_as_interrupted(signum: int, frame) -> None:
 
 def _wants_display(args: argparse.Namespace) -> bool:
     """`demo` opens the window when a person is watching: a display, a terminal, text output."""
-    has_display = bool(os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY"))
-    return (has_display and sys.stdout.isatty() and not (args.json or args.save or args.no_gui)
+    return (display_named() and sys.stdout.isatty() and not (args.json or args.save or args.no_gui)
             and importlib.util.find_spec("PySide6") is not None)
 
 

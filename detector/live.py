@@ -187,7 +187,7 @@ class Listener:
 
     def _jack_server_gone(self) -> bool:
         """The JACK server stopped under the stream (PortAudio then hangs in stop and close)."""
-        return "JACK" in self.device.host_api and (self._ended or not self._recorder.active)
+        return self.device.on_jack and (self._ended or not self._recorder.active)
 
     def __enter__(self) -> "Listener":
         return self.start()
@@ -231,7 +231,7 @@ class Listener:
             return
         if self._ended or not self._recorder.active:
             again = ("start the program again once the server is back (PortAudio reaches a "
-                     "restarted JACK server only from a new process)" if "JACK" in self.device.host_api
+                     "restarted JACK server only from a new process)" if self.device.on_jack
                      else "start again when it is back")
             self._failure = (f"input lost: {self.device.name} [{self.device.host_api}] stopped "
                              "delivering audio (its audio server stopped, or the device was "

@@ -126,19 +126,28 @@ def _better(cost, evidence, rival_cost, rival_evidence):
     return cost - EVIDENCE_BONUS * evidence < rival_cost - EVIDENCE_BONUS * rival_evidence
 
 
+@numba.njit(cache=True, nogil=True)
+def _octave_most_heard_in(n_up, n_down, n_notes):
+    """Octaves from a path's key to where more than half of its n_notes were heard: +1 (n_up
+    of them an octave above it), -1 (n_down below) or 0."""
+    return int(2.0 * n_up > n_notes) - int(2.0 * n_down > n_notes)
+
+
 @numba.njit(cache=True, nogil=True, inline="always")
 def _octave_of_most(cost, key_sum, n_up, n_down, n_notes):
     """A path's (cost, key sum, notes an octave up, notes an octave down) once its octave is
-    the one most of its n_notes were heard in: where more than half of them were heard an
-    octave above (below) its key, the key moves up (down) an octave, those notes pay no slip
-    and the ones in the old octave pay one (see the module)."""
-    slip_cost = PITCH_WEIGHT * OCTAVE_SLIP_COST
+    the one most of its n_notes were heard in (`_octave_most_heard_in`): the key moves there,
+    those notes pay no slip and the ones in the old octave pay one (see the module)."""
+    shift = _octave_most_heard_in(n_up, n_down, n_notes)
+    if shift == 0:
+        return cost, key_sum, n_up, n_down
     in_key = n_notes - n_up - n_down
-    if 2.0 * n_up > n_notes:
-        return cost + slip_cost * (in_key - n_up), key_sum + 12.0 * n_notes, 0.0, n_down + in_key
-    if 2.0 * n_down > n_notes:
-        return cost + slip_cost * (in_key - n_down), key_sum - 12.0 * n_notes, n_up + in_key, 0.0
-    return cost, key_sum, n_up, n_down
+    moved = n_up if shift > 0 else n_down
+    cost += PITCH_WEIGHT * OCTAVE_SLIP_COST * (in_key - moved)
+    key_sum += 12.0 * shift * n_notes
+    if shift > 0:
+        return cost, key_sum, 0.0, n_down + in_key
+    return cost, key_sum, n_up + in_key, 0.0
 
 
 @numba.njit(cache=True, nogil=True, inline="always")
@@ -358,14 +367,6 @@ def match_note_kernel(old, new, waiting_old, waiting_new, tpl_pitch, tpl_onset, 
     return n_out
 
 
-def _octave_most_heard_in(row: np.ndarray) -> int:
-    """Octaves from a path's key to where most of its notes were heard (-1, 0 or +1): the
-    transposition reported is theirs, whichever octave the first note set the key in. (On a
-    line of an ensemble the key has followed them already, see `_octave_of_most`.)"""
-    n_notes = row[_N_MATCHED]
-    return int(2 * row[_N_OCTAVES_UP] > n_notes) - int(2 * row[_N_OCTAVES_DOWN] > n_notes)
-
-
 def interval_bits(pitch: np.ndarray, theme_offset: np.ndarray) -> np.ndarray:
     """Per template note, the surprisal (bits) of the interval from the note before it.
 
@@ -489,6 +490,8 @@ class Matcher:
         end_s = row[_LAST_ONSET_S] + self._duration[state] / tempo
         first, last = self._offset[theme], self._offset[theme + 1]
         progress = (state - first + 1) / (last - first)
-        transpose = int(round(row[_KEY_SUM] / row[_N_MATCHED])) + 12 * _octave_most_heard_in(row)
+        # In the octave most of its notes were heard in (a line's key has followed them already).
+        octave = _octave_most_heard_in(row[_N_OCTAVES_UP], row[_N_OCTAVES_DOWN], row[_N_MATCHED])
+        transpose = int(round(row[_KEY_SUM] / row[_N_MATCHED])) + 12 * octave
         return (theme, score, float(row[_START_S]), float(end_s), transpose, float(tempo),
                 float(progress))

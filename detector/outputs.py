@@ -324,10 +324,12 @@ class OutputOptions:
                                   "file of its own (nothing was written)")
 
 
-def open_outputs(options: OutputOptions, theme_names: Sequence[str]) -> Outputs:
-    """Open every chosen output; OutputError (naming it) if they clash (`OutputOptions.check`)
-    or one cannot be opened, after closing those already open."""
-    options.check()
+def open_outputs(options: OutputOptions, theme_names: Sequence[str], inputs: Sequence[Path] = ()
+                 ) -> Outputs:
+    """Open every chosen output; OutputError (naming it) if they clash with each other or with
+    the `inputs` (`OutputOptions.check`), or one cannot be opened, after closing those already
+    open."""
+    options.check(inputs)
     sinks: list[Sink] = []
     try:
         if options.text:

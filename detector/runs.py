@@ -64,8 +64,7 @@ def scan(theme_paths: Sequence[str], paths: Sequence[str], outputs: OutputOption
     archive.scan_archive. Returns 1 if a file could not be read, else 0."""
     themes = load_or_explain(theme_paths)
     items = find_audio_files(paths, cue_sheets=out_dir is not None)
-    outputs.check([item.path for item in items])
-    with open_outputs(outputs, [theme.name for theme in themes]) as sinks:
+    with open_outputs(outputs, [theme.name for theme in themes], [item.path for item in items]) as sinks:
         failures = scan_archive(items, themes, sinks, out_dir, resume, jobs, dask_address,
                                 progress=sys.stderr.isatty(), mode=mode)
     return 1 if failures else 0

@@ -18,12 +18,17 @@ _PROBE = "from PySide6.QtGui import QGuiApplication; QGuiApplication([])"
 PROBE_TIMEOUT_S = 30.0
 
 
+def display_named() -> bool:
+    """Whether the environment names an X11 or Wayland display to open a window on."""
+    return bool(os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY"))
+
+
 def window_problem() -> str | None:
     """Why no window can open here (None: one can). Only X11 and Wayland are asked about:
     elsewhere, or with QT_QPA_PLATFORM chosen by hand, Qt is left to decide."""
     if not sys.platform.startswith("linux") or os.environ.get("QT_QPA_PLATFORM"):
         return None
-    if not (os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY")):
+    if not display_named():
         return "no display to open a window on (neither DISPLAY nor WAYLAND_DISPLAY is set)"
     try:
         probe = subprocess.run([sys.executable, "-c", _PROBE], capture_output=True, text=True, check=False,

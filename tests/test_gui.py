@@ -23,7 +23,7 @@ from PySide6.QtCore import QMimeData, QPointF, Qt, QUrl
 from PySide6.QtGui import QDropEvent
 
 from benchmarks.jack import JackServer, jack_installed
-from detector.audio import load_sounddevice
+from detector.audio import load_sounddevice, portaudio_knows_jack
 from detector.demo import perform, random_melody
 from detector.errors import AudioInputError
 from detector.events import CUE_FIELDS, Detection
@@ -214,9 +214,9 @@ def test_a_jack_server_started_after_the_window_is_found_by_listen(window, qtbot
     has PortAudio read its devices again, finds the server and listens to it."""
     if not jack_installed():
         pytest.skip("jackd is not installed (Debian package jackd2; `scripts/bootstrap --dev`)")
-    sd = load_sounddevice()
-    if any("JACK" in host_api["name"] for host_api in sd.query_hostapis()):
+    if portaudio_knows_jack():
         pytest.skip("PortAudio in this process already knows a JACK server")
+    sd = load_sounddevice()
     server = JackServer(48000, period=128)
     monkeypatch.setenv("JACK_DEFAULT_SERVER", server.name)  # read when PortAudio starts again
     with server:
