@@ -222,7 +222,8 @@ def scan_archive(items: Sequence[ArchiveFile], themes: Sequence[Theme], outputs:
             status[item.path] = result.status
             if result.error:
                 errors[item.path] = result.error
-            _deliver(result, item, outputs, sheets)
+            with tqdm.external_write_mode():  # a line printed under a bar would be garbled
+                _deliver(result, item, outputs, sheets)
     finally:  # interrupted too: the summary of what was done, the rest "not scanned"
         if sheets:
             summary = sheets.write_summary(items, status, errors)

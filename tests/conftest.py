@@ -2,8 +2,13 @@
 
 from __future__ import annotations
 
+import fcntl
+import os
+import pty
+import struct
 import subprocess
 import sys
+import termios
 import threading
 import time
 from pathlib import Path
@@ -69,6 +74,28 @@ def theme_detector(*args: str, timeout_s: float = 300) -> subprocess.CompletedPr
     UTF-8 as its bytes, as the program writes it)."""
     return subprocess.run([EXE, *args], capture_output=True, encoding="utf-8",
                           errors="surrogateescape", timeout=timeout_s)
+
+
+def open_terminal(columns: int = 100, rows: int = 24) -> tuple[int, int]:
+    """A pseudo-terminal of the given size, as a person's: (our end, the program's end)."""
+    ours, programs = pty.openpty()
+    fcntl.ioctl(programs, termios.TIOCSWINSZ, struct.pack("HHHH", rows, columns, 0, 0))
+    return ours, programs
+
+
+def read_until_closed(terminal: int) -> str:
+    """All a pseudo-terminal's program printed, until it closed its end; closes ours."""
+    chunks = []
+    while True:
+        try:
+            chunk = os.read(terminal, 4096)
+        except OSError:  # EIO: the other end is closed
+            break
+        if not chunk:
+            break
+        chunks.append(chunk)
+    os.close(terminal)
+    return b"".join(chunks).decode(errors="replace")
 
 
 @pytest.fixture(scope="session")

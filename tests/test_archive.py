@@ -7,6 +7,7 @@ from __future__ import annotations
 import csv
 import json
 import os
+import subprocess
 from pathlib import Path
 
 import numpy as np
@@ -16,7 +17,7 @@ import soundfile
 from detector.archive import SUMMARY_FIELDS, find_audio_files
 from detector.errors import ThemeDetectorError
 
-from conftest import SAMPLE_RATE, render_performance, theme_detector as run
+from conftest import EXE, SAMPLE_RATE, open_terminal, read_until_closed, render_performance, theme_detector as run
 
 
 
@@ -81,6 +82,25 @@ def test_a_folder_tree_on_two_processes_then_resumed(archive, tmp_path):
     assert complaint in again.stderr
     assert [r["status"] for r in read_csv(out / "summary.csv")] == ["failed", "resumed", "scanned"]
     assert read_csv(sheet) == [row]
+
+
+@pytest.mark.parametrize("jobs", ["1", "2"])
+def test_on_a_terminal_each_line_starts_clear_of_the_progress_bars(archive, jobs):
+    """A person at a terminal sees the bars (stderr) and the detections (stdout) on one screen:
+    each line must start at the left edge, not where a bar left the cursor (the first letter
+    of a file name used to stick to the bar above it)."""
+    terminal, its_end = open_terminal()
+    with subprocess.Popen([EXE, "scan", "--jobs", jobs, str(archive)], stdout=its_end,
+                          stderr=its_end) as scan:
+        os.close(its_end)
+        printed = read_until_closed(terminal)
+        assert scan.wait(timeout=300) == 1, printed  # the broken file
+    assert "scan: 100%" in printed  # the bar was shown
+    lines = [f"{archive / 'ode.wav'}:", f"{archive / 'b' / 'dies.flac'}:",
+             f"theme-detector: skipped: {archive / 'b' / 'broken.wav'}"]
+    for line in lines:
+        where = printed.index(line)
+        assert printed[where - 1] in "\r\n", repr(printed[max(0, where - 40):where + 20])
 
 
 def test_overlapping_folders_scan_each_file_once_and_namesakes_need_no_cue_sheets(archive, tmp_path):

@@ -10,7 +10,6 @@ os.environ["QT_QPA_PLATFORM"] = "offscreen"  # before Qt starts: no window pops 
 
 import csv
 import math
-import pty
 import subprocess
 import sys
 from pathlib import Path
@@ -39,7 +38,7 @@ from gui.overlay import place_theme
 from gui.player import FilePlayer
 from gui.roll import named_pitches
 
-from conftest import EXE, SAMPLE_RATE, render_performance
+from conftest import EXE, SAMPLE_RATE, open_terminal, read_until_closed, render_performance
 
 #: Generous: a cold numba cache makes the first detector slow to build.
 WAIT_MS = 30_000
@@ -328,28 +327,13 @@ def test_gui_command_without_a_usable_display_says_so(display, reason):
 def test_demo_from_a_terminal_whose_display_is_gone_runs_in_the_terminal():
     """The README's first command, typed into a terminal with a stale DISPLAY: the window cannot
     open, so the demo prints what it finds instead of aborting."""
-    terminal, its_end = pty.openpty()  # the demo opens its window only for a person at a terminal
+    terminal, its_end = open_terminal()  # the demo opens its window only for a person at a terminal
     with subprocess.Popen([EXE, "demo"], stdout=its_end, stderr=subprocess.PIPE, text=True,
                           env=_environment_with_display(GONE_DISPLAY)) as demo:
         os.close(its_end)
-        printed = _read_until_closed(terminal)
+        printed = read_until_closed(terminal)
         stderr = demo.stderr.read()
         assert demo.wait(timeout=300) == 0, stderr
     assert "the display cannot be used" in stderr and "the demo runs in the terminal" in stderr
     from detector.demo import PROGRAMME
     assert all(name in printed for name, _, _, _ in PROGRAMME)
-
-
-def _read_until_closed(terminal: int) -> str:
-    """All a pseudo-terminal's program printed, until it closed its end."""
-    chunks = []
-    while True:
-        try:
-            chunk = os.read(terminal, 4096)
-        except OSError:  # EIO: the other end is closed
-            break
-        if not chunk:
-            break
-        chunks.append(chunk)
-    os.close(terminal)
-    return b"".join(chunks).decode(errors="replace")
