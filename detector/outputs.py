@@ -18,6 +18,7 @@ the score, and note-off NOTE_S later, so a DAW records a marker note.
 
 from __future__ import annotations
 
+import os
 import sys
 import threading
 import time
@@ -43,10 +44,14 @@ NOTE_S = 0.25
 DRAIN_S = 0.1
 #: "-" as a file name means standard output.
 STDOUT = "-"
+STDOUT_LABEL = "standard output"
 
 
 class Sink:
-    """One destination for detections. Subclasses override what they use."""
+    """One destination for detections. Subclasses override what they use, and set `label`."""
+
+    #: The output as the user named it (a file, "OSC to host:port"), for messages about it.
+    label = "output"
 
     def emit(self, detection: Detection, file: str | None = None) -> None:
         """Deliver one detection; `file` is the audio file it was found in (None when live)."""
@@ -63,27 +68,26 @@ class Sink:
         """Flush and release what the sink holds."""
 
 
-class TextSink(Sink):
-    """One human-readable line per detection (Detection.describe), prefixed by the file."""
-
-    def __init__(self, stream: TextIO) -> None:
-        self.stream = stream
-
-    def emit(self, detection: Detection, file: str | None = None) -> None:
-        prefix = f"{file}: " if file else ""
-        print(prefix + detection.describe(), file=self.stream, flush=True)
-
-
 class _StreamSink(Sink):
     """A sink writing to a text stream, which it closes at the end if it opened it (`owned`)."""
 
-    def __init__(self, stream: TextIO, owned: bool = False) -> None:
+    def __init__(self, stream: TextIO, owned: bool = False,
+                 label: str = STDOUT_LABEL) -> None:
         self.stream = stream
         self.owned = owned
+        self.label = label
 
     def close(self) -> None:
         if self.owned:
             self.stream.close()
+
+
+class TextSink(_StreamSink):
+    """One human-readable line per detection (Detection.describe), prefixed by the file."""
+
+    def emit(self, detection: Detection, file: str | None = None) -> None:
+        prefix = f"{file}: " if file else ""
+        print(prefix + detection.describe(), file=self.stream, flush=True)
 
 
 class JsonLinesSink(_StreamSink):
@@ -97,8 +101,9 @@ class CueSheetSink(_StreamSink):
     """A CSV cue sheet (events.CUE_FIELDS), one row per detection, flushed as it is written so
     the sheet survives an interrupted run."""
 
-    def __init__(self, stream: TextIO, owned: bool = False) -> None:
-        super().__init__(stream, owned)
+    def __init__(self, stream: TextIO, owned: bool = False,
+                 label: str = STDOUT_LABEL) -> None:
+        super().__init__(stream, owned, label)
         self._writer = cue_sheet_writer(stream)
 
     def emit(self, detection: Detection, file: str | None = None) -> None:
@@ -121,6 +126,7 @@ class OscSink(Sink):
             self._client = SimpleUDPClient(host, port)
         except (OSError, ValueError) as error:
             raise OutputError(f"OSC: cannot send to {host}:{port} ({error})") from None
+        self.label = f"OSC to {host}:{port}"
         self.score_interval_s = 1.0 / score_rate_hz if score_rate_hz > 0 else 0.0
         self._next_score_s = 0.0
 
@@ -155,6 +161,7 @@ class MidiSink(Sink):
 
         self._message = mido.Message
         self._port, self.port_name, self.virtual = open_midi_output(port)
+        self.label = f"MIDI out {self.port_name}"
         self.channel = channel
         self.notes = {name: note_base + k for k, name in enumerate(theme_names)
                       if note_base + k <= 127}
@@ -239,10 +246,13 @@ def _missing(what: str, package: str, extra: str) -> OutputError:
 
 class Outputs(Sink):
     """Several sinks as one. A sink that fails while delivering (a full disk, a vanished MIDI
-    port) is reported once on stderr and dropped; the others go on."""
+    port) is reported once on stderr, dropped and named in `failed` (a command then exits with
+    status 1: what it found is not all where it was asked to go); the others go on. Standard
+    output whose reader has stopped reading (`| head`) is dropped quietly, as other tools do."""
 
     def __init__(self, sinks: Sequence[Sink]) -> None:
         self.sinks = list(sinks)
+        self.failed: list[str] = []
 
     def emit(self, detection: Detection, file: str | None = None) -> None:
         self._each(lambda sink: sink.emit(detection, file))
@@ -259,10 +269,15 @@ class Outputs(Sink):
         for sink in list(self.sinks):
             try:
                 deliver(sink)
-            except (OSError, ValueError) as error:
-                print(f"theme-detector: output {type(sink).__name__} stopped: {error}",
-                      file=sys.stderr)
+            except (OSError, ValueError) as error:  # ValueError: a stream closed under it
                 self.sinks.remove(sink)
+                if isinstance(error, BrokenPipeError) and sink.label == STDOUT_LABEL:
+                    _leave_stdout()
+                    continue
+                self.failed.append(sink.label)
+                reason = error.strerror if isinstance(error, OSError) and error.strerror else error
+                print(f"theme-detector: {sink.label}: stopped ({reason}); the detections "
+                      "from here on do not reach it", file=sys.stderr)
 
     def close(self) -> None:
         for sink in self.sinks:
@@ -358,11 +373,19 @@ def open_outputs(options: OutputOptions, theme_names: Sequence[str], inputs: Seq
     return Outputs(sinks)
 
 
-def _open_text(name: str, newline: str | None = None) -> tuple[TextIO, bool]:
-    """(stream, owned): stdout for "-", otherwise the file, created or truncated."""
+def _leave_stdout() -> None:
+    """Point standard output at the null device once its reader has gone, so that nothing
+    written to it later (the interpreter's last flush included) fails again."""
+    null = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(null, sys.stdout.fileno())
+    os.close(null)
+
+
+def _open_text(name: str, newline: str | None = None) -> tuple[TextIO, bool, str]:
+    """(stream, owned, label): stdout for "-", otherwise the file, created or truncated."""
     if name == STDOUT:
-        return sys.stdout, False
+        return sys.stdout, False, STDOUT_LABEL
     try:
-        return open(name, "w", encoding="utf-8", errors=FILE_NAMES, newline=newline), True
+        return open(name, "w", encoding="utf-8", errors=FILE_NAMES, newline=newline), True, name
     except OSError as error:
         raise OutputError(f"{name}: cannot be written ({error.strerror or error})") from None

@@ -61,13 +61,13 @@ def scan(theme_paths: Sequence[str], paths: Sequence[str], outputs: OutputOption
          out_dir: Path | None = None, resume: bool = False, jobs: int = 1,
          dask_address: str | None = None, mode: str = "auto") -> int:
     """`scan`: files and folders (walked for audio), on `jobs` processes or a Dask cluster; see
-    archive.scan_archive. Returns 1 if a file could not be read, else 0."""
+    archive.scan_archive. Returns 1 if a file could not be read or an output stopped, else 0."""
     themes = load_or_explain(theme_paths)
     items = find_audio_files(paths, cue_sheets=out_dir is not None)
     with open_outputs(outputs, [theme.name for theme in themes], [item.path for item in items]) as sinks:
         failures = scan_archive(items, themes, sinks, out_dir, resume, jobs, dask_address,
                                 progress=sys.stderr.isatty(), mode=mode)
-    return 1 if failures else 0
+    return 1 if failures or sinks.failed else 0
 
 
 def listen(theme_paths: Sequence[str], outputs: OutputOptions, device: str | None,
@@ -77,7 +77,8 @@ def listen(theme_paths: Sequence[str], outputs: OutputOptions, device: str | Non
 
     Detections go to stdout the moment they are announced; notices about the input (silence,
     clipping, overflows, ...) and a closing summary of the counts go to stderr. Returns 0, or 1
-    when the input went away or the analysis failed, after printing every detection made.
+    when the input went away, the analysis failed or an output stopped, after printing every
+    detection made.
     """
     from detector.live import InputSettings, Listener  # needs PortAudio
 
@@ -109,7 +110,7 @@ def listen(theme_paths: Sequence[str], outputs: OutputOptions, device: str | Non
     if stats.error:
         print(f"theme-detector: {stats.error}", file=sys.stderr)
         return 1
-    return 0
+    return 1 if sinks.failed else 0
 
 
 def _describe_input(listener) -> str:
@@ -185,7 +186,7 @@ def demo(outputs: OutputOptions, save: Path | None, sample_rate: int = 44100,
                 found += 1
     if outputs.text:
         print(f"{found} detection(s) for {len(occurrences)} theme occurrence(s).")
-    return 0
+    return 1 if sinks.failed else 0
 
 
 def learn(clip: Path, name: str | None, start_s: float, end_s: float | None, out: Path | None,

@@ -1,6 +1,7 @@
 """The `theme-detector` command end to end, as a user runs it (the installed console script)."""
 
 import json
+import subprocess
 from pathlib import Path
 
 import numpy as np
@@ -9,7 +10,7 @@ import soundfile
 
 from detector.events import JSON_FIELDS
 
-from conftest import SAMPLE_RATE, render_performance, theme_detector as run
+from conftest import EXE, SAMPLE_RATE, render_performance, theme_detector as run
 
 
 
@@ -48,6 +49,25 @@ def test_scan_text_output_and_a_bad_file_among_good_ones(recording, tmp_path):
     assert f"{path}:" in result.stdout and "Greensleeves" in result.stdout and "-4 semitones" in result.stdout
     assert "broken.wav: not a readable audio file" in result.stderr
     assert "Traceback" not in result.stderr
+
+
+def test_an_output_that_stops_taking_detections_is_named_and_fails_the_scan(recording):
+    path, _, _ = recording
+    result = run("scan", "--csv", "/dev/full", str(path))  # a full disk
+    assert result.returncode == 1, result.stderr
+    assert "/dev/full: stopped (No space left on device)" in result.stderr
+    assert "Greensleeves" in result.stdout  # the other outputs go on
+
+
+def test_a_reader_that_stops_reading_ends_the_output_quietly(recording):
+    """`theme-detector scan ... | head -1`: the pipe's reader has gone; no complaint, no traceback."""
+    path, _, _ = recording
+    with subprocess.Popen([EXE, "scan", "--json", str(path), str(path)], stdout=subprocess.PIPE,
+                          stderr=subprocess.PIPE, text=True) as scan:
+        scan.stdout.close()  # before the first detection is written
+        stderr = scan.stderr.read()
+        assert scan.wait(timeout=300) == 0, stderr
+    assert "Broken pipe" not in stderr and "Traceback" not in stderr and "Exception" not in stderr
 
 
 def test_scan_with_own_themes_and_a_bad_theme_file(recording, tmp_path):
