@@ -25,7 +25,7 @@ from tqdm import tqdm
 from detector.audio import AUDIO_SUFFIXES, audio_file_info, read_blocks
 from detector.engine import Detector
 from detector.errors import AudioInputError, OutputError, ThemeDetectorError
-from detector.events import Detection, write_cue_sheet
+from detector.events import CUE_FIELDS, Detection, write_cue_sheet
 from detector.outputs import FILE_NAMES, Sink
 from detector.themes import Theme
 
@@ -281,7 +281,7 @@ class CueSheets:
             if not sheet.is_file():
                 continue
             try:
-                finished[item.path] = [Detection.from_cue(row) for row in _read_rows(sheet)]
+                finished[item.path] = _detections_in(sheet)
             except ValueError as error:
                 print(f"theme-detector: {sheet}: not a cue sheet as this program writes them "
                       f"({error}); {item.path} is scanned again", file=sys.stderr)
@@ -323,6 +323,17 @@ class CueSheets:
                     "error": errors.get(item.path, ""),
                 })
         return summary
+
+
+def _detections_in(sheet: Path) -> list[Detection]:
+    """The detections a cue sheet holds; ValueError, saying why, if it is not one as
+    `write_cue_sheet` writes them: its header first (a file with no detection has only that),
+    then a row per detection."""
+    with open(sheet, newline="", encoding="utf-8", errors=FILE_NAMES) as stream:
+        reader = csv.DictReader(stream)
+        if tuple(reader.fieldnames or ()) != CUE_FIELDS:
+            raise ValueError(f"its first line is not the header {','.join(CUE_FIELDS)}")
+        return [Detection.from_cue(row) for row in reader]
 
 
 def _read_rows(sheet: Path) -> list[dict[str, str]]:

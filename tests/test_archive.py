@@ -83,6 +83,12 @@ def test_a_folder_tree_on_two_processes_then_resumed(archive, tmp_path):
     assert [r["status"] for r in read_csv(out / "summary.csv")] == ["failed", "resumed", "scanned"]
     assert read_csv(sheet) == [row]
 
+    # So is one emptied: a sheet as this program writes it has its header, detections or none.
+    sheet.write_bytes(b"")
+    emptied = run("scan", "--out", str(out), "--resume", str(archive))
+    assert f"{sheet}: not a cue sheet as this program writes them (its first line is not the header" in emptied.stderr
+    assert read_csv(sheet) == [row]
+
 
 @pytest.mark.parametrize("jobs", ["1", "2"])
 def test_on_a_terminal_each_line_starts_clear_of_the_progress_bars(archive, jobs):
