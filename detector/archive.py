@@ -204,7 +204,9 @@ def scan_archive(items: Sequence[ArchiveFile], themes: Sequence[Theme], outputs:
     """`scan`: every file (`find_audio_files`), detections to `outputs` as each file finishes;
     with out_dir, a cue sheet per file and summary.csv; with resume, files whose cue sheet exists
     are skipped. Unreadable files are reported on stderr and skipped, and a file damaged part
-    way keeps the detections made before the damage. Returns the number of either."""
+    way keeps the detections made before the damage. A line on stderr closes the scan (what was
+    scanned and found, so that a scan that found nothing says so). Returns the number of files
+    unreadable or damaged."""
     sheets = CueSheets(out_dir) if out_dir is not None else None
     resumed = sheets.finished(items) if resume and sheets else {}
     status = dict.fromkeys(resumed, "resumed")
@@ -212,9 +214,11 @@ def scan_archive(items: Sequence[ArchiveFile], themes: Sequence[Theme], outputs:
     if resumed:
         print(f"theme-detector: resuming: {len(resumed)} of {len(items)} file(s) already have "
               "a cue sheet; their detections go to the outputs again", file=sys.stderr)
+    found = 0
     for path, detections in resumed.items():  # so that the run's outputs hold the whole archive
         for detection in detections:
             outputs.emit(detection, str(path))
+            found += 1
     errors: dict[Path, str] = {}
     try:
         for result in scan_files(list(todo), themes, jobs, dask_address, progress, mode):
@@ -224,11 +228,16 @@ def scan_archive(items: Sequence[ArchiveFile], themes: Sequence[Theme], outputs:
                 errors[item.path] = result.error
             with tqdm.external_write_mode():  # a line printed under a bar would be garbled
                 _deliver(result, item, outputs, sheets)
+            found += len(result.detections)
     finally:  # interrupted too: the summary of what was done, the rest "not scanned"
+        done = sum(state != "failed" for state in status.values())
+        closing = f"{done} of {len(items)} file(s) scanned, {found} detection(s)"
+        if errors:
+            closing += f"; {len(errors)} file(s) unreadable or damaged (above)"
         if sheets:
             summary = sheets.write_summary(items, status, errors)
-            print(f"theme-detector: {len(items)} file(s); cue sheets and {summary.name} in "
-                  f"{sheets.folder}", file=sys.stderr)
+            closing += f"; cue sheets and {summary.name} in {sheets.folder}"
+        print(f"theme-detector: {closing}", file=sys.stderr)
     return len(errors)
 
 

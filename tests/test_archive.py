@@ -173,6 +173,7 @@ def test_a_silent_file_is_not_passed_off_as_a_clean_negative(tmp_path):
     soundfile.write(tmp_path / "silence.wav", np.zeros(3 * SAMPLE_RATE, np.float32), SAMPLE_RATE)
     result = run("scan", str(tmp_path / "silence.wav"))
     assert result.returncode == 0 and "silence.wav: no note heard" in result.stderr
+    assert "1 of 1 file(s) scanned, 0 detection(s)" in result.stderr  # scanned, nothing found
 
 
 def test_a_missing_file_is_named_as_missing(tmp_path):

@@ -48,6 +48,7 @@ def test_scan_text_output_and_a_bad_file_among_good_ones(recording, tmp_path):
     assert result.returncode == 1
     assert f"{path}:" in result.stdout and "Greensleeves" in result.stdout and "-4 semitones" in result.stdout
     assert "broken.wav: not a readable audio file" in result.stderr
+    assert "1 of 2 file(s) scanned, 1 detection(s); 1 file(s) unreadable or damaged" in result.stderr
     assert "Traceback" not in result.stderr
 
 
