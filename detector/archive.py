@@ -105,6 +105,7 @@ def scan_file(path: Path, themes: Sequence[Theme], progress: bool = False,
     info = audio_file_info(path)
     detector = Detector(themes, info.sample_rate, mode=mode, warm_up=False)
     detections: list[Detection] = []
+    damage = None
     with tqdm(total=round(info.duration_s, 1), unit="s", desc=path.name, leave=False,
               disable=not progress, file=sys.stderr) as bar:
         try:
@@ -112,11 +113,12 @@ def scan_file(path: Path, themes: Sequence[Theme], progress: bool = False,
                 detections += detector.process(block)
                 bar.update(round(block.shape[0] / info.sample_rate, 3))
         except AudioInputError as error:
-            return FileScan(str(path), tuple(detections), detector.sanitised_samples,
-                            error=f"{error}, {detector.time_s:.1f} s into {info.duration_s:.1f} s",
-                            partial=True, notes_heard=detector.notes_heard)
-    return FileScan(str(path), tuple(detections), detector.sanitised_samples,
-                    notes_heard=detector.notes_heard)
+            damage = f"{error}, {detector.time_s:.1f} s into {info.duration_s:.1f} s"
+    if damage is None and info.missing_s > 0:
+        damage = (f"{path}: ends {info.missing_s:.1f} s before its header says it does (a "
+                  f"truncated copy?)")
+    return FileScan(str(path), tuple(detections), detector.sanitised_samples, error=damage,
+                    partial=damage is not None, notes_heard=detector.notes_heard)
 
 
 def scan_one(path: str, themes: Sequence[Theme], progress: bool = False,

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import atexit
 import os
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -22,12 +23,20 @@ from detector.errors import AudioInputError
 AUDIO_SUFFIXES = (".wav", ".flac", ".ogg", ".oga", ".opus", ".mp3", ".aif", ".aiff", ".aifc", ".w64")
 
 
+#: libsndfile's log line for a WAV (data) or AIFF (SSND) file shorter than its header says.
+_CUT_SHORT = re.compile(r"^\s*(?:data|SSND)\s*:\s*(\d+)\s*\(should be (\d+)\)", re.MULTILINE)
+#: Header sizes that mean "length unknown": what recorders write while still writing.
+_UNKNOWN_SIZE = 0x7FFFFFFF
+
+
 @dataclass(frozen=True)
 class AudioFileInfo:
     path: Path
     sample_rate: int
     channels: int
     frames: int
+    #: How much longer its header says the audio is than what the file holds (a truncated copy).
+    missing_s: float = 0.0
 
     @property
     def duration_s(self) -> float:
@@ -45,7 +54,20 @@ def audio_file_info(path: str | Path) -> AudioFileInfo:
         raise AudioInputError(f"{path}: not a readable audio file ({_reason(error)})") from None
     if not 8000 <= info.samplerate <= 192000:
         raise AudioInputError(f"{path}: sample rate {info.samplerate} Hz is outside 8000-192000 Hz")
-    return AudioFileInfo(path, info.samplerate, info.channels, info.frames)
+    return AudioFileInfo(path, info.samplerate, info.channels, info.frames,
+                         _missing_s(info.extra_info, info.frames / info.samplerate))
+
+
+def _missing_s(log: str, duration_s: float) -> float:
+    """Seconds of audio the header promises beyond the file's end, from libsndfile's log of the
+    header (it reads what is there, and notes that the data chunk "should be" shorter)."""
+    found = _CUT_SHORT.search(log)
+    if not found:
+        return 0.0
+    promised, held = map(int, found.groups())
+    if promised >= _UNKNOWN_SIZE or held <= 0 or promised <= held:
+        return 0.0
+    return duration_s * (promised - held) / held
 
 
 def read_blocks(path: str | Path, block_size: int = 16384) -> Iterator[np.ndarray]:

@@ -7,6 +7,7 @@ from __future__ import annotations
 import csv
 import json
 import os
+import struct
 import subprocess
 from pathlib import Path
 
@@ -15,6 +16,7 @@ import pytest
 import soundfile
 
 from detector.archive import SUMMARY_FIELDS, find_audio_files
+from detector.audio import audio_file_info
 from detector.errors import ThemeDetectorError
 
 from conftest import EXE, SAMPLE_RATE, open_terminal, read_until_closed, render_performance, theme_detector as run
@@ -154,19 +156,38 @@ def test_a_cue_sheet_that_cannot_be_written_stops_the_scan_with_a_clear_error(ar
     assert not_a_folder.returncode == 2 and "cannot be written" in not_a_folder.stderr
 
 
-def test_a_file_damaged_part_way_keeps_the_detections_before_the_damage(archive, tmp_path):
-    """A FLAC cut off after the theme (a truncated download): the theme is still found."""
+@pytest.mark.parametrize("suffix, damage", [
+    ("flac", "decoder lost sync"),  # the decoder stumbles on the cut
+    ("wav", "s before its header says it does"),  # the reader stops quietly where the file ends
+    ("aiff", "s before its header says it does")])
+def test_a_file_damaged_part_way_keeps_the_detections_before_the_damage(archive, tmp_path, suffix,
+                                                                        damage):
+    """A file cut off after the theme (a truncated download): the theme is still found, and the
+    file is reported as damaged."""
     audio, _ = soundfile.read(archive / "b" / "dies.flac", dtype="float32")
-    whole = tmp_path / "whole.flac"
+    whole = tmp_path / f"whole.{suffix}"
     soundfile.write(whole, np.concatenate([audio, np.zeros(10 * SAMPLE_RATE, np.float32)]), SAMPLE_RATE)
-    cut = tmp_path / "cut.flac"
+    cut = tmp_path / f"cut.{suffix}"
     cut.write_bytes(whole.read_bytes()[:int(whole.stat().st_size * 0.8)])
     result = run("scan", "--json", "--out", str(tmp_path / "cues"), str(cut))
     assert result.returncode == 1
     assert [json.loads(line)["theme"] for line in result.stdout.splitlines()] == ["Dies irae"]
-    assert "the detections before it are kept" in result.stderr
+    assert damage in result.stderr and "the detections before it are kept" in result.stderr
     [row] = read_csv(tmp_path / "cues" / "summary.csv")
     assert (row["status"], row["detections"], row["themes"]) == ("partial", "1", "Dies irae")
+
+
+def test_a_wav_whose_header_leaves_its_length_open_is_not_taken_for_a_truncated_one(tmp_path):
+    """Recorders that stream write "unknown" (0xFFFFFFFF) for the sizes until they close."""
+    path = tmp_path / "streamed.wav"
+    soundfile.write(path, np.zeros(SAMPLE_RATE, np.float32), SAMPLE_RATE, subtype="PCM_16")
+    header = bytearray(path.read_bytes())
+    data = header.find(b"data")
+    header[4:8] = header[data + 4:data + 8] = struct.pack("<I", 0xFFFFFFFF)
+    path.write_bytes(header)
+    assert audio_file_info(path).missing_s == 0.0
+    path.write_bytes(header[:len(header) // 2].replace(b"\xff\xff\xff\xff", struct.pack("<I", 2 * SAMPLE_RATE)))
+    assert audio_file_info(path).missing_s == pytest.approx(0.5, abs=0.01)
 
 
 def test_a_silent_file_is_not_passed_off_as_a_clean_negative(tmp_path):
