@@ -87,9 +87,9 @@ def read_excerpt(path: str | Path, start_s: float = 0.0, end_s: float | None = N
     start = max(0, int(round(start_s * info.sample_rate)))
     stop = info.frames if end_s is None else min(info.frames, int(round(end_s * info.sample_rate)))
     if stop <= start:
-        raise AudioInputError(f"{path}: nothing between {start_s:g} s and "
-                              f"{end_s if end_s is not None else info.duration_s:g} s "
-                              f"(the file lasts {info.duration_s:.2f} s)")
+        until = f"and {end_s:g} s" if end_s is not None else "and its end"
+        raise AudioInputError(f"{path}: nothing between {start_s:g} s {until} (the file lasts "
+                              f"{info.duration_s:.2f} s)")
     try:
         frames, _ = soundfile.read(os.fsencode(path), start=start, stop=stop, dtype="float32",
                                    always_2d=True)

@@ -192,26 +192,33 @@ def demo(outputs: OutputOptions, save: Path | None, sample_rate: int = 44100,
 def learn(clip: Path, name: str | None, start_s: float, end_s: float | None, out: Path | None,
           force: bool = False, dry_run: bool = False) -> int:
     """`learn`: the clip's notes as a note list on stdout, and as a MIDI theme file (unless
-    dry_run) in `out` or the user's theme folder; ThemeError rather than replace a file."""
-    audio, sample_rate = read_excerpt(clip, start_s, end_s)
-    learned = learn_theme(audio, sample_rate, name or clip.stem, source=str(clip))
-    print(learned.note_list(), end="", flush=True)
-    summary = (f"theme-detector: heard {len(learned.theme.notes)} notes, "
-               f"{learned.theme.duration_s:.1f} s, tuning {learned.tuning_cents:+.0f} cents")
-    if dry_run:
-        print(summary, file=sys.stderr)
-        return 0
-    path = template_path(learned.theme.name, out)
-    if path.stem != learned.theme.name and path == out:
-        print(f"theme-detector: the theme will load as '{path.stem}' (a MIDI theme takes its "
-              f"file's name); --out a folder keeps '{learned.theme.name}'", file=sys.stderr)
-    if path.exists() and not force:
+    dry_run) in `out` or the user's theme folder. Where it would be written is checked first,
+    so that a clash (ThemeError rather than replace a file) costs no analysis and prints no
+    notes."""
+    theme_name = name or clip.stem
+    path = None if dry_run else template_path(theme_name, out)
+    if path is not None and path.exists() and not force:
         raise ThemeError(f"{path}: already exists; choose another --name or --out, or --force "
                          "to replace it")
+    audio, sample_rate = read_excerpt(clip, start_s, end_s)
+    learned = learn_theme(audio, sample_rate, theme_name, source=str(clip))
+    print(learned.note_list(), end="", flush=True)
+    summary = (f"theme-detector: heard {len(learned.theme.notes)} notes, "
+               f"{learned.theme.duration_s:.1f} s, tuning {round(learned.tuning_cents):+d} cents")
+    if path is None:
+        print(summary, file=sys.stderr)
+        return 0
+    if path.stem != theme_name:
+        why = (f"--out a folder keeps '{theme_name}'" if path == out
+               else f"a file name cannot hold all of '{theme_name}'")
+        print(f"theme-detector: the theme will load as '{path.stem}' (a MIDI theme takes its "
+              f"file's name; {why})", file=sys.stderr)
     try:
         write_midi(learned, path)
     except OSError as error:
         raise ThemeError(f"{path}: cannot be written ({error.strerror or error})") from None
+    # A .mid named by --out is given alone: its folder may hold anything.
+    themes = path if path == out else path.parent
     print(f"{summary}; wrote {path}\n  listen for it with: theme-detector listen --themes "
-          f"'{path.parent}'", file=sys.stderr)
+          f"'{themes}'", file=sys.stderr)
     return 0

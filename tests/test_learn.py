@@ -74,12 +74,17 @@ def test_learn_from_one_rendering_then_detect_another(theme_named, tmp_path):
     assert (library / "My Greensleeves.mid").exists()
     again = run("learn", str(tmp_path / "clip.wav"), "--name", "My Greensleeves", "--out", str(library))
     assert again.returncode == 2 and "already exists" in again.stderr
+    assert again.stdout == ""  # checked before the analysis: no note list for a failed command
     as_file = run("learn", str(tmp_path / "clip.wav"), "--name", "My Greensleeves", "--start", "3.4",
                   "--out", str(tmp_path / "mine.mid"))
     assert "will load as 'mine'" in as_file.stderr and (tmp_path / "mine.mid").exists()
+    assert f"listen --themes '{tmp_path / 'mine.mid'}'" in as_file.stderr  # not all of tmp_path
     as_text = run("learn", str(tmp_path / "clip.wav"), "--out", str(tmp_path / "mine.txt"))
     assert as_text.returncode == 2 and "give a folder or a .mid file name" in as_text.stderr
-    assert not (tmp_path / "mine.txt").exists()
+    assert as_text.stdout == "" and not (tmp_path / "mine.txt").exists()
+    slashed = run("learn", str(tmp_path / "clip.wav"), "--name", "Act 1/Main", "--start", "3.4",
+                  "--out", str(tmp_path))
+    assert "will load as 'Act 1_Main'" in slashed.stderr and (tmp_path / "Act 1_Main.mid").exists()
 
     # Another performance: clarinet, a minor third above the original, 1.2x, after other music.
     audio, start_s, end_s = render_performance(theme, transpose=3, tempo=1.2, timbre="clarinet",
