@@ -1,5 +1,7 @@
 """Theme loading: every format, and a clear error for every bad file, the rest still loading."""
 
+from pathlib import Path
+
 import pytest
 
 from detector.errors import ThemeError
@@ -12,6 +14,29 @@ ODE = "E4 E4 F4 G4 | G4 F4 E4 D4 | C4 C4 D4 E4 | E4:1.5 D4:0.5 D4:2"
 
 MELODY = [(76, 0, 1), (76, 1, 1), (77, 2, 1), (79, 3, 1), (79, 4, 1), (77, 5, 1)]
 CHORDS = [(p, b, 2) for b in (0, 2, 4) for p in (48, 52, 55)]
+
+
+README = Path(__file__).parents[1] / "README.md"
+
+
+def _readme_example(heading: str, fence: str) -> str:
+    """The first code block opened by `fence` after `heading` in the README."""
+    section = README.read_text(encoding="utf-8").split(heading, 1)[1]
+    block = section.split(fence + "\n", 1)[1]
+    return block.split("```", 1)[0]
+
+
+def test_the_readme_theme_examples_load_as_they_stand(tmp_path):
+    """A user copies the README's examples into files: they must load as shown."""
+    (tmp_path / "ode.txt").write_text(_readme_example("### Theme formats", "```"))
+    (tmp_path / "library.toml").write_text(_readme_example("**Libraries**", "```toml"))
+    (tmp_path / "midi").mkdir()
+    write_midi(tmp_path / "midi" / "imperial.mid",
+               [("Trumpet", 0, [(67, b, 1) for b in range(3)] + [(63, 3, 0.75), (70, 3.75, 0.25)])])
+    themes, errors = load_themes([tmp_path / "ode.txt", tmp_path / "library.toml"])
+    assert errors == []
+    assert [t.name for t in themes] == ["Ode to Joy", "Ode to Joy (2)", "Imperial March"]
+    assert [n.pitch for n in themes[0].notes] == [n.pitch for n in themes[1].notes]
 
 
 def test_note_list_with_names_durations_rests_and_comments():
