@@ -120,8 +120,8 @@ def parse_note_list(text: str, source: str = "text", default_name: str = "theme"
     Format (one theme per file)::
 
         # a comment: '#' at the start of a line or after a space
-        name: Ode to Joy        (optional; otherwise the file name)
-        tempo: 120              (optional, quarter notes per minute; default 120)
+        name: Ode to Joy        # optional; otherwise the file name
+        tempo: 120              # optional, quarter notes per minute; default 120
         E4 E4 F4 G4 | G4 F4 E4 D4 | C4 C4 D4 E4 | E4:1.5 D4:0.5 D4:2
 
     A note is a name with octave (C4 is middle C; sharps '#', flats 'b'), optionally ':' and a
@@ -142,6 +142,9 @@ def parse_note_list(text: str, source: str = "text", default_name: str = "theme"
             else:
                 tempo_bpm = _parse_number(value, f"{source}, line {line_no}: tempo")
             continue
+        if sep and _KEY_RE.fullmatch(key.strip()):
+            raise ThemeError(f"{source}, line {line_no}: '{key.strip()}:' is not a key a note list "
+                             "takes (name: and tempo:; a library's other keys go in a .toml)")
         tokens += [(line_no, token) for token in _TOKEN_RE.findall(line.replace("|", " "))]
     seconds_per_beat = 60.0 / tempo_bpm
     notes, beat = [], 0.0
@@ -158,6 +161,8 @@ def parse_note_list(text: str, source: str = "text", default_name: str = "theme"
 
 
 _COMMENT_RE = re.compile(r"(^|\s)#.*$")  # '#' opens a comment only after a space: D#4 is a note
+#: A word before ':' that is a key, not a note with its length (E4:2, r:1, Bb3:1/2).
+_KEY_RE = re.compile(r"[A-Za-z][A-Za-z _-]{2,}")
 #: A note list's tokens: a bracketed chord (spaces inside) with its length, or a note or rest.
 _TOKEN_RE = re.compile(r"\[[^\]]*\]\S*|\S+")
 _CHORD_RE = re.compile(r"^\[([^\]]*)\](?::(.*))?$")
@@ -179,6 +184,9 @@ def _parse_token(token: str, where: str) -> tuple[list[int], str]:
         except ValueError as error:
             raise ThemeError(f"{where}: in chord '{token}': {error}") from None
     pitch_text, _, length_text = token.partition(":")
+    if not pitch_text:
+        raise ThemeError(f"{where}: '{token}' has no note before it (a length follows its "
+                         "note, with no space: E4:2)")
     if pitch_text.lower() == "r":
         return [], length_text
     try:
@@ -211,8 +219,14 @@ def load_midi(path: Path, track: str | int | None = None, channel: int | None = 
     """
     try:
         midi = mido.MidiFile(path)
-    except (OSError, EOFError, ValueError, KeyError, IndexError) as error:
-        raise ThemeError(f"{path}: not a readable MIDI file ({error})") from None
+    except FileNotFoundError:
+        raise ThemeError(f"{path}: no such file") from None
+    except EOFError:  # mido's word for a file that stops before its header or a track ends
+        raise ThemeError(f"{path}: not a readable MIDI file (it ends early: empty, or cut "
+                         "short)") from None
+    except (OSError, ValueError, KeyError, IndexError) as error:
+        reason = getattr(error, "strerror", None) or str(error) or type(error).__name__
+        raise ThemeError(f"{path}: not a readable MIDI file ({reason})") from None
     voices = _midi_voices(midi)  # (track index, track name, channel) -> notes
     if not voices:
         raise ThemeError(f"{path}: contains no notes")

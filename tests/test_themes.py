@@ -51,6 +51,8 @@ def test_note_list_with_names_durations_rests_and_comments():
 
 @pytest.mark.parametrize("text, complaint", [
     ("C4 D4 H4 E4", "line 1: 'H4' is not a note name"),
+    ("E4 : 2 F4 G4 A4", "line 1: ':' has no note before it"),
+    ("tempo: 90\nnotes: E4 F4 G4 A4", "line 2: 'notes:' is not a key a note list takes"),
     ("C4 D4 E4", "has 3 note(s); a theme needs at least 4"),
     ("# only a comment", "no notes found"),
     ("C4 D4:x E4 F4", "'x' is not a number"),
@@ -105,11 +107,14 @@ def test_bad_files_each_get_one_clear_error_and_the_rest_still_load(tmp_path):
     write_midi(tmp_path / "short.mid", [("Short", 0, MELODY[:3])])
     (tmp_path / "latin1.txt").write_bytes("C4 D4 \xe9".encode("latin-1"))
     (tmp_path / "notepad.txt").write_bytes(b"\xef\xbb\xbfname: Notepad\r\n" + ODE.encode())  # a BOM
+    (tmp_path / "zero.mid").write_bytes(b"")
+    (tmp_path / "cut.mid").write_bytes((tmp_path / "good.mid").read_bytes()[:40])
     themes, errors = load_themes(tmp_path)
     assert sorted(t.name for t in themes) == ["Notepad", "good", "ode"]
     messages = sorted(str(e) for e in errors)
-    expected = {"drums.mid": "only drums", "empty.mid": "no notes", "latin1.txt": "cannot be read",
-                "not_midi.mid": "not a readable MIDI file", "short.mid": "at least 4"}
+    expected = {"cut.mid": "it ends early", "drums.mid": "only drums", "empty.mid": "no notes",
+                "latin1.txt": "cannot be read", "not_midi.mid": "not a readable MIDI file (MThd",
+                "short.mid": "at least 4", "zero.mid": "it ends early"}
     assert len(messages) == len(expected)
     for message, (file, complaint) in zip(messages, sorted(expected.items())):
         assert file in message and complaint in message
