@@ -47,7 +47,7 @@ def audio_file_info(path: str | Path) -> AudioFileInfo:
     """Rate, channels and length of an audio file; AudioInputError if it cannot be read."""
     path = Path(path)
     if not path.is_file():
-        raise AudioInputError(f"{path}: {'is a folder' if path.is_dir() else 'no such file'}")
+        raise AudioInputError(f"{path}: {_not_a_file(path)}")
     try:
         info = soundfile.info(os.fsencode(path))
     except (soundfile.LibsndfileError, RuntimeError, OSError) as error:
@@ -56,6 +56,16 @@ def audio_file_info(path: str | Path) -> AudioFileInfo:
         raise AudioInputError(f"{path}: sample rate {info.samplerate} Hz is outside 8000-192000 Hz")
     return AudioFileInfo(path, info.samplerate, info.channels, info.frames,
                          _missing_s(info.extra_info, info.frames / info.samplerate))
+
+
+def _not_a_file(path: Path) -> str:
+    """Why a path that is not a regular file cannot be scanned."""
+    if path.is_dir():
+        return "is a folder"
+    if path.exists() or str(path) == "-":  # a pipe, a device, standard input
+        return ("is not a file (audio is read from files, not from a pipe or a device: save it "
+                "to a file first, or use listen for a live input)")
+    return "no such file"
 
 
 def _missing_s(log: str, duration_s: float) -> float:

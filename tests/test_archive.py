@@ -153,7 +153,7 @@ def test_a_cue_sheet_that_cannot_be_written_stops_the_scan_with_a_clear_error(ar
     assert result.returncode == 2 and "Traceback" not in result.stderr
     assert "ode.wav.csv: cannot be written" in result.stderr and "--resume" in result.stderr
     not_a_folder = run("scan", "--out", str(archive / "ode.wav"), str(archive / "ode.wav"))
-    assert not_a_folder.returncode == 2 and "cannot be written" in not_a_folder.stderr
+    assert not_a_folder.returncode == 2 and "is a file; --out takes a folder" in not_a_folder.stderr
 
 
 @pytest.mark.parametrize("suffix, damage", [
@@ -197,9 +197,13 @@ def test_a_silent_file_is_not_passed_off_as_a_clean_negative(tmp_path):
     assert "1 of 1 file(s) scanned, 0 detection(s)" in result.stderr  # scanned, nothing found
 
 
-def test_a_missing_file_is_named_as_missing(tmp_path):
+def test_a_missing_file_is_named_as_missing_and_a_pipe_as_not_a_file(tmp_path):
     result = run("scan", str(tmp_path / "nowhere.wav"))
     assert result.returncode == 1 and "nowhere.wav: no such file" in result.stderr
+    os.mkfifo(tmp_path / "pipe.wav")  # as /dev/stdin is under `cat x.wav | theme-detector scan /dev/stdin`
+    for path in (str(tmp_path / "pipe.wav"), "-"):
+        result = run("scan", path)
+        assert result.returncode == 1 and f"{path}: is not a file" in result.stderr
 
 
 def test_resume_needs_an_output_folder(archive):
