@@ -48,12 +48,13 @@ def build_parser() -> argparse.ArgumentParser:
                              "end_s, score, transpose, tempo) instead of text")
 
     sinks = output_options_parser()
+    file_sinks = output_options_parser(live=False)
     modes = argparse.ArgumentParser(add_help=False)
     modes.add_argument("--mode", choices=MODES, default="auto",
                        help="how to read the melody: 'melody' for a single line (voice, solo "
                        "instrument), 'ensemble' for a melody inside chords, bass or an orchestra, "
                        "'auto' to decide from the sound as it goes (default: auto)")
-    scan = commands.add_parser("scan", parents=[output, sinks, modes], help="find themes in audio files",
+    scan = commands.add_parser("scan", parents=[output, file_sinks, modes], help="find themes in audio files",
                                description="Scan audio files with the same online algorithm as "
                                "`listen`, as fast as the machine allows; times are what a live "
                                "listener would have seen. Folders are searched for audio files, "
@@ -126,11 +127,14 @@ def build_parser() -> argparse.ArgumentParser:
                        help=f"a folder or a .mid file (default: {user_theme_folder()})")
     learn.add_argument("--force", action="store_true", help="replace an existing file")
     learn.add_argument("--dry-run", action="store_true", help="print the notes, write nothing")
+    for command in commands.choices.values():  # a usage error names the command's own usage
+        command.set_defaults(usage_error=command.error)
     return parser
 
 
-def output_options_parser() -> argparse.ArgumentParser:
-    """The outputs a command can send detections to, any number at once (a parent parser)."""
+def output_options_parser(live: bool = True) -> argparse.ArgumentParser:
+    """The outputs a command can send detections to, any number at once (a parent parser);
+    `live`: with --osc-score-rate, for commands that play audio as it comes (not `scan`)."""
     parser = argparse.ArgumentParser(add_help=False)
     group = parser.add_argument_group("outputs (any number at once; text goes to stdout unless "
                                       "--json or a '-' file takes it)")
@@ -139,9 +143,11 @@ def output_options_parser() -> argparse.ArgumentParser:
     group.add_argument("--osc", action="append", type=_host_port, default=[], metavar="HOST:PORT",
                        help=f"send OSC over UDP: {OSC_DETECTED} theme score transpose tempo "
                        "start_s end_s time_s")
-    group.add_argument("--osc-score-rate", type=_score_rate, default=0.0, metavar="HZ",
-                       help=f"also send every theme's running score ({OSC_SCORE} theme score) "
-                       "this often while listening (default: 0, never)")
+    if live:
+        group.add_argument("--osc-score-rate", type=_score_rate, default=0.0, metavar="HZ",
+                           help=f"with --osc, also send every theme's running score ({OSC_SCORE} "
+                           "theme score) this often while audio plays (listen, the window; "
+                           "default: 0, never)")
     group.add_argument("--midi-out", action="append", default=[], metavar="PORT",
                        help="play a note per theme on a MIDI port (an existing port's name or "
                        "part of it; otherwise a new virtual port of that name)")
@@ -156,7 +162,8 @@ def output_options(args: argparse.Namespace) -> OutputOptions:
     """What output_options_parser (and --json, where the command has it) parsed."""
     return OutputOptions(json=getattr(args, "json", False), json_file=args.json_file,
                          csv_file=args.csv, osc=tuple(args.osc),
-                         osc_score_rate_hz=args.osc_score_rate, midi_out=tuple(args.midi_out),
+                         osc_score_rate_hz=getattr(args, "osc_score_rate", 0.0),
+                         midi_out=tuple(args.midi_out),
                          midi_channel=args.midi_channel - 1, midi_note_base=args.midi_note)
 
 
@@ -222,14 +229,18 @@ def _latency(text: str) -> str | float:
 
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
-    args = parser.parse_args(argv)
+    args, unknown = parser.parse_known_args(argv)
+    if unknown:  # said with the command's usage, not the top level's
+        args.usage_error(f"unrecognized arguments: {' '.join(unknown)}")
     theme_paths = getattr(args, "themes", None) or [str(BUILTIN_THEMES)]
+    if getattr(args, "osc_score_rate", 0.0) and not args.osc:
+        args.usage_error("--osc-score-rate sends scores over OSC: give --osc HOST:PORT too")
     signal.signal(signal.SIGINT, signal.default_int_handler)
     signal.signal(signal.SIGTERM, _stop_as_interrupted)
     try:
         if args.command == "scan":
             if args.resume and args.out is None:
-                parser.error("--resume needs --out DIR (where the cue sheets are)")
+                args.usage_error("--resume needs --out DIR (where the cue sheets are)")
             return runs.scan(theme_paths, args.files, output_options(args), out_dir=args.out,
                              resume=args.resume, jobs=args.jobs, dask_address=args.dask,
                              mode=args.mode)

@@ -109,11 +109,15 @@ def test_a_time_that_is_not_a_number_of_seconds_is_refused_by_name(args):
 @pytest.mark.parametrize("args, complaint", [
     (("listen", "--samplerate", "7000"), "'7000' is not a whole number from 8000 to 192000"),
     (("listen", "--blocksize", "-5"), "'-5' is not a whole number from 0 to 16384"),
-    (("scan", "x.wav", "--osc-score-rate", "1e9"), "scores are sent at most 60 times a second"),
+    (("listen", "--osc-score-rate", "1e9"), "scores are sent at most 60 times a second"),
+    # Scores go out while audio plays, over OSC: not from a scan, not without --osc.
+    (("scan", "x.wav", "--osc-score-rate", "10"), "unrecognized arguments: --osc-score-rate"),
+    (("demo", "--osc-score-rate", "10"), "--osc-score-rate sends scores over OSC: give --osc"),
 ])
 def test_an_input_setting_out_of_range_is_refused_before_anything_opens(args, complaint):
     result = run(*args)
     assert result.returncode == 2 and complaint in result.stderr
+    assert f"usage: theme-detector {args[0]}" in result.stderr  # the command's own usage
 
 
 def test_demo_saved_where_it_cannot_be_is_one_clear_error(tmp_path):
