@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import importlib.metadata
 import importlib.util
 import math
 import signal
@@ -36,6 +37,8 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="theme-detector", epilog=EXAMPLES, formatter_class=argparse.RawDescriptionHelpFormatter,
         description="Hear known musical themes in audio, in any key and at any tempo.")
+    parser.add_argument("--version", action="version",
+                        version=f"%(prog)s {importlib.metadata.version('theme-detector')}")
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     themes_help = ("a theme file, folder or .toml library (MIDI .mid, note list .txt, MusicXML, "
@@ -92,7 +95,10 @@ def build_parser() -> argparse.ArgumentParser:
     listen.add_argument("--duration", type=_seconds, metavar="SECONDS",
                         help="stop after this long (default: run until Ctrl-C)")
 
-    commands.add_parser("devices", help="list audio inputs")
+    commands.add_parser("devices", help="list audio inputs",
+                        description="List the audio inputs PortAudio finds (a sound card, a JACK "
+                        "or PulseAudio server): the number or name to give `listen --device`, "
+                        "the host API, input channels and default sample rate.")
 
     demo = commands.add_parser("demo", parents=[sinks, modes],
                                help="run the built-in demo (no microphone needed)",

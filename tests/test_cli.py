@@ -1,5 +1,6 @@
 """The `theme-detector` command end to end, as a user runs it (the installed console script)."""
 
+import importlib.metadata
 import json
 import subprocess
 from pathlib import Path
@@ -131,6 +132,10 @@ def test_help_names_every_command():
     assert result.returncode == 0
     for command in ("scan", "listen", "devices", "demo", "gui", "learn"):
         assert command in result.stdout
+        described = run(command, "--help")
+        assert described.returncode == 0 and len(described.stdout.split("\n\n")[1]) > 40
+    version = run("--version")
+    assert version.stdout == f"theme-detector {importlib.metadata.version('theme-detector')}\n"
 
 
 def test_scan_in_each_mode_and_a_mode_that_does_not_exist(recording):
