@@ -272,10 +272,10 @@ class CueSheets:
 
     def __init__(self, folder: Path) -> None:
         self.folder = folder
-        probe = folder / f".theme-detector-{os.getpid()}.probe"  # writable, before hours of work?
         if folder.exists() and not folder.is_dir():
             raise OutputError(f"--out {folder}: is a file; --out takes a folder for the cue sheets "
                               "(made if missing)")
+        probe = folder / f".theme-detector-{os.getpid()}.probe"  # writable, before hours of work?
         try:
             folder.mkdir(parents=True, exist_ok=True)
             probe.write_bytes(b"")
