@@ -288,11 +288,19 @@ class CueSheets:
 
     def finished(self, items: Sequence[ArchiveFile]) -> dict[Path, list[Detection]]:
         """The files whose cue sheet is here, with the detections it holds. A sheet that cannot
-        be read back (edited by hand, say) is reported, and its file is left to be scanned again."""
+        be read back (edited by hand, say) is reported, and its file is left to be scanned again;
+        so is a file the last summary lists as damaged part way (a new copy may be whole, and
+        an old one is reported as damaged again)."""
+        damaged = {row["file"] for row in _read_rows(self.folder / SUMMARY_NAME)
+                   if row.get("status") == "partial"}
         finished = {}
         for item in items:
             sheet = self.path(item)
             if not sheet.is_file():
+                continue
+            if str(item.path) in damaged:
+                print(f"theme-detector: {item.path}: damaged part way when last scanned; it is "
+                      "scanned again", file=sys.stderr)
                 continue
             try:
                 finished[item.path] = _detections_in(sheet)

@@ -175,6 +175,11 @@ def test_a_file_damaged_part_way_keeps_the_detections_before_the_damage(archive,
     assert damage in result.stderr and "the detections before it are kept" in result.stderr
     [row] = read_csv(tmp_path / "cues" / "summary.csv")
     assert (row["status"], row["detections"], row["themes"]) == ("partial", "1", "Dies irae")
+    # Resumed, it is scanned again (a new copy may be whole), not passed for a finished file.
+    resumed = run("scan", "--json", "--out", str(tmp_path / "cues"), "--resume", str(cut))
+    assert resumed.returncode == 1 and "damaged part way when last scanned" in resumed.stderr
+    [row] = read_csv(tmp_path / "cues" / "summary.csv")
+    assert (row["status"], row["detections"], row["themes"]) == ("partial", "1", "Dies irae")
 
 
 def test_a_wav_whose_header_leaves_its_length_open_is_not_taken_for_a_truncated_one(tmp_path):
