@@ -32,13 +32,13 @@ from PySide6.QtGui import QCloseEvent, QDragEnterEvent, QDropEvent
 from PySide6.QtWidgets import (QApplication, QHBoxLayout, QLabel, QMainWindow, QScrollArea,
                                QSplitter, QToolButton, QVBoxLayout, QWidget)
 
-from detector.audio import read_excerpt
+from detector.audio import AUDIO_SUFFIXES, read_excerpt
 from detector.errors import ThemeDetectorError
 from detector.learn import learn_theme, template_path, write_midi
 from detector.live import InputSettings
 from detector.outputs import OutputOptions, Sink, open_outputs
 from detector.themes import Theme, load_themes
-from gui.controls import AUDIO_SUFFIXES, SourcePanel
+from gui.controls import SourcePanel
 from gui.detection_log import DetectionLog
 from gui.lamps import ThemeLamps
 from gui.learning import Confirm, LearnDialog, ask_to_keep

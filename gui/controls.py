@@ -10,16 +10,15 @@ from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (QCheckBox, QComboBox, QFileDialog, QHBoxLayout, QLabel,
                                QPushButton, QWidget)
 
-from detector.audio import input_devices, reread_devices
+from detector.audio import AUDIO_SUFFIXES, input_devices, reread_devices
 from detector.errors import AudioInputError
 from detector.live import InputSettings
-from detector.themes import MIDI_SUFFIXES, TEXT_SUFFIXES
+from detector.themes import THEME_SUFFIXES
 from gui.meters import LevelMeter
 
 SAMPLE_RATES_HZ = (22050, 44100, 48000, 88200, 96000)
 BLOCK_SIZES = (64, 128, 256, 512, 1024, 2048)
-AUDIO_SUFFIXES = (".wav", ".flac", ".ogg", ".mp3", ".aif", ".aiff")
-THEME_SUFFIXES = MIDI_SUFFIXES + TEXT_SUFFIXES + (".toml",)
+# The file dialogs offer what `scan` and --themes take.
 _THEME_FILTER = "Themes (" + " ".join(f"*{s}" for s in THEME_SUFFIXES) + ");;All files (*)"
 AUDIO_FILTER = "Audio (" + " ".join(f"*{s}" for s in AUDIO_SUFFIXES) + ");;All files (*)"
 

@@ -179,15 +179,23 @@ def test_a_bad_theme_file_is_reported_and_the_other_themes_kept(window, tmp_path
     assert len(window.lamps.detections) == len(before) + 1
 
 
-def test_theme_files_dropped_on_the_window_are_loaded(window, tmp_path):
+@pytest.mark.parametrize("audio_suffix, audio_format", [(".wav", "WAV"), (".w64", "W64"),
+                                                       (".aifc", "AIFF")])
+def test_files_dropped_on_the_window_are_loaded_as_themes_or_played(window, tmp_path, other_music,
+                                                                     audio_suffix, audio_format):
+    """Every audio format `scan` reads is played, not taken for a theme file."""
     dropped = tmp_path / "dropped.notes"
     dropped.write_text("name: Dropped\nC5 D5 E5 C5 E5 C5 E5:2")
+    recording = tmp_path / f"recording{audio_suffix}"
+    soundfile.write(recording, other_music[:2 * SAMPLE_RATE], SAMPLE_RATE, format=audio_format)
     mime = QMimeData()
-    mime.setUrls([QUrl.fromLocalFile(str(dropped))])
+    mime.setUrls([QUrl.fromLocalFile(str(path)) for path in (dropped, recording)])
     event = QDropEvent(QPointF(20, 20), Qt.DropAction.CopyAction, mime, Qt.MouseButton.LeftButton,
                        Qt.KeyboardModifier.NoModifier)
     window.dropEvent(event)
     assert window.themes[-1].name == "Dropped"
+    assert window.running and window.messages.text() == "loaded 1 theme(s): Dropped"
+    window.stop()
 
 
 def test_loading_themes_while_listening_restarts_the_source_with_them(qtbot, window, other_music, tmp_path):
