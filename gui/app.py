@@ -41,7 +41,7 @@ from detector.themes import Theme, load_themes
 from gui.controls import SourcePanel
 from gui.detection_log import DetectionLog
 from gui.lamps import ThemeLamps
-from gui.learning import Confirm, LearnDialog, ask_to_keep
+from gui.learning import Confirm, LearnDialog, ask_to_keep, ask_to_replace
 from gui.meters import CpuLoad, StatusLine, front_end
 from gui.overlay import place_theme
 from gui.palette import ERROR, TEXT, dark_palette, theme_colors
@@ -229,8 +229,9 @@ class MainWindow(QMainWindow):
     def learn(self, audio: np.ndarray, sample_rate: int, name: str, confirm: Confirm | None = None
               ) -> Path | None:
         """Learn a theme from audio; if `confirm` (default: ask_to_keep, a dialog) names it,
-        write its MIDI template to the user's theme folder and load it. The file written, or
-        None (and why in the message bar, unless the user dropped it)."""
+        write its MIDI template to the user's theme folder (asking first if one of that name is
+        there) and load it. The file written, or None (and why in the message bar, unless the
+        user dropped it)."""
         try:
             learned = learn_theme(audio, sample_rate, name, self.mode)
         except ThemeDetectorError as error:
@@ -241,6 +242,10 @@ class MainWindow(QMainWindow):
             return None
         learned = replace(learned, theme=replace(learned.theme, name=kept_name))
         path = template_path(kept_name)
+        if path.exists() and not ask_to_replace(self, path):
+            self.messages.show_note(f"'{kept_name}' not saved: {path} is kept as it was; learn the "
+                                    "theme again to save it under another name")
+            return None
         try:
             write_midi(learned, path)
         except OSError as error:

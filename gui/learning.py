@@ -1,4 +1,5 @@
-"""The dialogs of "Learn theme…": where to learn from, and the notes heard, to name and keep.
+"""The dialogs of "Learn theme…": where to learn from, the notes heard, to name and keep, and
+whether to replace a theme saved under that name before.
 
 They only ask; the window learns (detector.learn) and keeps the theme. `ask_to_keep` is the
 window's default confirmation; tests pass their own instead of clicking.
@@ -8,11 +9,12 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
 
 from PySide6.QtGui import QFontDatabase
 from PySide6.QtWidgets import (QDialog, QDialogButtonBox, QDoubleSpinBox, QFileDialog, QFormLayout,
-                               QHBoxLayout, QLabel, QLineEdit, QPlainTextEdit, QPushButton,
-                               QRadioButton, QVBoxLayout, QWidget)
+                               QHBoxLayout, QLabel, QLineEdit, QMessageBox, QPlainTextEdit,
+                               QPushButton, QRadioButton, QVBoxLayout, QWidget)
 
 from detector.learn import LearnedTheme
 from detector.recent import RECENT_S
@@ -93,7 +95,7 @@ def ask_to_keep(parent: QWidget | None, learned: LearnedTheme) -> str | None:
     notes.setReadOnly(True)
     notes.setFont(QFontDatabase.systemFont(QFontDatabase.SystemFont.FixedFont))
     summary = QLabel(f"{len(learned.theme.notes)} notes, {learned.theme.duration_s:.1f} s, "
-                     f"tuning {learned.tuning_cents:+.0f} cents")
+                     f"tuning {round(learned.tuning_cents):+d} cents")
     buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Save
                                | QDialogButtonBox.StandardButton.Cancel)
     buttons.accepted.connect(dialog.accept)
@@ -109,6 +111,16 @@ def ask_to_keep(parent: QWidget | None, learned: LearnedTheme) -> str | None:
     if dialog.exec() != QDialog.DialogCode.Accepted:
         return None
     return name.text().strip() or learned.theme.name
+
+
+def ask_to_replace(parent: QWidget | None, path: Path) -> bool:
+    """Whether the theme file already at `path` may be replaced by the one just learned (as
+    `learn --force`); No, the default, keeps it."""
+    answer = QMessageBox.question(
+        parent, "Replace theme?", f"A theme is already saved as {path}.\nReplace it with the one "
+        "just learned?", QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No,
+        QMessageBox.StandardButton.No)
+    return answer == QMessageBox.StandardButton.Yes
 
 
 def _seconds_box(value: float, low: float, high: float) -> QDoubleSpinBox:

@@ -18,8 +18,9 @@ import numpy as np
 import pyqtgraph as pg
 import pytest
 import soundfile
-from PySide6.QtCore import QMimeData, QPointF, Qt, QUrl
+from PySide6.QtCore import QMimeData, QPointF, Qt, QTimer, QUrl
 from PySide6.QtGui import QDropEvent
+from PySide6.QtWidgets import QApplication, QMessageBox
 
 from benchmarks.jack import JackServer, jack_installed
 from detector.audio import load_sounddevice, portaudio_knows_jack
@@ -149,6 +150,34 @@ def test_a_theme_learned_from_a_file_is_kept_and_gets_a_lamp(window, theme_named
     assert shown[0].startswith("name: hummed\ntempo: ")
     assert window.themes[-1].name == "My Ode"
     assert window.lamps.detections.shape[0] == len(window.themes)
+
+
+@pytest.mark.parametrize("answer", ["No", "Yes"])
+def test_a_learned_theme_replaces_one_saved_under_its_name_only_if_the_user_says_so(
+        qtbot, window, theme_named, tmp_path, monkeypatch, answer):
+    monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path))
+    clip = tmp_path / "hummed.wav"
+    soundfile.write(clip, render_notes(perform(theme_named("Ode to Joy"), 0.3, 0, 1.0), SAMPLE_RATE,
+                                       "hum", seed=1), SAMPLE_RATE)
+    saved = template_path("Keep me")
+    saved.parent.mkdir(parents=True)
+    saved.write_bytes(b"the user's own theme")
+    asked = []
+
+    def answer_the_question():  # the question is a real modal dialog: click it as a user would
+        question = QApplication.activeModalWidget()
+        asked.append(question.text())
+        question.button(getattr(QMessageBox.StandardButton, answer)).click()
+
+    QTimer.singleShot(0, answer_the_question)
+    path = window.learn_file(clip, confirm=lambda learned: "Keep me")
+    assert asked and str(saved) in asked[0]
+    if answer == "No":
+        assert path is None and saved.read_bytes() == b"the user's own theme"
+        assert "not saved" in window.messages.text()
+    else:
+        assert path == saved and saved.read_bytes().startswith(b"MThd")
+        assert window.themes[-1].name == "Keep me"
 
 
 def test_a_theme_learned_from_what_just_played(qtbot, window, greensleeves_audio, tmp_path,
