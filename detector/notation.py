@@ -6,6 +6,7 @@ themes.py picks the melody from what this returns, by the same rule as for MIDI 
 
 from __future__ import annotations
 
+import copy
 from pathlib import Path
 
 from detector.errors import ThemeError
@@ -36,8 +37,21 @@ def read_notation(path: Path) -> tuple[str | None, list[list[Note]]]:
             raise ThemeError(f"{path}: holds no pieces")
         parsed = parsed.scores[0]
     parts = list(parsed.parts) or [parsed]
+    _share_tempo_marks(parsed, parts)
     title = parsed.metadata.bestTitle if parsed.metadata is not None else None
     return title or None, [_part_notes(part) for part in parts]
+
+
+def _share_tempo_marks(score, parts: list) -> None:
+    """Give each part without tempo marks the score's: notation programs often write them in
+    the first part only, and music21 times each part by its own."""
+    from music21 import tempo
+
+    marks = [(mark.offset, mark) for mark in score.flatten().getElementsByClass(tempo.MetronomeMark)]
+    for part in parts:
+        if marks and not part.flatten().getElementsByClass(tempo.MetronomeMark):
+            for offset, mark in marks:
+                part.insert(offset, copy.deepcopy(mark))
 
 
 def _part_notes(part) -> list[Note]:
