@@ -52,6 +52,8 @@ class Sink:
 
     #: The output as the user named it (a file, "OSC to host:port"), for messages about it.
     label = "output"
+    #: What stopped taking detections, and why, a line each (`Outputs` keeps them).
+    failed: Sequence[str] = ()
 
     def emit(self, detection: Detection, file: str | None = None) -> None:
         """Deliver one detection; `file` is the audio file it was found in (None when live)."""
@@ -246,8 +248,9 @@ def _missing(what: str, package: str, extra: str) -> OutputError:
 
 class Outputs(Sink):
     """Several sinks as one. A sink that fails while delivering (a full disk, a vanished MIDI
-    port) is reported once on stderr, dropped and named in `failed` (a command then exits with
-    status 1: what it found is not all where it was asked to go); the others go on. Standard
+    port) is reported once on stderr, dropped and told in `failed` (a command then exits with
+    status 1, the window shows it: what was found is not all where it was asked to go); the
+    others go on. Standard
     output whose reader has stopped reading (`| head`) is dropped quietly, as other tools do."""
 
     def __init__(self, sinks: Sequence[Sink]) -> None:
@@ -274,10 +277,10 @@ class Outputs(Sink):
                 if isinstance(error, BrokenPipeError) and sink.label == STDOUT_LABEL:
                     _leave_stdout()
                     continue
-                self.failed.append(sink.label)
                 reason = error.strerror if isinstance(error, OSError) and error.strerror else error
-                print(f"theme-detector: {sink.label}: stopped ({reason}); the detections "
-                      "from here on do not reach it", file=sys.stderr)
+                self.failed.append(f"{sink.label}: stopped ({reason}); the detections from here "
+                                   "on do not reach it")
+                print(f"theme-detector: {self.failed[-1]}", file=sys.stderr)
 
     def close(self) -> None:
         for sink in self.sinks:

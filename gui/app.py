@@ -138,6 +138,7 @@ class MainWindow(QMainWindow):
         self._factory: SourceFactory | None = None
         self._running = False
         self._error_shown = False
+        self._outputs_failed = 0  # how many of outputs.failed the message bar has shown
         self._cpu = CpuLoad()
         self.frames = 0
         self._frames_at_status, self._status_at = 0, time.monotonic()
@@ -307,6 +308,9 @@ class MainWindow(QMainWindow):
         self.roll.refresh(source.detector)
         self.lamps.refresh(display.theme_score, display.theme_progress)
         self.outputs.scores(self._names, display.theme_score, source.detector.time_s)
+        for stopped in self.outputs.failed[self._outputs_failed:]:
+            self.messages.show_error(stopped)
+        self._outputs_failed = len(self.outputs.failed)
         self.controls.meter.refresh(display.level_db)
         self.frames += 1
         if time.monotonic() - self._status_at >= STATUS_INTERVAL_S:

@@ -138,6 +138,18 @@ def test_detections_go_to_the_outputs_chosen(qtbot, themes, greensleeves_audio, 
     assert [(args[0], args[2]) for args in received] == [("Greensleeves", -4)]
 
 
+def test_an_output_that_stops_is_shown_in_the_window(qtbot, themes, greensleeves_audio):
+    options = OutputOptions(csv_file="/dev/full")  # a full disk
+    window = MainWindow(themes, outputs=open_outputs(options, [t.name for t in themes]))
+    qtbot.addWidget(window)
+    try:
+        play(qtbot, window, greensleeves_audio)
+        qtbot.waitUntil(lambda: "/dev/full: stopped (No space left on device)" in window.messages.text(),
+                        timeout=5000)
+    finally:
+        window.close()
+
+
 def test_a_theme_learned_from_a_file_is_kept_and_gets_a_lamp(window, theme_named, tmp_path,
                                                               monkeypatch):
     monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path))
