@@ -379,9 +379,12 @@ def open_outputs(options: OutputOptions, theme_names: Sequence[str], inputs: Seq
 def _leave_stdout() -> None:
     """Point standard output at the null device once its reader has gone, so that nothing
     written to it later (the interpreter's last flush included) fails again."""
-    null = os.open(os.devnull, os.O_WRONLY)
-    os.dup2(null, sys.stdout.fileno())
-    os.close(null)
+    try:
+        null = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(null, sys.stdout.fileno())
+        os.close(null)
+    except (OSError, ValueError):  # a stdout with no file descriptor (a test's capture) has none to leave
+        pass
 
 
 def _open_text(name: str, newline: str | None = None) -> tuple[TextIO, bool, str]:
