@@ -53,6 +53,11 @@ class LearnedTheme:
     def tempo_bpm(self) -> float:
         return 60.0 / self.beat_s
 
+    def summary(self) -> str:
+        """What was heard, in a line: '15 notes, 7.2 s, tuning +1 cents'."""
+        return (f"{len(self.theme.notes)} notes, {self.theme.duration_s:.1f} s, "
+                f"tuning {round(self.tuning_cents):+d} cents")
+
     def note_list(self) -> str:
         """The theme as a note list (the .txt theme format) for a person to check: each note
         with its time to the next onset (the last: its own length) in beats, to a quarter beat."""

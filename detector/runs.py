@@ -203,8 +203,7 @@ def learn(clip: Path, name: str | None, start_s: float, end_s: float | None, out
     audio, sample_rate = read_excerpt(clip, start_s, end_s)
     learned = learn_theme(audio, sample_rate, theme_name, source=str(clip))
     print(learned.note_list(), end="", flush=True)
-    summary = (f"theme-detector: heard {len(learned.theme.notes)} notes, "
-               f"{learned.theme.duration_s:.1f} s, tuning {round(learned.tuning_cents):+d} cents")
+    summary = f"theme-detector: heard {learned.summary()}"
     if path is None:
         print(summary, file=sys.stderr)
         return 0

@@ -161,8 +161,9 @@ def parse_note_list(text: str, source: str = "text", default_name: str = "theme"
 
 
 _COMMENT_RE = re.compile(r"(^|\s)#.*$")  # '#' opens a comment only after a space: D#4 is a note
-#: A word before ':' that is a key, not a note with its length (E4:2, r:1, Bb3:1/2).
-_KEY_RE = re.compile(r"[A-Za-z][A-Za-z _-]{2,}")
+#: A word before ':' that is a key, not a note with its length (E4:2, r:1, Bb3:1/2) nor the last
+#: of a row of notes or rests (r r:2).
+_KEY_RE = re.compile(r"[A-Za-z][A-Za-z_-]{2,}")
 #: A note list's tokens: a bracketed chord (spaces inside) with its length, or a note or rest.
 _TOKEN_RE = re.compile(r"\[[^\]]*\]\S*|\S+")
 _CHORD_RE = re.compile(r"^\[([^\]]*)\](?::(.*))?$")

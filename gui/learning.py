@@ -2,7 +2,8 @@
 whether to replace a theme saved under that name before.
 
 They only ask; the window learns (detector.learn) and keeps the theme. `ask_to_keep` is the
-window's default confirmation; tests pass their own instead of clicking.
+window's default confirmation, which tests replace with their own; `ask_to_replace` they answer
+by clicking it, as a user would.
 """
 
 from __future__ import annotations
@@ -94,8 +95,7 @@ def ask_to_keep(parent: QWidget | None, learned: LearnedTheme) -> str | None:
     notes = QPlainTextEdit(learned.note_list())
     notes.setReadOnly(True)
     notes.setFont(QFontDatabase.systemFont(QFontDatabase.SystemFont.FixedFont))
-    summary = QLabel(f"{len(learned.theme.notes)} notes, {learned.theme.duration_s:.1f} s, "
-                     f"tuning {round(learned.tuning_cents):+d} cents")
+    summary = QLabel(learned.summary())
     buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Save
                                | QDialogButtonBox.StandardButton.Cancel)
     buttons.accepted.connect(dialog.accept)

@@ -47,6 +47,8 @@ def test_note_list_with_names_durations_rests_and_comments():
     assert [n.onset_s for n in theme.notes] == [0.0, 1.0, 2.0, 4.0]
     assert [n.duration_s for n in theme.notes] == [1.0, 0.5, 2.0, 1.0]
     assert parse_note_list("name:\n" + ODE, default_name="ode").name == "ode"  # left blank
+    pickup = parse_note_list("r r:0.5 E4 E4 F4 G4\nr r:1 | G4 F4")  # rests before a length
+    assert [n.onset_s for n in pickup.notes] == [0.0, 0.5, 1.0, 1.5, 3.0, 3.5]  # from its first note
 
 
 @pytest.mark.parametrize("text, complaint", [
