@@ -107,6 +107,10 @@ class CueSheetSink(_StreamSink):
                  label: str = STDOUT_LABEL) -> None:
         super().__init__(stream, owned, label)
         self._writer = cue_sheet_writer(stream)
+        try:  # the header now: a disk that cannot take it is found before any scan
+            stream.flush()
+        except OSError as error:
+            raise OutputError(f"{label}: cannot be written ({error.strerror or error})") from None
 
     def emit(self, detection: Detection, file: str | None = None) -> None:
         self._writer.writerow(detection.as_cue(file))
@@ -274,20 +278,25 @@ class Outputs(Sink):
                 deliver(sink)
             except (OSError, ValueError) as error:  # ValueError: a stream closed under it
                 self.sinks.remove(sink)
-                if isinstance(error, BrokenPipeError) and sink.label == STDOUT_LABEL:
+                if isinstance(error, BrokenPipeError) and getattr(sink, "stream", None) is sys.stdout:
                     _leave_stdout()
                     continue
-                reason = error.strerror if isinstance(error, OSError) and error.strerror else error
-                self.failed.append(f"{sink.label}: stopped ({reason}); the detections from here "
-                                   "on do not reach it")
-                print(f"theme-detector: {self.failed[-1]}", file=sys.stderr)
+                self._stopped(sink, error, "the detections from here on do not reach it")
+                _close_quietly(sink)
+
+    def _stopped(self, sink: Sink, error: Exception, consequence: str) -> None:
+        reason = error.strerror if isinstance(error, OSError) and error.strerror else error
+        self.failed.append(f"{sink.label}: stopped ({reason}); {consequence}")
+        print(f"theme-detector: {self.failed[-1]}", file=sys.stderr)
 
     def close(self) -> None:
+        """Close every sink still delivering; one that fails to (its last lines lost) is told
+        in `failed` too."""
         for sink in self.sinks:
             try:
                 sink.close()
-            except OSError:
-                pass  # already reported, or nothing left to save
+            except (OSError, ValueError) as error:
+                self._stopped(sink, error, "its last detections may be lost")
 
     def __enter__(self) -> "Outputs":
         return self
@@ -374,6 +383,14 @@ def open_outputs(options: OutputOptions, theme_names: Sequence[str], inputs: Seq
         Outputs(sinks).close()
         raise
     return Outputs(sinks)
+
+
+def _close_quietly(sink: Sink) -> None:
+    """Release what a sink that has failed holds (a file, a port); it has been reported."""
+    try:
+        sink.close()
+    except (OSError, ValueError):
+        pass
 
 
 def _leave_stdout() -> None:

@@ -179,11 +179,14 @@ def demo(outputs: OutputOptions, save: Path | None, sample_rate: int = 44100,
         detector = Detector(themes, sample_rate, mode=mode)
     block = 1024
     found = 0
-    with open_outputs(outputs, [theme.name for theme in themes]) as sinks:
+    names = [theme.name for theme in themes]
+    with open_outputs(outputs, names) as sinks:
         for start in range(0, len(audio), block):
             for detection in detector.process(audio[start:start + block]):
                 sinks.emit(detection)
                 found += 1
+            # --osc-score-rate: at its rate in the performance's time, as fast as it is analysed
+            sinks.scores(names, detector.display.theme_score, detector.time_s)
     if outputs.text:
         print(f"{found} detection(s) for {len(occurrences)} theme occurrence(s).")
     return 1 if sinks.failed else 0

@@ -403,7 +403,7 @@ def run(theme_paths: Sequence[str], file: str | None = None, aloud: bool = True,
         window.play_file(file, aloud)
     else:
         window.listen()
-    return app.exec()
+    return _exit_status(app, window)
 
 
 def run_demo(aloud: bool = True, mode: str = "auto",
@@ -422,4 +422,10 @@ def run_demo(aloud: bool = True, mode: str = "auto",
     window.show()
     window.start(lambda chosen: FilePlayer.from_array(audio, sample_rate, chosen, "demo performance",
                                                       audible=aloud, mode=mode))
-    return app.exec()
+    return _exit_status(app, window)
+
+
+def _exit_status(app: QApplication, window: MainWindow) -> int:
+    """Run the window until it closes: Qt's status, or 1 if an output stopped on the way (as
+    scan and listen)."""
+    return app.exec() or (1 if window.outputs.failed else 0)

@@ -53,12 +53,16 @@ def test_scan_text_output_and_a_bad_file_among_good_ones(recording, tmp_path):
     assert "Traceback" not in result.stderr
 
 
+@pytest.mark.skipif(not Path("/dev/full").exists(), reason="needs /dev/full, a disk always full")
 def test_an_output_that_stops_taking_detections_is_named_and_fails_the_scan(recording):
     path, _, _ = recording
-    result = run("scan", "--csv", "/dev/full", str(path))  # a full disk
+    result = run("scan", "--json-file", "/dev/full", str(path))  # the disk fills part way
     assert result.returncode == 1, result.stderr
     assert "/dev/full: stopped (No space left on device)" in result.stderr
     assert "Greensleeves" in result.stdout  # the other outputs go on
+    # A cue sheet writes its header at once: a disk that cannot take it stops the scan before it starts.
+    refused = run("scan", "--csv", "/dev/full", str(path))
+    assert refused.returncode == 2 and "/dev/full: cannot be written (No space" in refused.stderr
 
 
 def test_a_reader_that_stops_reading_ends_the_output_quietly(recording):

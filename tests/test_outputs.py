@@ -76,6 +76,14 @@ def test_osc_scores_go_out_at_the_chosen_rate_of_stream_time(osc_receiver):
     assert scores[-1][1] == pytest.approx(190 / 200, abs=0.011)  # the tick at 1.9 s
 
 
+def test_the_demo_in_the_terminal_sends_scores_too(osc_receiver, themes):
+    result = subprocess.run([EXE, "demo", "--no-gui", "--osc", f"127.0.0.1:{osc_receiver.port}",
+                             "--osc-score-rate", "1"], capture_output=True, text=True, timeout=300)
+    assert result.returncode == 0, result.stderr
+    scores = osc_receiver.wait_for(OSC_SCORE, count=len(themes))  # the first tick, at least
+    assert {name for name, _ in scores} == {theme.name for theme in themes}
+
+
 def test_text_goes_to_stdout_unless_another_output_takes_it():
     assert OutputOptions().text and OutputOptions(csv_file="cues.csv").text
     assert not OutputOptions(json=True).text and not OutputOptions(csv_file="-").text
