@@ -260,7 +260,7 @@ def _deliver(result: FileScan, item: ArchiveFile, outputs: Sink, sheets: CueShee
     for detection in result.detections:
         outputs.emit(detection, result.path)
     if sheets:
-        sheets.write(item, result.detections)
+        sheets.write(item, result.detections, result.error if result.partial else None)
 
 
 class CueSheets:
@@ -289,16 +289,14 @@ class CueSheets:
     def finished(self, items: Sequence[ArchiveFile]) -> dict[Path, list[Detection]]:
         """The files whose cue sheet is here, with the detections it holds. A sheet that cannot
         be read back (edited by hand, say) is reported, and its file is left to be scanned again;
-        so is a file the last summary lists as damaged part way (a new copy may be whole, and
-        an old one is reported as damaged again)."""
-        damaged = {row["file"] for row in _read_rows(self.folder / SUMMARY_NAME)
-                   if row.get("status") == "partial"}
+        so is a file that was damaged part way when its sheet was written (`damage_note`: a
+        new copy may be whole, and an old one is reported as damaged again)."""
         finished = {}
         for item in items:
             sheet = self.path(item)
             if not sheet.is_file():
                 continue
-            if str(item.path) in damaged:
+            if self.damage_note(item).is_file():
                 print(f"theme-detector: {item.path}: damaged part way when last scanned; it is "
                       "scanned again", file=sys.stderr)
                 continue
@@ -309,16 +307,29 @@ class CueSheets:
                       f"({error}); {item.path} is scanned again", file=sys.stderr)
         return finished
 
-    def write(self, item: ArchiveFile, detections: Sequence[Detection]) -> None:
-        """The file's cue sheet; OutputError if it cannot be written (the disk is full...):
-        the sheets written before it stay, and --resume goes on from there."""
+    def damage_note(self, item: ArchiveFile) -> Path:
+        """Beside the sheet of a file damaged part way, what the damage was: while it is there,
+        the sheet holds only what came before the damage, and --resume scans the file again."""
+        sheet = self.path(item)
+        return sheet.with_name(sheet.name + ".damaged")
+
+    def write(self, item: ArchiveFile, detections: Sequence[Detection], damage: str | None = None
+              ) -> None:
+        """The file's cue sheet, and its `damage_note` if it was damaged part way (removed once
+        it scans whole); OutputError if they cannot be written (the disk is full...): the
+        sheets written before stay, and --resume goes on from there."""
         target = self.path(item)
         partial = target.with_name(target.name + ".part")
+        note = self.damage_note(item)
         try:
             target.parent.mkdir(parents=True, exist_ok=True)
+            if damage:  # first: an interruption after it leaves the file to be scanned again
+                note.write_text(damage + "\n", encoding="utf-8", errors=FILE_NAMES)
             with open(partial, "w", newline="", encoding="utf-8", errors=FILE_NAMES) as stream:
                 write_cue_sheet(((detection, str(item.path)) for detection in detections), stream)
             os.replace(partial, target)
+            if not damage:
+                note.unlink(missing_ok=True)
         except OSError as error:
             raise OutputError(f"{target}: cannot be written ({error.strerror or error}); the cue "
                               "sheets written so far are complete, and --resume goes on from "

@@ -180,6 +180,13 @@ def test_a_file_damaged_part_way_keeps_the_detections_before_the_damage(archive,
     assert resumed.returncode == 1 and "damaged part way when last scanned" in resumed.stderr
     [row] = read_csv(tmp_path / "cues" / "summary.csv")
     assert (row["status"], row["detections"], row["themes"]) == ("partial", "1", "Dies irae")
+    # A whole copy downloaded again: scanned once more, then finished.
+    cut.write_bytes(whole.read_bytes())
+    for status in ("scanned", "resumed"):
+        again = run("scan", "--out", str(tmp_path / "cues"), "--resume", str(cut))
+        assert again.returncode == 0, again.stderr
+        [row] = read_csv(tmp_path / "cues" / "summary.csv")
+        assert (row["status"], row["detections"], row["error"]) == (status, "1", "")
 
 
 def test_a_wav_whose_header_leaves_its_length_open_is_not_taken_for_a_truncated_one(tmp_path):
