@@ -232,8 +232,9 @@ def scan_archive(items: Sequence[ArchiveFile], themes: Sequence[Theme], outputs:
                 _deliver(result, item, outputs, sheets)
             found += len(result.detections)
     finally:  # interrupted too: the summary of what was done, the rest "not scanned"
-        done = sum(state != "failed" for state in status.values())
-        closing = f"{done} of {len(items)} file(s) scanned, {found} detection(s)"
+        scanned = sum(state in ("scanned", "partial") for state in status.values())
+        closing = (f"{scanned} of {len(items)} file(s) scanned"
+                   + (f", {len(resumed)} resumed" if resumed else "") + f", {found} detection(s)")
         if errors:
             closing += f"; {len(errors)} file(s) unreadable or damaged (above)"
         if sheets:

@@ -25,8 +25,11 @@ AUDIO_SUFFIXES = (".wav", ".flac", ".ogg", ".oga", ".opus", ".mp3", ".aif", ".ai
 
 #: libsndfile's log line for a WAV (data) or AIFF (SSND) file shorter than its header says.
 _CUT_SHORT = re.compile(r"^\s*(?:data|SSND)\s*:\s*(\d+)\s*\(should be (\d+)\)", re.MULTILINE)
-#: Header sizes that mean "length unknown": what recorders write while still writing.
-_UNKNOWN_SIZE = 0x7FFFFFFF
+#: Header sizes from here up are taken for "length unknown", what recorders write while still
+#: writing (0xFFFFFFFF, or 0x7FFFFFFF by those that read sizes as signed), not for a cut file.
+_SIZE_UNKNOWN_FROM = 0x7FFFFFFF
+#: Less missing than this is a writer's rounding of its sizes, not a cut.
+_CUT_AT_LEAST_S = 0.1
 
 
 @dataclass(frozen=True)
@@ -75,9 +78,10 @@ def _missing_s(log: str, duration_s: float) -> float:
     if not found:
         return 0.0
     promised, held = map(int, found.groups())
-    if promised >= _UNKNOWN_SIZE or held <= 0 or promised <= held:
+    if promised >= _SIZE_UNKNOWN_FROM or held <= 0 or promised <= held:
         return 0.0
-    return duration_s * (promised - held) / held
+    missing_s = duration_s * (promised - held) / held
+    return missing_s if missing_s >= _CUT_AT_LEAST_S else 0.0
 
 
 def read_blocks(path: str | Path, block_size: int = 16384) -> Iterator[np.ndarray]:
