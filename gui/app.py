@@ -350,7 +350,8 @@ class MainWindow(QMainWindow):
             event.acceptProposedAction()
 
     def dropEvent(self, event: QDropEvent) -> None:
-        """Theme files (MIDI, note lists, libraries) are loaded; an audio file is played."""
+        """Theme files (MIDI, note lists, MusicXML, ABC, libraries) are loaded; an audio file,
+        of any format `scan` reads, is played."""
         paths = [url.toLocalFile() for url in event.mimeData().urls() if url.isLocalFile()]
         audio = [p for p in paths if Path(p).suffix.lower() in AUDIO_SUFFIXES]
         themes = [p for p in paths if p not in audio]

@@ -2,13 +2,10 @@
 
 from __future__ import annotations
 
-import fcntl
 import os
-import pty
 import struct
 import subprocess
 import sys
-import termios
 import threading
 import time
 from pathlib import Path
@@ -77,7 +74,12 @@ def theme_detector(*args: str, timeout_s: float = 300) -> subprocess.CompletedPr
 
 
 def open_terminal(columns: int = 100, rows: int = 24) -> tuple[int, int]:
-    """A pseudo-terminal of the given size, as a person's: (our end, the program's end)."""
+    """A pseudo-terminal of the given size, as a person's: (our end, the program's end).
+    POSIX only (the modules are imported here, so that other tests load anywhere)."""
+    import fcntl
+    import pty
+    import termios
+
     ours, programs = pty.openpty()
     fcntl.ioctl(programs, termios.TIOCSWINSZ, struct.pack("HHHH", rows, columns, 0, 0))
     return ours, programs
