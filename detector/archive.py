@@ -24,7 +24,7 @@ from tqdm import tqdm
 
 from detector.audio import AUDIO_SUFFIXES, audio_file_info, read_blocks
 from detector.engine import Detector
-from detector.errors import AudioInputError, OutputError, ThemeDetectorError
+from detector.errors import AudioInputError, OutputError, ThemeDetectorError, reason
 from detector.events import CUE_FIELDS, Detection, write_cue_sheet
 from detector.outputs import FILE_NAMES, Sink
 from detector.themes import Theme
@@ -282,7 +282,7 @@ class CueSheets:
             probe.write_bytes(b"")
             probe.unlink()
         except OSError as error:
-            raise OutputError(f"{folder}: cannot be written ({error.strerror or error})") from None
+            raise OutputError(f"{folder}: cannot be written ({reason(error)})") from None
 
     def path(self, item: ArchiveFile) -> Path:
         return self.folder / item.cue_name
@@ -332,7 +332,7 @@ class CueSheets:
             if not damage:
                 note.unlink(missing_ok=True)
         except OSError as error:
-            raise OutputError(f"{target}: cannot be written ({error.strerror or error}); the cue "
+            raise OutputError(f"{target}: cannot be written ({reason(error)}); the cue "
                               "sheets written so far are complete, and --resume goes on from "
                               "there") from None
 

@@ -5,6 +5,12 @@ the command line and the GUI turn them into one clear line, never a traceback.
 """
 
 
+def reason(error: BaseException) -> str:
+    """What went wrong, for a message: an OSError's words without its number and path ("No
+    space left on device"), otherwise the error's own message, otherwise its kind."""
+    return getattr(error, "strerror", None) or str(error) or type(error).__name__
+
+
 class ThemeDetectorError(Exception):
     """Base class: something the user can fix (a file, a device, a setting)."""
 

@@ -29,7 +29,7 @@ from typing import TextIO
 
 import numpy as np
 
-from detector.errors import OutputError
+from detector.errors import OutputError, reason
 from detector.events import Detection, cue_sheet_writer
 
 #: How text outputs write a file name that is not valid UTF-8 (an old archive's Latin-1 names):
@@ -110,7 +110,7 @@ class CueSheetSink(_StreamSink):
         try:  # the header now: a disk that cannot take it is found before any scan
             stream.flush()
         except OSError as error:
-            raise OutputError(f"{label}: cannot be written ({error.strerror or error})") from None
+            raise OutputError(f"{label}: cannot be written ({reason(error)})") from None
 
     def emit(self, detection: Detection, file: str | None = None) -> None:
         self._writer.writerow(detection.as_cue(file))
@@ -285,8 +285,7 @@ class Outputs(Sink):
                 _close_quietly(sink)
 
     def _stopped(self, sink: Sink, error: Exception, consequence: str) -> None:
-        reason = error.strerror if isinstance(error, OSError) and error.strerror else error
-        self.failed.append(f"{sink.label}: stopped ({reason}); {consequence}")
+        self.failed.append(f"{sink.label}: stopped ({reason(error)}); {consequence}")
         print(f"theme-detector: {self.failed[-1]}", file=sys.stderr)
 
     def close(self) -> None:
@@ -411,4 +410,4 @@ def _open_text(name: str, newline: str | None = None) -> tuple[TextIO, bool, str
     try:
         return open(name, "w", encoding="utf-8", errors=FILE_NAMES, newline=newline), True, name
     except OSError as error:
-        raise OutputError(f"{name}: cannot be written ({error.strerror or error})") from None
+        raise OutputError(f"{name}: cannot be written ({reason(error)})") from None

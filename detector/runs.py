@@ -20,7 +20,7 @@ from detector.archive import find_audio_files, scan_archive
 from detector.audio import input_devices, read_excerpt
 from detector.demo import builtin_themes, demo_performance
 from detector.engine import Detector
-from detector.errors import OutputError, ThemeError
+from detector.errors import OutputError, ThemeError, reason
 from detector.learn import learn_theme, template_path, write_midi
 from detector.outputs import OutputOptions, Outputs, open_outputs
 from detector.themes import Theme, load_themes
@@ -218,7 +218,7 @@ def learn(clip: Path, name: str | None, start_s: float, end_s: float | None, out
     try:
         write_midi(learned, path)
     except OSError as error:
-        raise ThemeError(f"{path}: cannot be written ({error.strerror or error})") from None
+        raise ThemeError(f"{path}: cannot be written ({reason(error)})") from None
     # A .mid named by --out is given alone: its folder may hold anything.
     themes = path if path == out else path.parent
     print(f"{summary}; wrote {path}\n  listen for it with: theme-detector listen --themes "

@@ -31,7 +31,7 @@ from pathlib import Path
 import mido
 import numpy as np
 
-from detector.errors import ThemeError
+from detector.errors import ThemeError, reason
 from detector.notation import NOTATION_SUFFIXES, read_notation
 from detector.notes import Note, name_to_midi
 
@@ -226,8 +226,7 @@ def load_midi(path: Path, track: str | int | None = None, channel: int | None = 
         raise ThemeError(f"{path}: not a readable MIDI file (it ends early: empty, or cut "
                          "short)") from None
     except (OSError, ValueError, KeyError, IndexError) as error:
-        reason = getattr(error, "strerror", None) or str(error) or type(error).__name__
-        raise ThemeError(f"{path}: not a readable MIDI file ({reason})") from None
+        raise ThemeError(f"{path}: not a readable MIDI file ({reason(error)})") from None
     voices = _midi_voices(midi)  # (track index, track name, channel) -> notes
     if not voices:
         raise ThemeError(f"{path}: contains no notes")

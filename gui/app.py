@@ -33,7 +33,7 @@ from PySide6.QtWidgets import (QApplication, QHBoxLayout, QLabel, QMainWindow, Q
                                QSplitter, QToolButton, QVBoxLayout, QWidget)
 
 from detector.audio import AUDIO_SUFFIXES, read_excerpt
-from detector.errors import ThemeDetectorError
+from detector.errors import ThemeDetectorError, reason
 from detector.learn import learn_theme, template_path, write_midi
 from detector.live import InputSettings
 from detector.outputs import OutputOptions, Sink, open_outputs
@@ -250,7 +250,7 @@ class MainWindow(QMainWindow):
         try:
             write_midi(learned, path)
         except OSError as error:
-            self.messages.show_error(f"{path}: cannot be written ({error.strerror or error})")
+            self.messages.show_error(f"{path}: cannot be written ({reason(error)})")
             return None
         self.load_theme_files([path])
         return path

@@ -10,6 +10,7 @@ from PySide6.QtGui import QColor
 from PySide6.QtWidgets import (QFileDialog, QHBoxLayout, QHeaderView, QPushButton, QTableView,
                                QVBoxLayout, QWidget)
 
+from detector.errors import reason
 from detector.events import Detection, write_cue_sheet
 
 _Index = QModelIndex | QPersistentModelIndex
@@ -113,4 +114,4 @@ class DetectionLog(QWidget):
         try:
             self.export(path)
         except OSError as error:
-            self.error.emit(f"cannot write the cue sheet {path}: {error.strerror or error}")
+            self.error.emit(f"cannot write the cue sheet {path}: {reason(error)}")
