@@ -44,7 +44,7 @@ from gui.lamps import ThemeLamps
 from gui.learning import Confirm, LearnDialog, ask_to_keep, ask_to_replace
 from gui.meters import CpuLoad, StatusLine, front_end
 from gui.overlay import place_theme
-from gui.palette import ERROR, TEXT, dark_palette, theme_colors
+from gui.palette import ERROR, TEXT, dark_palette, theme_colors, unknown_colors
 from gui.player import DEFAULT_BLOCK_SIZE, FilePlayer
 from gui.roll import PitchRoll
 from gui.sources import LiveSource, Source, SourceFactory
@@ -189,8 +189,8 @@ class MainWindow(QMainWindow):
         """Add the themes in these files; each file that is not a theme is reported and skipped.
         A theme named like one already loaded replaces it (so an edited file can be reloaded)."""
         found, errors = load_themes(list(paths))
-        for error in errors:
-            self.messages.show_error(str(error))
+        for problem in [*map(str, errors), *unknown_colors(found)]:
+            self.messages.show_error(problem)
         if found:
             names = {theme.name for theme in found}
             self.set_themes([t for t in self.themes if t.name not in names] + found)
@@ -394,8 +394,8 @@ def run(theme_paths: Sequence[str], file: str | None = None, aloud: bool = True,
     app = application()
     themes, errors = load_themes(list(theme_paths))
     window = MainWindow(themes, mode, open_outputs(options, [theme.name for theme in themes]))
-    for error in errors:
-        window.messages.show_error(str(error))
+    for problem in [*map(str, errors), *unknown_colors(themes)]:
+        window.messages.show_error(problem)
     if not themes:  # the window still opens (a theme can be learned in it), but says so
         window.messages.show_error(f"no usable themes in {', '.join(map(str, theme_paths))}: "
                                    "nothing can be detected until some are loaded")

@@ -39,6 +39,14 @@ def theme_colors(themes: Sequence[Theme]) -> list[QColor]:
     return colors
 
 
+def unknown_colors(themes: Sequence[Theme]) -> list[str]:
+    """A line for each theme whose own colour Qt does not know (a typo in a library's `color`),
+    which `theme_colors` quietly replaces by a hue: so that the user hears of it."""
+    return [f"{theme.name}: '{theme.color}' is not a colour ('#rrggbb', or a name like "
+            "'orange'); its lamp takes a hue of its own"
+            for theme in themes if theme.color and not QColor(theme.color).isValid()]
+
+
 def with_alpha(color: QColor, alpha: int) -> QColor:
     """A copy of color with alpha 0-255."""
     copy = QColor(color)

@@ -246,6 +246,16 @@ def test_a_bad_theme_file_is_reported_and_the_other_themes_kept(window, tmp_path
     assert len(window.lamps.detections) == len(before) + 1
 
 
+def test_a_colour_qt_does_not_know_is_reported_and_the_theme_kept(window, tmp_path):
+    (tmp_path / "library.toml").write_text('[[theme]]\nname = "Typo"\nnotes = "C4 D4 E4 F4 G4"\n'
+                                           'color = "oragne"\n\n[[theme]]\nname = "Named"\n'
+                                           'notes = "G4 F4 E4 D4 C4"\ncolor = "orange"\n')
+    window.load_theme_files([tmp_path / "library.toml"])
+    assert "Typo: 'oragne' is not a colour" in window.messages.text()
+    assert "'orange'" not in window.messages.text().replace("like 'orange'", "")  # a name Qt knows
+    assert [theme.name for theme in window.themes][-2:] == ["Typo", "Named"]
+
+
 @pytest.mark.parametrize("audio_suffix, audio_format", [(".wav", "WAV"), (".w64", "W64"),
                                                        (".aifc", "AIFF")])
 def test_files_dropped_on_the_window_are_loaded_as_themes_or_played(window, tmp_path, other_music,
