@@ -152,7 +152,7 @@ def output_options_parser(live: bool = True) -> argparse.ArgumentParser:
     if live:
         group.add_argument("--osc-score-rate", type=_score_rate, default=0.0, metavar="HZ",
                            help=f"with --osc, also send every theme's running score ({OSC_SCORE} "
-                           "theme score) this often while audio plays (listen, the window; "
+                           "theme score) this often in the audio's time (listen, demo, gui; "
                            "default: 0, never)")
     group.add_argument("--midi-out", action="append", default=[], metavar="PORT",
                        help="play a note per theme on a MIDI port (an existing port's name or "

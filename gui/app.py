@@ -185,12 +185,17 @@ class MainWindow(QMainWindow):
         if restart:
             self.start(self._factory)
 
+    def show_theme_problems(self, errors: Sequence[Exception], loaded: Sequence[Theme]) -> None:
+        """In the message bar: the theme files that did not load, and the loaded themes whose
+        colour Qt does not know."""
+        for problem in [*map(str, errors), *unknown_colors(loaded)]:
+            self.messages.show_error(problem)
+
     def load_theme_files(self, paths: Sequence[str | Path]) -> None:
         """Add the themes in these files; each file that is not a theme is reported and skipped.
         A theme named like one already loaded replaces it (so an edited file can be reloaded)."""
         found, errors = load_themes(list(paths))
-        for problem in [*map(str, errors), *unknown_colors(found)]:
-            self.messages.show_error(problem)
+        self.show_theme_problems(errors, found)
         if found:
             names = {theme.name for theme in found}
             self.set_themes([t for t in self.themes if t.name not in names] + found)
@@ -394,8 +399,7 @@ def run(theme_paths: Sequence[str], file: str | None = None, aloud: bool = True,
     app = application()
     themes, errors = load_themes(list(theme_paths))
     window = MainWindow(themes, mode, open_outputs(options, [theme.name for theme in themes]))
-    for problem in [*map(str, errors), *unknown_colors(themes)]:
-        window.messages.show_error(problem)
+    window.show_theme_problems(errors, themes)
     if not themes:  # the window still opens (a theme can be learned in it), but says so
         window.messages.show_error(f"no usable themes in {', '.join(map(str, theme_paths))}: "
                                    "nothing can be detected until some are loaded")

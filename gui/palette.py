@@ -30,7 +30,7 @@ def theme_colors(themes: Sequence[Theme]) -> list[QColor]:
     golden angle apart, so neighbouring lamps never look alike however many themes there are."""
     colors = []
     for index, theme in enumerate(themes):
-        own = QColor(theme.color) if theme.color else QColor()
+        own = _own_color(theme)
         if own.isValid():
             colors.append(own)
         else:
@@ -39,12 +39,17 @@ def theme_colors(themes: Sequence[Theme]) -> list[QColor]:
     return colors
 
 
+def _own_color(theme: Theme) -> QColor:
+    """The theme's own colour; not valid where it has none, or one Qt does not know."""
+    return QColor(theme.color) if theme.color else QColor()
+
+
 def unknown_colors(themes: Sequence[Theme]) -> list[str]:
     """A line for each theme whose own colour Qt does not know (a typo in a library's `color`),
     which `theme_colors` quietly replaces by a hue: so that the user hears of it."""
     return [f"{theme.name}: '{theme.color}' is not a colour ('#rrggbb', or a name like "
             "'orange'); its lamp takes a hue of its own"
-            for theme in themes if theme.color and not QColor(theme.color).isValid()]
+            for theme in themes if theme.color and not _own_color(theme).isValid()]
 
 
 def with_alpha(color: QColor, alpha: int) -> QColor:
