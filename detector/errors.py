@@ -19,6 +19,11 @@ class ThemeError(ThemeDetectorError):
     """A theme file that cannot be used: unreadable, not MIDI, no notes, too short, drums only."""
 
 
+class RenamedTheme(ThemeError):
+    """Not a failure: a theme loaded under a numbered name, since an earlier one had its name.
+    It travels with the errors of `load_themes` so that every caller says it."""
+
+
 class AudioInputError(ThemeDetectorError):
     """An audio file or device that cannot be read or opened."""
 

@@ -20,7 +20,7 @@ from detector.archive import find_audio_files, scan_archive
 from detector.audio import input_devices, read_excerpt
 from detector.demo import builtin_themes, demo_performance
 from detector.engine import Detector
-from detector.errors import OutputError, ThemeError, reason
+from detector.errors import OutputError, RenamedTheme, ThemeError, reason
 from detector.learn import learn_theme, template_path, write_midi
 from detector.outputs import OutputOptions, Outputs, open_outputs
 from detector.themes import Theme, load_themes
@@ -30,7 +30,8 @@ def load_or_explain(paths: Sequence[str]) -> list[Theme]:
     """Load themes; report each bad file on stderr and go on; fail only if none load."""
     themes, errors = load_themes(list(paths))
     for error in errors:
-        print(f"theme-detector: skipped: {error}", file=sys.stderr)
+        what = "note" if isinstance(error, RenamedTheme) else "skipped"
+        print(f"theme-detector: {what}: {error}", file=sys.stderr)
     if not themes:
         raise ThemeError(f"no usable themes in {', '.join(map(str, paths))}")
     print(f"theme-detector: {len(themes)} theme(s) loaded", file=sys.stderr)

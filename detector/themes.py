@@ -31,7 +31,7 @@ from pathlib import Path
 import mido
 import numpy as np
 
-from detector.errors import ThemeError, reason
+from detector.errors import RenamedTheme, ThemeError, reason
 from detector.notation import NOTATION_SUFFIXES, read_notation
 from detector.notes import Note, name_to_midi
 
@@ -460,13 +460,16 @@ def load_themes(paths: str | Path | list[str | Path]) -> tuple[list[Theme], list
     """Load themes from files, folders (every theme file inside) and TOML libraries.
 
     A file that a library in the folder lists is loaded as the library says (its name, track,
-    sensitivity), not a second time on its own. Returns (themes, errors): a bad file costs only
-    its own theme. Names are kept unique by numbering repeats.
+    sensitivity), not a second time on its own; a file given twice (on its own and in its
+    folder, say) is loaded once. Returns (themes, errors): a bad file costs only its own theme.
+    Names are kept unique by numbering repeats, each said by a `RenamedTheme` among the errors
+    (every detection names its theme, so two themes of one name could not be told apart).
     """
     if isinstance(paths, (str, Path)):
         paths = [paths]
     themes: list[Theme] = []
     errors: list[ThemeError] = []
+    loaded: set[Path] = set()
     for entry in map(Path, paths):
         if entry.is_dir():
             files = sorted(p for p in entry.rglob("*") if p.suffix.lower() in THEME_SUFFIXES)
@@ -481,6 +484,9 @@ def load_themes(paths: str | Path | list[str | Path]) -> tuple[list[Theme], list
             errors.append(ThemeError(f"{entry}: no such file or folder"))
             files = []
         for file in files:
+            if file.resolve() in loaded:
+                continue
+            loaded.add(file.resolve())
             try:
                 if file.suffix.lower() == LIBRARY_SUFFIX:
                     found, problems = load_library(file)
@@ -490,7 +496,8 @@ def load_themes(paths: str | Path | list[str | Path]) -> tuple[list[Theme], list
                     themes.append(load_theme_file(file))
             except ThemeError as error:
                 errors.append(error)
-    return _unique_names(themes), errors
+    unique, renamed = _unique_names(themes)
+    return unique, errors + renamed
 
 
 def _listed_files(library: Path) -> set[Path]:
@@ -502,11 +509,22 @@ def _listed_files(library: Path) -> set[Path]:
     return {_entry_file(library, entry) for entry in entries} - {None}
 
 
-def _unique_names(themes: list[Theme]) -> list[Theme]:
+def _unique_names(themes: list[Theme]) -> tuple[list[Theme], list[RenamedTheme]]:
+    """The themes with repeated names numbered ("Name (2)"), and a notice for each renamed."""
+    first_source: dict[str, str] = {}
     seen: dict[str, int] = {}
-    unique = []
+    unique, renamed = [], []
     for theme in themes:
         count = seen.get(theme.name, 0)
         seen[theme.name] = count + 1
-        unique.append(theme if count == 0 else replace(theme, name=f"{theme.name} ({count + 1})"))
-    return unique
+        if count == 0:
+            first_source[theme.name] = theme.source
+            unique.append(theme)
+            continue
+        new_name = f"{theme.name} ({count + 1})"
+        unique.append(replace(theme, name=new_name))
+        renamed.append(RenamedTheme(f"{theme.source}: the name {theme.name!r} is taken (by "
+                                    f"{first_source[theme.name]}); loaded as {new_name!r}: give "
+                                    "it a name of its own ('name:' in a note list, 'name' in a "
+                                    "library)"))
+    return unique, renamed

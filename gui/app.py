@@ -33,7 +33,7 @@ from PySide6.QtWidgets import (QApplication, QHBoxLayout, QLabel, QMainWindow, Q
                                QSplitter, QToolButton, QVBoxLayout, QWidget)
 
 from detector.audio import AUDIO_SUFFIXES, read_excerpt
-from detector.errors import ThemeDetectorError, reason
+from detector.errors import RenamedTheme, ThemeDetectorError, reason
 from detector.learn import learn_theme, template_path, write_midi
 from detector.live import InputSettings
 from detector.outputs import OutputOptions, Sink, open_outputs
@@ -186,9 +186,12 @@ class MainWindow(QMainWindow):
             self.start(self._factory)
 
     def show_theme_problems(self, errors: Sequence[Exception], loaded: Sequence[Theme]) -> None:
-        """In the message bar: the theme files that did not load, and the loaded themes whose
-        colour Qt does not know."""
-        for problem in [*map(str, errors), *unknown_colors(loaded)]:
+        """In the message bar: the theme files that did not load, the loaded themes whose
+        colour Qt does not know, and (as notes) those renamed since their name was taken."""
+        for problem in errors:
+            show = self.messages.show_note if isinstance(problem, RenamedTheme) else self.messages.show_error
+            show(str(problem))
+        for problem in unknown_colors(loaded):
             self.messages.show_error(problem)
 
     def load_theme_files(self, paths: Sequence[str | Path]) -> None:

@@ -80,10 +80,14 @@ def test_scan_with_own_themes_and_a_bad_theme_file(recording, tmp_path):
     path, _, _ = recording
     (tmp_path / "mine.txt").write_text("name: Mine\nA4 C5:2 D5 E5:1.5 F5:0.5 E5 D5:2 B4 G4:1.5 A4:0.5 B4 C5:2 A4")
     (tmp_path / "bad.txt").write_text("Q4 R5")
-    result = run("scan", "--themes", str(tmp_path), "--json", str(path))
+    (tmp_path / "other.txt").write_text("name: Mine\nE4 E4 F4 G4 G4 F4 E4 D4 C4 C4 D4 E4")
+    # mine.txt twice (in its folder, and on its own) is one theme; other.txt's is renamed.
+    result = run("scan", "--themes", str(tmp_path), "--themes", str(tmp_path / "mine.txt"), "--json", str(path))
     assert result.returncode == 0
     assert [json.loads(line)["theme"] for line in result.stdout.splitlines()] == ["Mine"]
-    assert "bad.txt, line 1: 'Q4' is not a note name" in result.stderr
+    assert "skipped: " + str(tmp_path / "bad.txt") + ", line 1: 'Q4' is not a note name" in result.stderr
+    assert f"note: {tmp_path / 'other.txt'}: the name 'Mine' is taken" in result.stderr
+    assert "2 theme(s) loaded" in result.stderr
 
 
 def test_no_usable_theme_is_one_clear_error(recording, tmp_path):

@@ -246,6 +246,14 @@ def test_a_bad_theme_file_is_reported_and_the_other_themes_kept(window, tmp_path
     assert len(window.lamps.detections) == len(before) + 1
 
 
+def test_two_themes_of_one_name_are_both_kept_and_the_renaming_said(window, tmp_path):
+    (tmp_path / "a.txt").write_text("name: Twin\nA4 C5:2 D5 E5:1.5 F5:0.5 E5 D5:2 B4")
+    (tmp_path / "b.txt").write_text("name: Twin\nE4 E4 F4 G4 G4 F4 E4 D4")
+    window.load_theme_files([tmp_path / "a.txt", tmp_path / "b.txt"])
+    assert f"{tmp_path / 'b.txt'}: the name 'Twin' is taken" in window.messages.text()
+    assert [theme.name for theme in window.themes][-2:] == ["Twin", "Twin (2)"]
+
+
 def test_a_colour_qt_does_not_know_is_reported_and_the_theme_kept(window, tmp_path):
     (tmp_path / "library.toml").write_text('[[theme]]\nname = "Typo"\nnotes = "C4 D4 E4 F4 G4"\n'
                                            'color = "oragne"\n\n[[theme]]\nname = "Named"\n'

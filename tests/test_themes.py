@@ -4,7 +4,7 @@ from pathlib import Path
 
 import pytest
 
-from detector.errors import ThemeError
+from detector.errors import RenamedTheme, ThemeError
 from detector.themes import load_midi, load_themes, parse_note_list
 
 from conftest import write_midi
@@ -34,7 +34,7 @@ def test_the_readme_theme_examples_load_as_they_stand(tmp_path):
     write_midi(tmp_path / "midi" / "imperial.mid",
                [("Trumpet", 0, [(67, b, 1) for b in range(3)] + [(63, 3, 0.75), (70, 3.75, 0.25)])])
     themes, errors = load_themes([tmp_path / "ode.txt", tmp_path / "library.toml"])
-    assert errors == []
+    assert [type(e) for e in errors] == [RenamedTheme]  # both examples are named Ode to Joy
     assert [t.name for t in themes] == ["Ode to Joy", "Ode to Joy (2)", "Imperial March"]
     assert [n.pitch for n in themes[0].notes] == [n.pitch for n in themes[1].notes]
 
@@ -190,8 +190,20 @@ def test_a_library_of_anything_but_tables_is_refused_entry_by_entry(tmp_path):
     assert themes == [] and "theme #1: is not a [[theme]] table" in str(errors[0])
 
 
-def test_repeated_names_are_made_unique(tmp_path):
+def test_repeated_names_are_numbered_and_said(tmp_path):
     (tmp_path / "a.txt").write_text("name: Same\n" + ODE)
     (tmp_path / "b.txt").write_text("name: Same\n" + ODE)
-    themes, _ = load_themes(tmp_path)
+    themes, errors = load_themes(tmp_path)
     assert [t.name for t in themes] == ["Same", "Same (2)"]
+    [notice] = errors
+    assert isinstance(notice, RenamedTheme)
+    assert str(notice).startswith(str(tmp_path / "b.txt")) and "a.txt" in str(notice)
+    assert "'Same (2)'" in str(notice)
+
+
+def test_a_file_given_twice_loads_once(tmp_path):
+    """On its own and in its folder, or named twice: one theme, not a renamed double that
+    would announce every passage twice."""
+    (tmp_path / "a.txt").write_text("name: Once\n" + ODE)
+    themes, errors = load_themes([tmp_path, tmp_path / "a.txt", str(tmp_path / "." / "a.txt")])
+    assert [t.name for t in themes] == ["Once"] and errors == []
