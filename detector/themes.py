@@ -459,7 +459,7 @@ def _library_file(path: Path, where: str, entry: dict) -> Theme:
 def load_themes(paths: str | Path | list[str | Path]) -> tuple[list[Theme], list[ThemeError]]:
     """Load themes from files, folders (every theme file inside) and TOML libraries.
 
-    A file that a library in the folder lists is loaded as the library says (its name, track,
+    A file that a library among them lists is loaded as the library says (its name, track,
     sensitivity), not a second time on its own; a file given twice (on its own and in its
     folder, say) is loaded once. Returns (themes, errors): a bad file costs only its own theme.
     Names are kept unique by numbering repeats, each said by a `RenamedTheme` among the errors
@@ -467,35 +467,36 @@ def load_themes(paths: str | Path | list[str | Path]) -> tuple[list[Theme], list
     """
     if isinstance(paths, (str, Path)):
         paths = [paths]
-    themes: list[Theme] = []
+    files: list[Path] = []
     errors: list[ThemeError] = []
-    loaded: set[Path] = set()
     for entry in map(Path, paths):
         if entry.is_dir():
-            files = sorted(p for p in entry.rglob("*") if p.suffix.lower() in THEME_SUFFIXES)
-            listed = set().union(*(_listed_files(f) for f in files if f.suffix.lower() == LIBRARY_SUFFIX))
-            files = [f for f in files if f.resolve() not in listed]
-            if not files:
+            inside = sorted(p for p in entry.rglob("*") if p.suffix.lower() in THEME_SUFFIXES)
+            if not inside:
                 errors.append(ThemeError(f"{entry}: folder holds no theme files "
                                          f"({', '.join(THEME_SUFFIXES)})"))
+            files += inside
         elif entry.exists():
-            files = [entry]
+            files.append(entry)
         else:
             errors.append(ThemeError(f"{entry}: no such file or folder"))
-            files = []
-        for file in files:
-            if file.resolve() in loaded:
-                continue
-            loaded.add(file.resolve())
-            try:
-                if file.suffix.lower() == LIBRARY_SUFFIX:
-                    found, problems = load_library(file)
-                    themes += found
-                    errors += problems
-                else:
-                    themes.append(load_theme_file(file))
-            except ThemeError as error:
-                errors.append(error)
+    listed = set().union(*(_listed_files(f) for f in files if f.suffix.lower() == LIBRARY_SUFFIX))
+    themes: list[Theme] = []
+    loaded: set[Path] = set()
+    for file in files:
+        key = file.resolve()
+        if key in loaded or key in listed:
+            continue
+        loaded.add(key)
+        try:
+            if file.suffix.lower() == LIBRARY_SUFFIX:
+                found, problems = load_library(file)
+                themes += found
+                errors += problems
+            else:
+                themes.append(load_theme_file(file))
+        except ThemeError as error:
+            errors.append(error)
     unique, renamed = _unique_names(themes)
     return unique, errors + renamed
 

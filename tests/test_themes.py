@@ -157,6 +157,10 @@ file = "missing.mid"
     # The folder that holds the library and its MIDI file: the file loads as the library says.
     in_folder, _ = load_themes(tmp_path)
     assert [t.name for t in in_folder] == ["Joy", "The bass"]
+    # ... and so does the file given on its own beside the library, before it or after.
+    for order in ([tmp_path / "tune.mid", tmp_path / "library.toml"], [tmp_path / "library.toml", tmp_path / "tune.mid"]):
+        beside, _ = load_themes(order)
+        assert [t.name for t in beside] == ["Joy", "The bass"]
 
 
 @pytest.mark.parametrize("entry, complaint", [
