@@ -24,6 +24,7 @@ rate, so a file scanned as fast as possible reports the times a live listener wo
 from __future__ import annotations
 
 import math
+import numbers
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import NamedTuple
@@ -143,10 +144,13 @@ class Detector:
     ----------
     themes : the themes to listen for (any number; the cost grows linearly).
     sample_rate : input rate in Hz, 8000-192000.
-    min_progress : fraction of a theme that must be heard before it is announced.
+    min_progress : share (0-1] of a theme's evidence that must be heard before it is announced:
+        its bits, each note's worth by how telling its interval is; whatever the share, at least
+        MIN_EVIDENCE_BITS and at most SUFFICIENT_BITS are asked (matching.py), so a long theme
+        is announced once it cannot be chance, before this share of it is heard.
     mode : "melody" (a single line: voice, solo instrument; cheapest), "ensemble" (a melody
         inside chords, bass, an orchestra) or "auto" (decides from the signal, frame by frame).
-    threshold : score (0-1) a match must reach; per theme it is scaled by Theme.sensitivity.
+    threshold : score (0-1] a match must reach; per theme it is scaled by Theme.sensitivity.
     warm_up : compile the kernels now (leave True except for throwaway detectors).
 
     In "ensemble" and "auto" modes the tracker's further lines (top and bass) are matched too,
@@ -161,9 +165,14 @@ class Detector:
                  min_progress: float = MIN_PROGRESS, threshold: float = SCORE_THRESHOLD,
                  warm_up: bool = True) -> None:
         self.themes = tuple(themes)
+        if isinstance(sample_rate, bool) or not isinstance(sample_rate, numbers.Real):
+            raise TypeError(f"sample rate is a number of Hz, not {sample_rate!r}")
         if sample_rate != int(sample_rate):  # the clock counts whole samples
             raise ValueError(f"sample rate {sample_rate} Hz is not a whole number of Hz")
         self.sample_rate = int(sample_rate)
+        for setting, value in (("threshold", threshold), ("min_progress", min_progress)):
+            if not 0 < value <= 1:
+                raise ValueError(f"{setting} is a number in (0, 1], not {value!r}")
         self.mode = mode
         self.tracker = make_tracker(mode, self.sample_rate)
         # The main line re-attacks on the frame's level: a solo's own, and in an ensemble's frames

@@ -52,7 +52,7 @@ from collections.abc import Sequence
 import numba
 import numpy as np
 
-from detector.themes import MIN_NOTES, Theme
+from detector.themes import Theme, theme_problem
 
 #: Fraction of a theme's evidence (bits) that must be heard before it is announced ...
 MIN_PROGRESS = 0.55
@@ -397,9 +397,12 @@ class Matcher:
                  threshold: float = SCORE_THRESHOLD, ensemble_line: bool = False) -> None:
         self.themes = tuple(themes)
         for theme in self.themes:  # what the loaders ask (theme_from_notes), asked of any caller
-            if len(theme.notes) < MIN_NOTES:
-                raise ValueError(f"theme {theme.name!r} has {len(theme.notes)} note(s); a theme "
-                                 f"needs at least {MIN_NOTES}")
+            if not isinstance(theme, Theme):
+                raise TypeError(f"themes are Theme objects (load_themes and parse_note_list make "
+                                f"them), not {type(theme).__name__} ({theme!r:.60})")
+            problem = theme_problem(theme)
+            if problem:
+                raise ValueError(f"theme {theme.name!r}: {problem}")
         self.ensemble_line = ensemble_line
         self._insert_cost = LINE_INSERT_COST if ensemble_line else INSERT_COST
         lengths = np.array([len(theme.notes) for theme in self.themes], dtype=np.int64)

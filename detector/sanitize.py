@@ -12,8 +12,11 @@ import numpy as np
 
 #: Beyond this magnitude a sample is garbage, not loud audio (full scale is 1.0).
 ABSURD_LEVEL = 8.0
-#: More channels than any interface has: a block of this many is taken for a planar one.
+#: More channels than any interface has: a block of this many is taken for a planar one ...
 MAX_CHANNELS = 256
+#: ... and so is one with more channels than frames, past this many channels (a planar stereo
+#: block of 64 or 256 samples would otherwise pass for 64 or 256 channels of 2 frames).
+FEW_CHANNELS = 32
 
 
 def as_float_frames(block: np.ndarray) -> np.ndarray:
@@ -23,14 +26,17 @@ def as_float_frames(block: np.ndarray) -> np.ndarray:
     integers at their type's full scale (int16 as a WAV file holds it, uint8 centred on 128).
     A float32 block already in that layout is used as it is (no copy: the real-time case);
     any other is converted, always to the one layout the compiled kernels were built for.
-    ValueError for any other shape (a planar (channels, n) block must be transposed first).
+    ValueError for any other shape, and for a block that looks planar, (channels, n): more than
+    MAX_CHANNELS channels, or more than FEW_CHANNELS and more channels than frames (such a block
+    must be transposed first; one of FEW_CHANNELS samples or fewer cannot be told from frames).
     """
     frames = np.asarray(block)
     if frames.ndim == 1:
         frames = frames[:, None]
     if frames.ndim != 2 or frames.shape[1] == 0:
         raise ValueError(f"a block is (n,) mono or (n, channels) frames, not of shape {frames.shape}")
-    if frames.shape[1] > MAX_CHANNELS:
+    n_frames, n_channels = frames.shape
+    if n_channels > MAX_CHANNELS or n_frames < n_channels > FEW_CHANNELS:
         raise ValueError(f"a block of {frames.shape[1]} channels: is it planar, (channels, n)? "
                          "Pass its transpose, (n, channels)")
     if frames.dtype.kind in "iu":

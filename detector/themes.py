@@ -21,6 +21,7 @@ errors and still loads the other themes.
 
 from __future__ import annotations
 
+import math
 import re
 import sys
 from collections.abc import Sequence
@@ -42,6 +43,8 @@ else:  # pragma: no cover - Python 3.10
 
 #: Fewer notes than this cannot be told apart from chance.
 MIN_NOTES = 4
+#: The longest theme taken: a leitmotif or a tune lasts seconds; this long is a typo in a tempo.
+MAX_THEME_S = 600.0
 #: A template has harmony when two or more notes sound together for this share of the time
 #: any note sounds: block chords or an accompaniment, not a legato overlap or one held note.
 POLYPHONY_SHARE = 0.3
@@ -82,11 +85,35 @@ def theme_from_notes(name: str, notes: Sequence[Note], source: str = "",
     kept as the theme's harmony if it is polyphonic.
     """
     notes = _from_zero(notes)
-    if len(notes) < MIN_NOTES:
-        where = source or name
-        raise ThemeError(f"{where}: has {len(notes)} note(s); a theme needs at least {MIN_NOTES}")
     harmony = _from_zero(all_notes) if is_polyphonic(all_notes) else ()
-    return Theme(name=name, notes=notes, source=source, harmony=harmony, **options)
+    theme = Theme(name=name, notes=notes, source=source, harmony=harmony, **options)
+    problem = theme_problem(theme)
+    if problem:
+        raise ThemeError(f"{source or name}: {problem}")
+    return theme
+
+
+def theme_problem(theme: Theme) -> str | None:
+    """What makes a theme unusable, in words (None: nothing). Asked by the loaders
+    (`theme_from_notes`) and of any theme a Detector is given, however it was made: a pitch
+    outside MIDI's range or a length past MAX_THEME_S (a typo in a tempo) would never be
+    matched, and a NaN would be matched as garbage."""
+    if len(theme.notes) < MIN_NOTES:
+        return f"has {len(theme.notes)} note(s); a theme needs at least {MIN_NOTES}"
+    for k, note in enumerate((*theme.notes, *theme.harmony)):
+        which = f"note {k + 1}" if k < len(theme.notes) else f"note {k + 1 - len(theme.notes)} of its harmony"
+        if not 0 <= note.pitch <= 127:
+            return f"{which}: pitch {note.pitch} is not a MIDI note number (0-127)"
+        if not math.isfinite(note.onset_s):
+            return f"{which}: its onset, {note.onset_s} s, is not a time"
+        if not 0 <= note.duration_s < math.inf:
+            return f"{which}: its length, {note.duration_s} s, is not 0 s or more"
+    lasts_s = max(note.end_s for note in theme.notes) - theme.notes[0].onset_s
+    if lasts_s > MAX_THEME_S:
+        return f"lasts {lasts_s:.3g} s, and a theme is at most {MAX_THEME_S:.0f} s (is its tempo right?)"
+    if not 0 < theme.sensitivity < math.inf:
+        return f"sensitivity is a number above 0, not {theme.sensitivity!r}"
+    return None
 
 
 def _from_zero(notes: Sequence[Note]) -> tuple[Note, ...]:
@@ -202,6 +229,8 @@ def _parse_number(text: str, where: str) -> float:
         value = float(Fraction(text))
     except (ValueError, ZeroDivisionError):
         raise ThemeError(f"{where}: '{text}' is not a number") from None
+    except OverflowError:  # 1e400
+        raise ThemeError(f"{where}: '{text}' is too large a number") from None
     if value <= 0:
         raise ThemeError(f"{where}: must be positive, got {text}")
     return value

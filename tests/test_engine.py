@@ -1,6 +1,7 @@
 """The Detector as a plugin: any block size, any rate, any channel count, garbage in."""
 
 import warnings
+from dataclasses import replace
 
 import numpy as np
 import pytest
@@ -82,7 +83,8 @@ def test_any_memory_layout_takes_the_compiled_path(themes, performance):
     assert len(mix_to_mono.signatures) == compiled
 
 
-@pytest.mark.parametrize("shape", [(4096, 0), (), (4096, 2, 1), (2, 4096)])
+@pytest.mark.parametrize("shape", [(4096, 0), (), (4096, 2, 1), (2, 4096),
+                                   (2, 128), (8, 64)])  # planar blocks of live sizes
 def test_a_block_of_another_shape_is_refused_clearly(shape):
     detector = Detector([], SAMPLE_RATE, warm_up=False)
     with pytest.raises(ValueError, match="block"):
@@ -90,12 +92,48 @@ def test_a_block_of_another_shape_is_refused_clearly(shape):
     assert detector.samples_consumed == 0
 
 
+def test_short_blocks_of_a_few_channels_are_frames(themes, performance):
+    """One frame of stereo, or 16 frames of a 24-channel interface, are not planar."""
+    detector = Detector(themes, SAMPLE_RATE, warm_up=False)
+    detector.process(np.zeros((1, 2), dtype=np.float32))
+    detector.process(np.zeros((16, 24), dtype=np.float32))
+    assert detector.samples_consumed == 17
+
+
 def test_a_fractional_rate_and_a_theme_too_short_to_match_are_refused(themes):
     with pytest.raises(ValueError, match="whole number"):
         Detector(themes, 44100.5, warm_up=False)
+    with pytest.raises(TypeError, match="sample rate is a number of Hz, not '44100'"):
+        Detector(themes, "44100", warm_up=False)
     two_notes = Theme("two notes", (Note(60, 0.0, 0.5), Note(62, 0.5, 0.5)))
     with pytest.raises(ValueError, match="at least 4"):  # it would match any two-note step
         Detector([two_notes], SAMPLE_RATE, warm_up=False)
+
+
+def _with_note(first: Note) -> Theme:
+    return Theme("odd", (first, Note(62, 0.5, 0.5), Note(64, 1.0, 0.5), Note(65, 1.5, 0.5)))
+
+
+@pytest.mark.parametrize("theme, complaint", [
+    (_with_note(Note(float("nan"), 0.0, 0.5)), "note 1: pitch nan is not a MIDI note number"),
+    (_with_note(Note(132, 0.0, 0.5)), "note 1: pitch 132 is not a MIDI note number"),
+    (_with_note(Note(60, 0.0, -0.5)), "note 1: its length, -0.5 s, is not 0 s or more"),
+    (_with_note(Note(60, 0.0, 1e300)), "lasts 1e\\+300 s, and a theme is at most 600 s"),
+    (replace(_with_note(Note(60, 0.0, 0.5)), sensitivity=0.0), "sensitivity is a number above 0"),
+])
+def test_a_theme_made_by_hand_is_checked_as_the_loaders_check_theirs(theme, complaint):
+    """A program may build its themes itself: what would never match, or match garbage, is
+    refused by name, not met deep in the matcher."""
+    with pytest.raises(ValueError, match=f"theme 'odd': {complaint}"):
+        Detector([theme], SAMPLE_RATE, warm_up=False)
+
+
+def test_themes_that_are_not_themes_and_settings_out_of_range_are_refused(themes):
+    with pytest.raises(TypeError, match="themes are Theme objects .* not str"):
+        Detector(["my_themes/ode.txt"], SAMPLE_RATE, warm_up=False)
+    for setting in ({"threshold": 0.0}, {"threshold": 1.5}, {"min_progress": -1.0}, {"min_progress": 2.0}):
+        with pytest.raises(ValueError, match=f"{next(iter(setting))} is a number in"):
+            Detector(themes, SAMPLE_RATE, warm_up=False, **setting)
 
 
 def test_garbage_samples_are_replaced_and_counted(themes, performance):
