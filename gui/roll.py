@@ -111,9 +111,9 @@ class PitchRoll(pg.GraphicsLayoutWidget):
         self.plot.addItem(self.image)
         self._overlay = pg.ItemGroup()  # in stream seconds: placed at -now every frame
         self._outlines = pg.PlotCurveItem(antialias=False, connect="finite")
-        self._label = pg.TextItem(anchor=(1, 1))
-        self._label.setFont(small)
-        for item in (self._outlines, self._label):
+        self.label = pg.TextItem(anchor=(1, 1))  # a detected theme's name, over its notes
+        self.label.setFont(small)
+        for item in (self._outlines, self.label):
             self._overlay.addItem(item)
         self._overlay.setZValue(1)
         self.plot.addItem(self._overlay)
@@ -347,7 +347,7 @@ class PitchRoll(pg.GraphicsLayoutWidget):
     def show_detection(self, placed: PlacedNotes, color: QColor, label: str) -> None:
         """Draw a detected theme's notes from the next frame on: matched ones filled, the
         predicted rest outlined, the label above the theme ending over the last note matched
-        (it stays in view longest)."""
+        (it stays in view longest), or at now if that note is still sounding."""
         self._placed = placed
         self._overlay_fill = _rgba_pixel(with_alpha(color, round(255 * _MATCHED_FILL_ALPHA)))
         matched = placed.matched
@@ -364,9 +364,11 @@ class PitchRoll(pg.GraphicsLayoutWidget):
         y = np.column_stack([low, low, high, high, low, np.full(low.size, np.nan)])
         self._outlines.setData(x.ravel(), y.ravel(), pen=pg.mkPen(color, width=_OUTLINE_WIDTH_PX))
         last_matched = int(np.flatnonzero(matched)[-1]) if matched.any() else 0
-        self._label.setColor(color)
-        self._label.setText(label)
-        self._label.setPos(float(placed.end_s[last_matched]), float(high.max()))
+        self.label.setColor(color)
+        self.label.setText(label)
+        # Not past now: the last note matched may still be sounding, and a label ending in the
+        # future would be cut at the plot's right edge just when the theme is announced.
+        self.label.setPos(min(float(placed.end_s[last_matched]), self._now_s), float(high.max()))
         self._overlay.setPos(-self._now_s, 0.0)
         self._overlay.setVisible(True)
         self._frames_drawn = -1

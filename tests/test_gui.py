@@ -97,6 +97,22 @@ def test_a_theme_played_lights_its_lamp_logs_it_and_draws_it_on_the_roll(qtbot, 
     assert window.grab().save(str(shot))
 
 
+def test_the_label_of_a_theme_still_sounding_is_shown_whole(qtbot, window, greensleeves_audio):
+    """Announced while its last matched note still sounds (that note ends after now), the
+    theme's label is drawn whole inside the roll, not cut at its right edge."""
+    play(qtbot, window, greensleeves_audio, "greensleeves")
+    theme = window.themes[lamp(window, "Greensleeves")]
+    now_s = window.source.detector.time_s
+    still_sounding = Detection(theme="Greensleeves", time_s=now_s, start_s=now_s - 4.0, end_s=now_s + 1.5,
+                               score=0.9, transpose=-4, tempo=0.8, progress=0.6)
+    roll = window.roll
+    roll.show_detection(place_theme(theme, still_sounding), roll.palette().text().color(), "Greensleeves  -4  x0.80")
+    qtbot.wait(100)
+    view = roll.plot.getViewBox()
+    drawn = view.mapSceneToView(roll.label.sceneBoundingRect()).boundingRect()
+    assert view.viewRect().contains(drawn), (drawn, view.viewRect())
+
+
 def test_other_music_lights_no_lamp_and_logs_nothing(qtbot, window, other_music, tmp_path):
     play(qtbot, window, other_music, "other music")
     assert window.log.table.entries() == []
