@@ -59,7 +59,9 @@ class PitchHistory:
     """The latest pitch frames in a preallocated ring, for a scrolling display.
 
     Row k of the ring holds frame number k modulo capacity: `time_s` (frame centre, stream
-    seconds), `midi` (NaN when unvoiced) and `periodicity` (0-1). `frames_written` counts
+    seconds), `midi` (NaN when unvoiced), `periodicity` (0-1, the tracker's confidence) and
+    `ensemble` (whether the frame was read as an ensemble: its confidence is then the share
+    of the spectrum the melody explains, on a scale of its own). `frames_written` counts
     every frame ever written; a reader copies the rows it has not drawn yet.
     """
 
@@ -68,19 +70,20 @@ class PitchHistory:
         self.time_s = np.zeros(capacity)
         self.midi = np.full(capacity, np.nan)
         self.periodicity = np.zeros(capacity)
+        self.ensemble = np.zeros(capacity, dtype=np.bool_)
         self.frames_written = 0
 
     def append(self, tracker: FramedTracker, n_frames: int) -> None:
         """Copy the tracker's first n_frames rows in (the oldest go when the ring is full)."""
         _copy_frames(tracker.end_sample, tracker.f0_hz, tracker.voiced, tracker.periodicity,
-                     n_frames, tracker.sample_rate, tracker.frame_delay_s, self.frames_written,
-                     self.time_s, self.midi, self.periodicity)
+                     tracker.ensemble, n_frames, tracker.sample_rate, tracker.frame_delay_s,
+                     self.frames_written, self.time_s, self.midi, self.periodicity, self.ensemble)
         self.frames_written += n_frames
 
 
 @numba.njit(cache=True, nogil=True)
-def _copy_frames(end_sample, f0_hz, voiced, periodicity, n_frames, sample_rate, delay_s,
-                 written, out_time_s, out_midi, out_periodicity):
+def _copy_frames(end_sample, f0_hz, voiced, periodicity, ensemble, n_frames, sample_rate, delay_s,
+                 written, out_time_s, out_midi, out_periodicity, out_ensemble):
     """The per-block copy into the display ring, compiled: no Python work per frame."""
     capacity = out_time_s.shape[0]
     for k in range(max(0, n_frames - capacity), n_frames):
@@ -88,6 +91,7 @@ def _copy_frames(end_sample, f0_hz, voiced, periodicity, n_frames, sample_rate, 
         out_time_s[row] = end_sample[k] / sample_rate - delay_s
         out_midi[row] = 69.0 + 12.0 * math.log2(f0_hz[k] / 440.0) if voiced[k] else np.nan
         out_periodicity[row] = periodicity[k]
+        out_ensemble[row] = ensemble[k]
 
 
 @dataclass

@@ -19,6 +19,11 @@ ERROR = QColor("#ff6b6b")
 #: Periodicity (0-1) edges between the confidence colours of the pitch trace; voiced frames
 #: of clean tones sit above 0.95, noisy or breathy ones lower.
 CONFIDENCE_EDGES = (0.8, 0.9, 0.95, 0.98)
+#: The same edges for a frame read as an ensemble, whose confidence is the share of the
+#: spectrum's peak energy the melody's harmonics explain (voiced from 0.3; in the ensemble
+#: benchmark's chorales half the voiced frames explain over 0.5, a tune over a folk song's
+#: chords over 0.75): on the solo's edges nearly every one would take the dimmest colour.
+ENSEMBLE_CONFIDENCE_EDGES = (0.35, 0.45, 0.55, 0.7)
 #: From doubtful (dim blue) to certain (bright yellow-white), one more than the edges.
 CONFIDENCE_COLORS = tuple(QColor(c) for c in ("#34507a", "#3f86b5", "#4fc1c0", "#b9e27a", "#fff6b0"))
 

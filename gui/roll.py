@@ -35,7 +35,7 @@ from detector.engine import Detector
 from detector.notes import midi_to_name
 from gui.overlay import PlacedNotes
 from gui.palette import (BACKGROUND, BLACK_KEY_ROW, CONFIDENCE_COLORS, CONFIDENCE_EDGES, DIM_TEXT,
-                         GRID, TEXT, with_alpha)
+                         ENSEMBLE_CONFIDENCE_EDGES, GRID, TEXT, with_alpha)
 
 #: Seconds of pitch the roll shows.
 ROLL_S = 10.0
@@ -162,6 +162,8 @@ class PitchRoll(pg.GraphicsLayoutWidget):
         self._time_s = np.zeros(rows)
         self._pitch = np.zeros(rows)
         self._periodicity = np.zeros(rows)
+        self._ensemble = np.zeros(rows, dtype=bool)
+        self._edge = np.zeros(rows)
         self._scratch = np.zeros(rows)
         self._column = np.zeros(rows, dtype=np.int64)
         self._line = np.zeros(rows, dtype=np.int64)
@@ -264,6 +266,7 @@ class PitchRoll(pg.GraphicsLayoutWidget):
         np.take(history.time_s, self._row_index, out=self._time_s)
         np.take(history.midi, self._row_index, out=self._pitch)
         np.take(history.periodicity, self._row_index, out=self._periodicity)
+        np.take(history.ensemble, self._row_index, out=self._ensemble)
         self._follow(float(np.fmin.reduce(self._pitch)), float(np.fmax.reduce(self._pitch)))
         self._clear_image()
         if self._placed is not None:
@@ -302,8 +305,10 @@ class PitchRoll(pg.GraphicsLayoutWidget):
         np.logical_not(self._ok, out=self._test)
         np.copyto(self._pixel, self._spare, where=self._test)
         self._band.fill(0)
-        for edge in CONFIDENCE_EDGES:
-            np.greater_equal(self._periodicity, edge, out=self._test)
+        for edge, ensemble_edge in zip(CONFIDENCE_EDGES, ENSEMBLE_CONFIDENCE_EDGES):
+            self._edge.fill(edge)
+            np.copyto(self._edge, ensemble_edge, where=self._ensemble)
+            np.greater_equal(self._periodicity, self._edge, out=self._test)
             np.add(self._band, self._test, out=self._band)
         np.take(self._palette, self._band, out=self._colors)
         for offset in self._stamp_offsets:

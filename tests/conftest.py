@@ -136,6 +136,31 @@ def mixed(*parts: np.ndarray) -> np.ndarray:
     return mix
 
 
+#: The beat of the accompaniments below (s).
+BEAT_S = 0.5
+
+
+def accompanied(theme, transpose: int = 0, accompaniment_level: float = 0.3
+                ) -> tuple[np.ndarray, float, float]:
+    """The theme on a flute (level 0.3) over sustained triads (organ) and a bass line
+    (strings): YIN cannot read a single period out of this mixture."""
+    melody = perform(theme, 0.5, transpose, 1.0)
+    end_s = melody[-1].end_s
+    chords, bass = [], []
+    for t, root in progression(48 + transpose, end_s):
+        chords += [Note(root + 12 + step, t, 2 * BEAT_S) for step in (0, 4, 7)]
+        bass += [Note(root - 12, t, BEAT_S), Note(root - 5, t + BEAT_S, BEAT_S)]
+    return mixed(render_notes(melody, SAMPLE_RATE, "flute", level=0.3),
+                 render_notes(chords, SAMPLE_RATE, "organ", level=accompaniment_level),
+                 render_notes(bass, SAMPLE_RATE, "strings", level=accompaniment_level)), melody[0].onset_s, end_s
+
+
+def progression(tonic: int, end_s: float) -> list[tuple[float, int]]:
+    """(onset s, root) of a I-IV-V-I progression, a chord every two beats from 0.5 s to end_s."""
+    onsets = np.arange(0.5, end_s, 2 * BEAT_S)
+    return [(float(t), tonic + (0, 5, 7, 0)[k % 4]) for k, t in enumerate(onsets)]
+
+
 def detect(themes, audio: np.ndarray, sample_rate: int = SAMPLE_RATE, block: int = 1024) -> list[Detection]:
     """Run a fresh Detector over the audio in blocks; all detections in order."""
     detector = Detector(themes, sample_rate, warm_up=False)

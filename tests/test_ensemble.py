@@ -13,25 +13,7 @@ from detector.pitch import PitchTracker
 from detector.salience import MelodyTracker
 from detector.synth import render_notes
 
-from conftest import SAMPLE_RATE, mixed
-
-BEAT_S = 0.5
-
-
-def accompanied(theme, transpose: int = 0, accompaniment_level: float = 0.3
-                ) -> tuple[np.ndarray, float, float]:
-    """The theme on a flute (level 0.3) over sustained triads (organ) and a bass line
-    (strings): YIN cannot read a single period out of this mixture."""
-    melody = perform(theme, 0.5, transpose, 1.0)
-    end_s = melody[-1].end_s
-    chords, bass = [], []
-    for t, root in progression(48 + transpose, end_s):
-        chords += [Note(root + 12 + step, t, 2 * BEAT_S) for step in (0, 4, 7)]
-        bass += [Note(root - 12, t, BEAT_S), Note(root - 5, t + BEAT_S, BEAT_S)]
-    return mixed(render_notes(melody, SAMPLE_RATE, "flute", level=0.3),
-                 render_notes(chords, SAMPLE_RATE, "organ", level=accompaniment_level),
-                 render_notes(bass, SAMPLE_RATE, "strings", level=accompaniment_level)), melody[0].onset_s, end_s
-
+from conftest import BEAT_S, SAMPLE_RATE, accompanied, mixed, progression
 
 def in_the_bass(theme) -> tuple[np.ndarray, list[Note]]:
     """The theme two octaves down on strings, under triads (organ) and a descant (flute),
@@ -44,12 +26,6 @@ def in_the_bass(theme) -> tuple[np.ndarray, list[Note]]:
     return mixed(render_notes(bass, SAMPLE_RATE, "strings", level=0.3),
                  render_notes(chords, SAMPLE_RATE, "organ", level=0.3),
                  render_notes(descant, SAMPLE_RATE, "flute", level=0.3)), bass
-
-
-def progression(tonic: int, end_s: float) -> list[tuple[float, int]]:
-    """(onset s, root) of a I-IV-V-I progression, a chord every two beats from 0.5 s to end_s."""
-    onsets = np.arange(0.5, end_s, 2 * BEAT_S)
-    return [(float(t), tonic + (0, 5, 7, 0)[k % 4]) for k, t in enumerate(onsets)]
 
 
 def share_on(notes: list[Note], tracker: MelodyTracker, n: int, f0_hz: np.ndarray, voiced: np.ndarray) -> float:

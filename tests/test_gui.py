@@ -38,10 +38,11 @@ from detector.themes import theme_from_notes
 from gui.app import MainWindow
 from gui.meters import front_end
 from gui.overlay import place_theme
+from gui.palette import CONFIDENCE_COLORS
 from gui.player import FilePlayer
 from gui.roll import named_pitches
 
-from conftest import EXE, SAMPLE_RATE, open_terminal, read_until_closed, render_performance
+from conftest import EXE, SAMPLE_RATE, accompanied, open_terminal, read_until_closed, render_performance
 
 #: Generous: a cold numba cache makes the first detector slow to build.
 WAIT_MS = 30_000
@@ -111,6 +112,18 @@ def test_the_label_of_a_theme_still_sounding_is_shown_whole(qtbot, window, green
     view = roll.plot.getViewBox()
     drawn = view.mapSceneToView(roll.label.sceneBoundingRect()).boundingRect()
     assert view.viewRect().contains(drawn), (drawn, view.viewRect())
+
+
+def test_a_tune_over_chords_is_drawn_as_brightly_as_a_solo(qtbot, window, theme_named):
+    """In an ensemble's frames the confidence is the share of the spectrum the tune explains
+    (mostly 0.4-0.8, not a solo's periodicity of 0.95 and more): on the solo's scale the tune
+    would be drawn in the dimmest colour throughout, as doubtful as noise."""
+    audio, _, _ = accompanied(theme_named("Ode to Joy"))
+    play(qtbot, window, audio, "ode over chords")
+    assert "mode: auto (ensemble)" in window.status_line.text()
+    rgb = window.roll.image.image[..., :3]
+    drawn = [int(np.all(rgb == color.getRgb()[:3], axis=-1).sum()) for color in CONFIDENCE_COLORS]
+    assert sum(drawn) > 0 and drawn[0] < 0.25 * sum(drawn), drawn
 
 
 def test_other_music_lights_no_lamp_and_logs_nothing(qtbot, window, other_music, tmp_path):
