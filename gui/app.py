@@ -150,7 +150,7 @@ class MainWindow(QMainWindow):
         self.timer.start()
 
     def _build_layout(self) -> None:
-        lamps = QScrollArea()
+        self.lamp_area = lamps = QScrollArea()
         lamps.setWidget(self.lamps)
         lamps.setWidgetResizable(True)
         lamps.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
@@ -332,6 +332,10 @@ class MainWindow(QMainWindow):
             self.log.add(detection, source.file, source.name, color)
             self.outputs.emit(detection, source.file)
             self.lamps.flash(index)
+            # With more themes than the panel shows, a lamp lit out of sight is scrolled to.
+            lamp_rect = self.lamps.lamp_rect(index)
+            self.lamp_area.ensureVisible(int(lamp_rect.center().x()), int(lamp_rect.center().y()),
+                                         0, int(lamp_rect.height()) // 2 + 4)
             label = f"{detection.theme}  {detection.transpose:+d} st  ×{detection.tempo:.2f}"
             self.roll.show_detection(place_theme(self.themes[index], detection), color, label)
 

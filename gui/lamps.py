@@ -12,9 +12,9 @@ import time
 from collections.abc import Sequence
 
 import numpy as np
-from PySide6.QtCore import QRectF, QSize, Qt
+from PySide6.QtCore import QEvent, QPointF, QRectF, QSize, Qt
 from PySide6.QtGui import QColor, QFont, QFontMetrics, QPainter, QPaintEvent, QPen, QResizeEvent
-from PySide6.QtWidgets import QSizePolicy, QWidget
+from PySide6.QtWidgets import QSizePolicy, QToolTip, QWidget
 
 from gui.palette import BACKGROUND, PANEL, TEXT, with_alpha
 
@@ -106,6 +106,35 @@ class ThemeLamps(QWidget):
 
     def _columns(self) -> int:
         return max(1, (self.width() + GAP) // (LAMP_WIDTH + GAP))
+
+    def lamp_rect(self, index: int) -> QRectF:
+        """Where theme `index`'s lamp is drawn, in this widget's coordinates."""
+        return self._lamp_rect(index, self._columns())
+
+    def lamp_at(self, point: QPointF) -> int | None:
+        """The index of the lamp under point (widget coordinates), None between or past them."""
+        columns = self._columns()
+        row = int(point.y() // (LAMP_HEIGHT + GAP))
+        for index in range(row * columns, min(len(self._names), (row + 1) * columns)):
+            if self._lamp_rect(index, columns).contains(point):
+                return index
+        return None
+
+    def event(self, event: QEvent) -> bool:
+        """A lamp's tooltip: its theme's whole name (a lamp shows it elided to its width) and
+        how often it was detected."""
+        if event.type() == QEvent.Type.ToolTip:
+            index = self.lamp_at(QPointF(event.pos()))
+            if index is None:
+                QToolTip.hideText()
+            else:
+                QToolTip.showText(event.globalPos(), self.tooltip(index), self)
+            return True
+        return super().event(event)
+
+    def tooltip(self, index: int) -> str:
+        count = int(self.detections[index])
+        return f"{self._names[index]}: detected {count} time{'s' if count != 1 else ''}"
 
     def _lamp_rect(self, index: int, columns: int) -> QRectF:
         row, column = divmod(index, columns)

@@ -126,6 +126,28 @@ def test_a_tune_over_chords_is_drawn_as_brightly_as_a_solo(qtbot, window, theme_
     assert sum(drawn) > 0 and drawn[0] < 0.25 * sum(drawn), drawn
 
 
+def test_a_lamp_lit_out_of_sight_is_scrolled_to_and_names_its_theme_whole(qtbot, themes, greensleeves_audio):
+    rng = np.random.default_rng(5)
+    others = [theme_from_notes(f"A theme with a rather long name, number {k}",
+                               [Note(int(p), 0.4 * i, 0.4) for i, p in enumerate(rng.integers(55, 80, 8))])
+              for k in range(100)]
+    window = MainWindow(others + list(themes))  # the built-in themes last, below the fold
+    qtbot.addWidget(window)
+    window.resize(1280, 800)
+    window.show()
+    play(qtbot, window, greensleeves_audio, "greensleeves")
+    index = lamp(window, "Greensleeves")
+    assert window.lamps.is_lit(index)
+    viewport = window.lamp_area.viewport()
+    centre = window.lamps.mapTo(viewport, window.lamps.lamp_rect(index).center().toPoint())
+    assert viewport.rect().contains(centre)
+    first = window.lamps.lamp_rect(0).center()
+    assert window.lamps.lamp_at(first) == 0
+    assert window.lamps.tooltip(0) == "A theme with a rather long name, number 0: detected 0 times"
+    assert window.lamps.tooltip(index) == "Greensleeves: detected 1 time"
+    window.close()
+
+
 def test_other_music_lights_no_lamp_and_logs_nothing(qtbot, window, other_music, tmp_path):
     play(qtbot, window, other_music, "other music")
     assert window.log.table.entries() == []
