@@ -28,7 +28,7 @@ from pathlib import Path
 
 import numpy as np
 from PySide6.QtCore import Qt, QTimer
-from PySide6.QtGui import QCloseEvent, QDragEnterEvent, QDropEvent
+from PySide6.QtGui import QCloseEvent, QDragEnterEvent, QDropEvent, QTextDocument
 from PySide6.QtWidgets import (QApplication, QHBoxLayout, QLabel, QMainWindow, QScrollArea,
                                QSplitter, QToolButton, QVBoxLayout, QWidget)
 
@@ -44,7 +44,7 @@ from gui.lamps import ThemeLamps
 from gui.learning import Confirm, LearnDialog, ask_to_keep, ask_to_replace
 from gui.meters import CpuLoad, StatusLine, front_end
 from gui.overlay import place_theme
-from gui.palette import ERROR, TEXT, dark_palette, theme_colors, unknown_colors
+from gui.palette import DIM_TEXT, ERROR, TEXT, dark_palette, theme_colors, unknown_colors
 from gui.player import DEFAULT_BLOCK_SIZE, FilePlayer
 from gui.roll import PitchRoll
 from gui.sources import LiveSource, Source, SourceFactory
@@ -91,8 +91,20 @@ class MessageBar(QWidget):
     def _add(self, text: str, color: str) -> None:
         self._lines.append(text)
         self._html.append(f"<span style='color:{color}'>{html.escape(text)}</span>")
-        self._label.setText("<br>".join(self._html[-MESSAGES_SHOWN:]))
+        shown = self._html[-MESSAGES_SHOWN:]
+        earlier = len(self._html) - len(shown)
+        if earlier:  # not dropped unseen: they are counted, and all are in the tooltip
+            shown = [f"<span style='color:{DIM_TEXT.name()}'>{earlier} earlier message(s): hover to "
+                     "read them all</span>", *shown]
+        self._label.setText("<br>".join(shown))
+        self._label.setToolTip("\n".join(self._lines))
         self.setVisible(True)
+
+    def shown(self) -> str:
+        """What the bar shows now, as plain text, one message a line."""
+        document = QTextDocument()
+        document.setHtml(self._label.text())
+        return document.toPlainText()
 
     def text(self) -> str:
         """Every message since the last dismissal, one a line."""
@@ -102,6 +114,7 @@ class MessageBar(QWidget):
         self._lines.clear()
         self._html.clear()
         self._label.clear()
+        self._label.setToolTip("")
         self.setVisible(False)
 
 

@@ -35,7 +35,7 @@ from detector.outputs import OSC_DETECTED, OutputOptions, open_outputs
 from detector.notes import Note
 from detector.synth import render_notes
 from detector.themes import theme_from_notes
-from gui.app import MainWindow
+from gui.app import MESSAGES_SHOWN, MainWindow
 from gui.meters import front_end
 from gui.overlay import place_theme
 from gui.palette import CONFIDENCE_COLORS
@@ -303,6 +303,15 @@ def test_two_themes_of_one_name_are_both_kept_and_the_renaming_said(window, tmp_
     window.load_theme_files([tmp_path / "a.txt", tmp_path / "b.txt"])
     assert f"{tmp_path / 'b.txt'}: the name 'Twin' is taken" in window.messages.text()
     assert [theme.name for theme in window.themes][-2:] == ["Twin", "Twin (2)"]
+
+
+def test_messages_past_those_the_bar_shows_are_counted_not_lost(window, tmp_path):
+    paths = [tmp_path / f"missing-{k}.mid" for k in range(MESSAGES_SHOWN + 2)]
+    window.load_theme_files(paths)
+    shown = window.messages.shown().splitlines()
+    assert shown[0] == "2 earlier message(s): hover to read them all"
+    assert [line.split(":")[0] for line in shown[1:]] == [str(p) for p in paths[2:]]
+    assert all(str(p) in window.messages.text() for p in paths)
 
 
 def test_a_colour_qt_does_not_know_is_reported_and_the_theme_kept(window, tmp_path):
