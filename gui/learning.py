@@ -70,6 +70,15 @@ class LearnDialog(QDialog):
         layout.addLayout(file_row)
         layout.addLayout(form)
         layout.addWidget(buttons)
+        # Each choice's settings are editable only while it is chosen.
+        self.recent.toggled.connect(self._enable_chosen)
+        self._enable_chosen()
+
+    def _enable_chosen(self) -> None:
+        from_file = self.from_file.isChecked()
+        self.seconds.setEnabled(not from_file)
+        for widget in (self.path, self.start, self.end):
+            widget.setEnabled(from_file)
 
     def _browse(self) -> None:
         path, _ = QFileDialog.getOpenFileName(self, "Learn a theme from an audio file", "",

@@ -36,6 +36,7 @@ from detector.notes import Note
 from detector.synth import render_notes
 from detector.themes import theme_from_notes
 from gui.app import MESSAGES_SHOWN, MainWindow
+from gui.learning import LearnDialog
 from gui.meters import front_end
 from gui.overlay import place_theme
 from gui.palette import CONFIDENCE_COLORS
@@ -312,6 +313,17 @@ def test_messages_past_those_the_bar_shows_are_counted_not_lost(window, tmp_path
     assert shown[0] == "2 earlier message(s): hover to read them all"
     assert [line.split(":")[0] for line in shown[1:]] == [str(p) for p in paths[2:]]
     assert all(str(p) in window.messages.text() for p in paths)
+
+
+def test_the_learn_dialog_lets_only_the_chosen_source_be_set(qtbot):
+    dialog = LearnDialog(can_use_recent=True)
+    qtbot.addWidget(dialog)
+    assert dialog.seconds.isEnabled() and not any(w.isEnabled() for w in (dialog.path, dialog.start, dialog.end))
+    dialog.from_file.click()
+    assert not dialog.seconds.isEnabled() and all(w.isEnabled() for w in (dialog.path, dialog.start, dialog.end))
+    nothing_played = LearnDialog(can_use_recent=False)  # no source yet: only a file can be chosen
+    qtbot.addWidget(nothing_played)
+    assert nothing_played.from_file.isChecked() and nothing_played.path.isEnabled()
 
 
 def test_a_colour_qt_does_not_know_is_reported_and_the_theme_kept(window, tmp_path):
