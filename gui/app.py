@@ -209,13 +209,21 @@ class MainWindow(QMainWindow):
 
     def load_theme_files(self, paths: Sequence[str | Path]) -> None:
         """Add the themes in these files; each file that is not a theme is reported and skipped.
-        A theme named like one already loaded replaces it (so an edited file can be reloaded)."""
+        A theme named like one already loaded replaces it in its place (so an edited file can be
+        reloaded, its lamp's colour and count kept)."""
         found, errors = load_themes(list(paths))
         self.show_theme_problems(errors, found)
         if found:
-            names = {theme.name for theme in found}
-            self.set_themes([t for t in self.themes if t.name not in names] + found)
-            self.messages.show_note(f"loaded {len(found)} theme(s): {', '.join(sorted(names))}")
+            by_name = {theme.name: theme for theme in found}
+            replaced = [t.name for t in self.themes if t.name in by_name]
+            # A replaced theme keeps its place, so every lamp keeps its colour.
+            self.set_themes([by_name.pop(t.name, t) for t in self.themes] + list(by_name.values()))
+            note = f"loaded {len(found)} theme(s): {', '.join(sorted(t.name for t in found))}"
+            if replaced:
+                note += f" (replacing the one(s) of that name: {', '.join(sorted(replaced))})"
+            if self._running and self.source.file:
+                note += f"; {Path(self.source.file).name} plays again from its start with them"
+            self.messages.show_note(note)
 
     # ---------------------------------------------------------------- learning a theme
 

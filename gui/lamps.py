@@ -39,10 +39,14 @@ class ThemeLamps(QWidget):
         self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Minimum)
         self._bold = QFont(self.font())
         self._bold.setBold(True)
+        self._names: list[str] = []
+        self.detections = np.zeros(0, dtype=np.int64)
         self.set_themes([], [])
 
     def set_themes(self, names: Sequence[str], colors: Sequence[QColor]) -> None:
-        """One lamp per theme; every lamp dark, no detection counted."""
+        """One lamp per theme, every lamp dark; a theme that had a lamp keeps its count of
+        detections (the log still lists them), a new one starts at none."""
+        counted = dict(zip(self._names, self.detections.tolist()))
         n = len(names)
         self._names = list(names)
         self._colors = list(colors)
@@ -55,7 +59,7 @@ class ThemeLamps(QWidget):
         self._visible = np.zeros((3, n), dtype=bool)
         self._changed = np.zeros(n, dtype=bool)
         self._lit_until = np.zeros(n)   # time.monotonic() until which a lamp is fully lit
-        self.detections = np.zeros(n, dtype=np.int64)
+        self.detections = np.array([counted.get(name, 0) for name in names], dtype=np.int64)
         self._relayout()
 
     # ---------------------------------------------------------------- state

@@ -362,7 +362,28 @@ def test_loading_themes_while_listening_restarts_the_source_with_them(qtbot, win
     window.load_theme_files([tmp_path / "mine.txt"])
     assert window.running and window.source is not first
     assert [theme.name for theme in window.source.detector.themes][-1] == "Mine"
+    # A file being played starts again with the new themes: the user is told so.
+    recording = tmp_path / "recording.wav"
+    soundfile.write(recording, other_music, SAMPLE_RATE)
+    assert window.play_file(recording)
+    (tmp_path / "yours.txt").write_text("name: Yours\nE4 E4 F4 G4 G4 F4 E4 D4")
+    window.load_theme_files([tmp_path / "yours.txt"])
+    assert window.running and window.source.file == str(recording)
+    assert window.messages.text().endswith("loaded 1 theme(s): Yours; recording.wav plays again from its start with them")
     window.stop()
+
+
+def test_a_theme_reloaded_under_its_name_keeps_its_lamp_colour_and_count(qtbot, window, greensleeves_audio,
+                                                                         tmp_path):
+    play(qtbot, window, greensleeves_audio, "greensleeves")
+    order = [theme.name for theme in window.themes]
+    index = order.index("Greensleeves")
+    (tmp_path / "edited.txt").write_text("name: Greensleeves\nA4 C5:2 D5 E5:1.5 F5:0.5 E5 D5:2 B4 G4")
+    window.load_theme_files([tmp_path / "edited.txt"])
+    assert [theme.name for theme in window.themes] == order  # in its place: every colour kept
+    assert len(window.themes[index].notes) == 9
+    assert window.lamps.detections[index] == 1  # the log still lists that detection
+    assert "(replacing the one(s) of that name: Greensleeves)" in window.messages.text()
 
 
 def test_a_device_that_cannot_open_is_one_clear_message(window):
