@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (QCheckBox, QComboBox, QFileDialog, QHBoxLayout, QLabel,
-                               QPushButton, QWidget)
+                               QPushButton, QVBoxLayout, QWidget)
 
 from detector.audio import AUDIO_SUFFIXES, input_devices, reread_devices
 from detector.errors import AudioInputError
@@ -31,6 +31,10 @@ class DevicePicker(QComboBox):
     def __init__(self) -> None:
         super().__init__()
         self.playing = False  # a source is running (the window says so): no re-reading then
+        # A long device name ("USB Audio CODEC: Audio (hw:2,0)") must not widen the window:
+        # the box shows 24 characters, the list opened from it each name whole.
+        self.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
+        self.setMinimumContentsLength(24)
         self._fill()
 
     def refresh(self) -> None:
@@ -94,13 +98,20 @@ class SourcePanel(QWidget):
         open_file.clicked.connect(self._choose_audio_file)
         load_themes.clicked.connect(self._choose_theme_files)
         learn.clicked.connect(self.learn_requested.emit)
-        layout = QHBoxLayout(self)
-        layout.setContentsMargins(0, 0, 0, 0)
+        # Two rows, live input above, files and themes below: in one row the controls alone
+        # kept the window over 1,100 pixels wide.
+        live, files = QHBoxLayout(), QHBoxLayout()
         for widget in (QLabel("Input"), self.device, self.sample_rate, self.block_size, self.listen,
-                       self.stop, open_file, self.aloud, load_themes, learn, QLabel("Level"),
-                       self.meter):
-            layout.addWidget(widget)
-        layout.setStretch(layout.indexOf(self.meter), 1)
+                       self.stop, QLabel("Level"), self.meter):
+            live.addWidget(widget)
+        live.setStretch(live.indexOf(self.meter), 1)
+        for widget in (open_file, self.aloud, load_themes, learn):
+            files.addWidget(widget)
+        files.addStretch(1)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addLayout(live)
+        layout.addLayout(files)
 
     def _listen_clicked(self) -> None:
         self.device.refresh()

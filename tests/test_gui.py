@@ -464,6 +464,13 @@ def test_the_roll_is_a_fixed_pyqtgraph_plot_of_one_image(window):
     assert view.state["autoRange"] == [False, False] and view.state["mouseEnabled"] == [False, False]
 
 
+def test_the_window_fits_half_a_full_hd_screen(window):
+    """960 pixels wide: beside an editor or a DAW on a 1920-pixel screen."""
+    window.resize(960, 600)
+    QApplication.processEvents()
+    assert window.width() == 960 and window.minimumSizeHint().width() <= 960
+
+
 def test_the_status_line_names_the_front_end():
     assert front_end("auto", ensemble=True) == "auto (ensemble)"
     assert front_end("auto", ensemble=False) == "auto (melody)"
