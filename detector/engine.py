@@ -155,6 +155,8 @@ class Detector:
     mode : "melody" (a single line: voice, solo instrument; cheapest), "ensemble" (a melody
         inside chords, bass, an orchestra) or "auto" (decides from the signal, frame by frame).
     threshold : score (0-1] a match must reach; per theme it is scaled by Theme.sensitivity.
+        Below about 0.6 chance matches are announced, and one running on into the theme's real
+        entry takes that entry's place (one event per passage).
     warm_up : compile the kernels now (leave True except for throwaway detectors).
 
     In "ensemble" and "auto" modes the tracker's further lines (top and bass) are matched too,
