@@ -170,7 +170,7 @@ class MainWindow(QMainWindow):
         below = QSplitter(Qt.Orientation.Horizontal)
         below.addWidget(lamps)
         below.addWidget(self.log)
-        below.setSizes([600, 400])
+        below.setSizes([500, 500])  # the log as wide as the lamps: its theme column needs room
         main = QSplitter(Qt.Orientation.Vertical)
         main.addWidget(self.roll)
         main.addWidget(below)

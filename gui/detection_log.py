@@ -16,12 +16,18 @@ from detector.events import Detection, write_cue_sheet
 _Index = QModelIndex | QPersistentModelIndex
 
 
+#: The source column's width at first (pixels): "demo performance", a file name's start.
+SOURCE_COLUMN_PX = 100
+
+
 class DetectionTable(QAbstractTableModel):
     """The rows of the log: a detection, the file it was found in (None for live input), the
     source's name and the theme's colour."""
 
     HEADERS = ("time (s)", "theme", "transpose", "tempo", "score", "source")
     _NUMERIC = (0, 2, 3, 4)
+    #: The text columns (theme, source): elided to the room they have, whole in their tooltip.
+    ELIDED = (1, 5)
 
     def __init__(self) -> None:
         super().__init__()
@@ -61,6 +67,8 @@ class DetectionTable(QAbstractTableModel):
             return (f"{detection.time_s:.2f}", detection.theme, f"{detection.transpose:+d}",
                     f"×{detection.tempo:.2f}", f"{detection.score:.2f}",
                     source)[column]
+        if role == Qt.ItemDataRole.ToolTipRole and column in self.ELIDED:  # whole, where elided
+            return (detection.theme, source)[self.ELIDED.index(column)]
         if role == Qt.ItemDataRole.DecorationRole and column == 1:
             return color
         if role == Qt.ItemDataRole.TextAlignmentRole and column in self._NUMERIC:
@@ -82,8 +90,15 @@ class DetectionLog(QWidget):
         self._view.verticalHeader().hide()
         self._view.setSelectionBehavior(QTableView.SelectionBehavior.SelectRows)
         header = self._view.horizontalHeader()
+        # Numbers as wide as they need, the source as wide as the user drags it, the theme the
+        # rest: each on one line, elided where it does not fit (its tooltip holds it whole).
         header.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
-        header.setSectionResizeMode(1, QHeaderView.ResizeMode.Stretch)
+        theme_column, source_column = DetectionTable.ELIDED
+        header.setSectionResizeMode(theme_column, QHeaderView.ResizeMode.Stretch)
+        header.setSectionResizeMode(source_column, QHeaderView.ResizeMode.Interactive)
+        self._view.setColumnWidth(source_column, SOURCE_COLUMN_PX)
+        self._view.setWordWrap(False)
+        self._view.setTextElideMode(Qt.TextElideMode.ElideRight)
         export = QPushButton("Export cue sheet (CSV)…")
         export.clicked.connect(self._choose_export_file)
         clear = QPushButton("Clear")
