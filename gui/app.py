@@ -132,7 +132,9 @@ class MainWindow(QMainWindow):
         self.mode = mode  # the melody front end of every source it starts (see Detector)
         self.outputs = outputs
         self.setWindowTitle("theme-detector")
-        self.setPalette(dark_palette())
+        # The application's, not only the window's: a dialog is a window of its own, and takes
+        # no palette from the window that opens it.
+        QApplication.setPalette(dark_palette())
         self.setAcceptDrops(True)
         self.controls = SourcePanel()
         self.messages = MessageBar()

@@ -39,7 +39,7 @@ from gui.app import MESSAGES_SHOWN, MainWindow
 from gui.learning import LearnDialog
 from gui.meters import front_end
 from gui.overlay import place_theme
-from gui.palette import CONFIDENCE_COLORS
+from gui.palette import BACKGROUND, CONFIDENCE_COLORS
 from gui.player import FilePlayer
 from gui.roll import named_pitches
 
@@ -327,6 +327,12 @@ def test_the_learn_dialog_lets_only_the_chosen_source_be_set(qtbot):
     nothing_played = LearnDialog(can_use_recent=False)  # no source yet: only a file can be chosen
     qtbot.addWidget(nothing_played)
     assert nothing_played.from_file.isChecked() and nothing_played.path.isEnabled()
+
+
+def test_dialogs_are_as_dark_as_the_window(window):
+    dialog = LearnDialog(window)
+    assert dialog.palette().window().color() == window.palette().window().color() == BACKGROUND
+    dialog.deleteLater()
 
 
 def test_a_colour_qt_does_not_know_is_reported_and_the_theme_kept(window, tmp_path):
