@@ -103,7 +103,7 @@ def scan_file(path: Path, themes: Sequence[Theme], progress: bool = False,
     """Feed a file through a Detector as fast as possible; AudioInputError if it cannot be
     opened. A file damaged part way (a truncated download) gives a partial FileScan."""
     info = audio_file_info(path)
-    detector = Detector(themes, info.sample_rate, mode=mode, warm_up=False)
+    detector = Detector(themes, info.sample_rate, mode=mode, warm_up=False, channels=info.channels)
     detections: list[Detection] = []
     damage = None
     with tqdm(total=round(info.duration_s, 1), unit="s", desc=path.name, leave=False,

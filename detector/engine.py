@@ -158,6 +158,10 @@ class Detector:
         Below about 0.6 chance matches are announced, and one running on into the theme's real
         entry takes that entry's place (one event per passage).
     warm_up : compile the kernels now (leave True except for throwaway detectors).
+    channels : the input's channel count, where the caller knows it (a device, a file): a block
+        of that many channels is taken as frames however short. Otherwise the first block's
+        count is taken for it, and a block that looks planar, (channels, n), is refused
+        (`sanitize.as_float_frames`).
 
     In "ensemble" and "auto" modes the tracker's further lines (top and bass) are matched too,
     each with a segmenter and matcher of its own (`lines`).
@@ -169,7 +173,7 @@ class Detector:
 
     def __init__(self, themes: Sequence[Theme], sample_rate: int, *, mode: str = "auto",
                  min_progress: float = MIN_PROGRESS, threshold: float = SCORE_THRESHOLD,
-                 warm_up: bool = True) -> None:
+                 warm_up: bool = True, channels: int | None = None) -> None:
         self.themes = tuple(themes)
         if isinstance(sample_rate, bool) or not isinstance(sample_rate, numbers.Real):
             raise TypeError(f"sample rate is a number of Hz, not {sample_rate!r}")
@@ -180,6 +184,7 @@ class Detector:
             if not 0 < value <= 1:
                 raise ValueError(f"{setting} is a number in (0, 1], not {value!r}")
         self.mode = mode
+        self.channels = channels
         self.tracker = make_tracker(mode, self.sample_rate)
         # The main line re-attacks on the frame's level: a solo's own, and in an ensemble's frames
         # the mixture's (its own level there, the power at its harmonics, changed hits and false
@@ -248,8 +253,10 @@ class Detector:
 
         Returns the detections announced during this block, in time order (usually none).
         """
-        frames = as_float_frames(block)
+        frames = as_float_frames(block, self.channels)
         n = frames.shape[0]
+        if self.channels is None and n:
+            self.channels = frames.shape[1]
         if n > self._mono.shape[0]:
             self._mono = np.zeros(n, dtype=np.float32)
         mono = self._mono[:n]

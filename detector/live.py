@@ -109,7 +109,7 @@ class Listener:
         self.device: InputDevice = find_input_device(settings.device)
         self.sample_rate = int(settings.sample_rate or self.device.default_rate_hz)
         self.channels = _checked_channels(settings.channels, self.device)
-        self.detector = Detector(themes, self.sample_rate, mode=mode)
+        self.detector = Detector(themes, self.sample_rate, mode=mode, channels=len(self.channels))
         self._check = InputCheck(self.sample_rate)
         self.recent = RecentAudio(self.sample_rate)  # what was heard, to learn a theme from
         self.events: queue.Queue[Detection] = queue.Queue()

@@ -15,11 +15,12 @@ ABSURD_LEVEL = 8.0
 #: More channels than any interface has: a block of this many is taken for a planar one ...
 MAX_CHANNELS = 256
 #: ... and so is one with more channels than frames, past this many channels (a planar stereo
-#: block of 64 or 256 samples would otherwise pass for 64 or 256 channels of 2 frames).
-FEW_CHANNELS = 32
+#: block of 64 or 256 samples would otherwise pass for 64 or 256 channels of 2 frames), unless
+#: the caller said the input has that many channels.
+PLANAR_SUSPECT_CHANNELS = 32
 
 
-def as_float_frames(block: np.ndarray) -> np.ndarray:
+def as_float_frames(block: np.ndarray, channels: int | None = None) -> np.ndarray:
     """A block as the analysis takes it: float32 frames (n, channels), C-ordered and writable.
 
     block: (n,) mono or (n, channels) interleaved frames; float audio at full scale 1.0, or
@@ -27,8 +28,10 @@ def as_float_frames(block: np.ndarray) -> np.ndarray:
     A float32 block already in that layout is used as it is (no copy: the real-time case);
     any other is converted, always to the one layout the compiled kernels were built for.
     ValueError for any other shape, and for a block that looks planar, (channels, n): more than
-    MAX_CHANNELS channels, or more than FEW_CHANNELS and more channels than frames (such a block
-    must be transposed first; one of FEW_CHANNELS samples or fewer cannot be told from frames).
+    MAX_CHANNELS channels, or more than PLANAR_SUSPECT_CHANNELS and more channels than frames
+    (such a block must be transposed first; one of PLANAR_SUSPECT_CHANNELS samples or fewer
+    cannot be told from frames). channels: the input's channel count where the caller knows
+    it (a device, a file): a block of that many is frames, however short.
     """
     frames = np.asarray(block)
     if frames.ndim == 1:
@@ -36,7 +39,8 @@ def as_float_frames(block: np.ndarray) -> np.ndarray:
     if frames.ndim != 2 or frames.shape[1] == 0:
         raise ValueError(f"a block is (n,) mono or (n, channels) frames, not of shape {frames.shape}")
     n_frames, n_channels = frames.shape
-    if n_channels > MAX_CHANNELS or n_frames < n_channels > FEW_CHANNELS:
+    looks_planar = n_channels > MAX_CHANNELS or n_frames < n_channels > PLANAR_SUSPECT_CHANNELS
+    if looks_planar and n_channels != channels:
         raise ValueError(f"a block of {frames.shape[1]} channels: is it planar, (channels, n)? "
                          "Pass its transpose, (n, channels)")
     if frames.dtype.kind in "iu":

@@ -59,7 +59,7 @@ class FilePlayer:
         self.sample_rate = int(sample_rate)
         self.speed = 1.0 if audible else float(speed)
         # Compile every kernel before the worker starts: the first block costs what all do.
-        self.detector = Detector(themes, self.sample_rate, mode=mode)
+        self.detector = Detector(themes, self.sample_rate, mode=mode, channels=channels)
         self.recent = RecentAudio(self.sample_rate)  # what was played, to learn a theme from
         self.events: queue.Queue[Detection] = queue.Queue()
         self.notices: queue.Queue[str] = queue.Queue()

@@ -51,6 +51,18 @@ def test_archive_files_are_found_with_a_cue_sheet_name_each(archive, tmp_path):
         find_audio_files([archive / "ode.wav", tmp_path / "ode.wav"])
 
 
+def test_a_file_of_many_channels_is_scanned_to_its_last_short_block(theme_named, tmp_path):
+    """34 channels, and a last block of 20 frames: fewer frames than channels, which a block
+    of unknown layout would be refused for (it could be planar); a file's layout is known."""
+    audio, _, _ = render_performance(theme_named("Ode to Joy"), transpose=2, tempo=1.4, timbre="clarinet")
+    audio = audio[: len(audio) // 16384 * 16384 + 20]
+    path = tmp_path / "many_channels.wav"
+    soundfile.write(path, np.repeat(audio[:, None], 34, axis=1), SAMPLE_RATE, subtype="PCM_16")
+    result = run("scan", "--json", str(path))
+    assert result.returncode == 0, result.stderr
+    assert [json.loads(line)["theme"] for line in result.stdout.splitlines()] == ["Ode to Joy"]
+
+
 def test_a_folder_tree_on_two_processes_then_resumed(archive, tmp_path):
     out = tmp_path / "cues"
     result = run("scan", "--jobs", "2", "--json", "--out", str(out), str(archive))

@@ -100,6 +100,20 @@ def test_short_blocks_of_a_few_channels_are_frames(themes, performance):
     assert detector.samples_consumed == 17
 
 
+def test_short_blocks_of_an_input_with_many_channels_are_frames(themes):
+    """A 64-channel interface's short callback, a file's last few frames: taken as frames once
+    the channel count is known, said by the caller or set by the stream's first block."""
+    told = Detector(themes, SAMPLE_RATE, warm_up=False, channels=64)
+    told.process(np.zeros((32, 64), dtype=np.float32))
+    assert told.samples_consumed == 32
+    first_block = Detector(themes, SAMPLE_RATE, warm_up=False)
+    first_block.process(np.zeros((4096, 64), dtype=np.float32))
+    first_block.process(np.zeros((32, 64), dtype=np.float32))
+    assert first_block.samples_consumed == 4096 + 32
+    with pytest.raises(ValueError, match="planar"):  # stereo, planar: not the stream's 64 channels
+        first_block.process(np.zeros((2, 256), dtype=np.float32))
+
+
 def test_a_fractional_rate_and_a_theme_too_short_to_match_are_refused(themes):
     with pytest.raises(ValueError, match="whole number"):
         Detector(themes, 44100.5, warm_up=False)
