@@ -526,8 +526,8 @@ def load_themes(paths: str | Path | list[str | Path]) -> tuple[list[Theme], list
                 themes.append(load_theme_file(file))
         except ThemeError as error:
             errors.append(error)
-    unique, renamed = _unique_names(themes)
-    return unique, errors + renamed
+    kept, renamed = keep_names_apart(themes)
+    return kept, errors + renamed
 
 
 def _listed_files(library: Path) -> set[Path]:
@@ -539,22 +539,29 @@ def _listed_files(library: Path) -> set[Path]:
     return {_entry_file(library, entry) for entry in entries} - {None}
 
 
-def _unique_names(themes: list[Theme]) -> tuple[list[Theme], list[RenamedTheme]]:
-    """The themes with repeated names numbered ("Name (2)"), and a notice for each renamed."""
-    first_source: dict[str, str] = {}
-    seen: dict[str, int] = {}
-    unique, renamed = [], []
+def keep_names_apart(themes: Sequence[Theme], loaded: Sequence[Theme] = ()
+                     ) -> tuple[list[Theme], list[RenamedTheme]]:
+    """The themes, each whose name is taken (by an earlier one, or by a theme `loaded` already)
+    numbered with the first free number ("Name (2)"), and a notice for each renamed: every
+    detection names its theme, so two of one name could not be told apart."""
+    taken_by = {theme.name: theme.source for theme in loaded}
+    kept, renamed = [], []
     for theme in themes:
-        count = seen.get(theme.name, 0)
-        seen[theme.name] = count + 1
-        if count == 0:
-            first_source[theme.name] = theme.source
-            unique.append(theme)
-            continue
-        new_name = f"{theme.name} ({count + 1})"
-        unique.append(replace(theme, name=new_name))
-        renamed.append(RenamedTheme(f"{theme.source}: the name {theme.name!r} is taken (by "
-                                    f"{first_source[theme.name]}); loaded as {new_name!r}: give "
-                                    "it a name of its own ('name:' in a note list, 'name' in a "
-                                    "library)"))
-    return unique, renamed
+        name = theme.name
+        if name in taken_by:
+            number = 2
+            while f"{theme.name} ({number})" in taken_by:
+                number += 1
+            name = f"{theme.name} ({number})"
+            renamed.append(RenamedTheme(f"{theme.source}: the name {theme.name!r} is taken (by "
+                                        f"{taken_by[theme.name]}); loaded as {name!r}: give it a "
+                                        "name of its own ('name:' in a note list, 'name' in a "
+                                        "library)"))
+        taken_by[name] = theme.source
+        kept.append(theme if name == theme.name else replace(theme, name=name))
+    return kept, renamed
+
+
+def numbered_from(name: str, base: str) -> bool:
+    """Is `name` the name `keep_names_apart` numbers `base` with ("Base (3)")?"""
+    return re.fullmatch(re.escape(base) + r" \(\d+\)", name) is not None

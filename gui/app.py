@@ -37,7 +37,7 @@ from detector.errors import RenamedTheme, ThemeDetectorError, reason
 from detector.learn import learn_theme, template_path, write_midi
 from detector.live import InputSettings
 from detector.outputs import OutputOptions, Sink, open_outputs
-from detector.themes import Theme, load_themes
+from detector.themes import Theme, keep_names_apart, load_themes, numbered_from
 from gui.controls import SourcePanel
 from gui.detection_log import DetectionLog
 from gui.lamps import ThemeLamps
@@ -211,18 +211,27 @@ class MainWindow(QMainWindow):
 
     def load_theme_files(self, paths: Sequence[str | Path]) -> None:
         """Add the themes in these files; each file that is not a theme is reported and skipped.
-        A theme named like one already loaded replaces it in its place (so an edited file can be
-        reloaded, its lamp's colour and count kept)."""
+        A theme from a file already loaded, under the same name, replaces its earlier version in
+        its place (so an edited file can be reloaded, its lamp's colour and count kept); one
+        whose name another file's theme has is numbered, as `load_themes` does."""
         found, errors = load_themes(list(paths))
-        self.show_theme_problems(errors, found)
+        themes, fresh, replaced = list(self.themes), [], []
+        for theme in found:
+            earlier = next((k for k, loaded in enumerate(themes) if loaded.source == theme.source
+                            and (loaded.name == theme.name or numbered_from(loaded.name, theme.name))), None)
+            if earlier is None:
+                fresh.append(theme)
+            else:  # in its place, under the name it had: every lamp keeps its colour and count
+                themes[earlier] = replace(theme, name=themes[earlier].name)
+                replaced.append(themes[earlier].name)
+        fresh, renamed = keep_names_apart(fresh, loaded=themes)
+        self.show_theme_problems(errors + renamed, found)
         if found:
-            by_name = {theme.name: theme for theme in found}
-            replaced = [t.name for t in self.themes if t.name in by_name]
-            # A replaced theme keeps its place, so every lamp keeps its colour.
-            self.set_themes([by_name.pop(t.name, t) for t in self.themes] + list(by_name.values()))
-            note = f"loaded {len(found)} theme(s): {', '.join(sorted(t.name for t in found))}"
+            self.set_themes(themes + fresh)
+            names = sorted([*replaced, *(theme.name for theme in fresh)])
+            note = f"loaded {len(found)} theme(s): {', '.join(names)}"
             if replaced:
-                note += f" (replacing the one(s) of that name: {', '.join(sorted(replaced))})"
+                note += f" (replacing their earlier version: {', '.join(sorted(replaced))})"
             if self._running and self.source.file:
                 note += f"; {Path(self.source.file).name} plays again from its start with them"
             self.messages.show_note(note)

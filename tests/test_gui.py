@@ -307,6 +307,15 @@ def test_two_themes_of_one_name_are_both_kept_and_the_renaming_said(window, tmp_
     window.load_theme_files([tmp_path / "a.txt", tmp_path / "b.txt"])
     assert f"{tmp_path / 'b.txt'}: the name 'Twin' is taken" in window.messages.text()
     assert [theme.name for theme in window.themes][-2:] == ["Twin", "Twin (2)"]
+    # b.txt edited and reloaded replaces its own theme, not a.txt's; a third file is numbered.
+    (tmp_path / "b.txt").write_text("name: Twin\nE4 E4 F4 G4 G4 F4 E4 D4 C4")
+    (tmp_path / "c.txt").write_text("name: Twin\nG4 A4 B4 C5 D5 C5 B4 A4")
+    window.load_theme_files([tmp_path / "b.txt"])
+    window.load_theme_files([tmp_path / "c.txt"])
+    assert [(t.name, Path(t.source).name, len(t.notes)) for t in window.themes][-3:] == [
+        ("Twin", "a.txt", 8), ("Twin (2)", "b.txt", 9), ("Twin (3)", "c.txt", 8)]
+    assert f"{tmp_path / 'c.txt'}: the name 'Twin' is taken (by {tmp_path / 'a.txt'}); loaded as 'Twin (3)'" \
+        in window.messages.text()
 
 
 def test_messages_past_those_the_bar_shows_are_counted_not_lost(window, tmp_path):
@@ -382,17 +391,23 @@ def test_loading_themes_while_listening_restarts_the_source_with_them(qtbot, win
     window.stop()
 
 
-def test_a_theme_reloaded_under_its_name_keeps_its_lamp_colour_and_count(qtbot, window, greensleeves_audio,
-                                                                         tmp_path):
+def test_a_theme_file_reloaded_keeps_its_lamp_colour_and_count(qtbot, themes, greensleeves_audio, tmp_path):
+    copied = tmp_path / "greensleeves.txt"  # a user's own copy of the theme, to edit
+    copied.write_text(Path(next(t for t in themes if t.name == "Greensleeves").source).read_text())
+    window = MainWindow([t for t in themes if t.name != "Greensleeves"])
+    qtbot.addWidget(window)
+    window.load_theme_files([copied])
     play(qtbot, window, greensleeves_audio, "greensleeves")
     order = [theme.name for theme in window.themes]
     index = order.index("Greensleeves")
-    (tmp_path / "edited.txt").write_text("name: Greensleeves\nA4 C5:2 D5 E5:1.5 F5:0.5 E5 D5:2 B4 G4")
-    window.load_theme_files([tmp_path / "edited.txt"])
+    assert window.lamps.detections[index] == 1
+    copied.write_text("name: Greensleeves\nA4 C5:2 D5 E5:1.5 F5:0.5 E5 D5:2 B4 G4")  # edited
+    window.load_theme_files([copied])
     assert [theme.name for theme in window.themes] == order  # in its place: every colour kept
     assert len(window.themes[index].notes) == 9
     assert window.lamps.detections[index] == 1  # the log still lists that detection
-    assert "(replacing the one(s) of that name: Greensleeves)" in window.messages.text()
+    assert "(replacing their earlier version: Greensleeves)" in window.messages.text()
+    window.close()
 
 
 def test_a_device_that_cannot_open_is_one_clear_message(window):

@@ -205,6 +205,14 @@ def test_repeated_names_are_numbered_and_said(tmp_path):
     assert "'Same (2)'" in str(notice)
 
 
+def test_a_number_given_to_a_repeated_name_is_a_free_one(tmp_path):
+    for file, name in (("a.txt", "Same"), ("b.txt", "Same"), ("c.txt", "Same (2)")):
+        (tmp_path / file).write_text(f"name: {name}\n" + ODE)
+    themes, errors = load_themes(tmp_path)
+    assert [t.name for t in themes] == ["Same", "Same (2)", "Same (2) (2)"]
+    assert len(errors) == 2
+
+
 def test_a_file_given_twice_loads_once(tmp_path):
     """On its own and in its folder, or named twice: one theme, not a renamed double that
     would announce every passage twice."""
