@@ -150,8 +150,9 @@ class Detector:
     sample_rate : input rate in Hz, 8000-192000.
     min_progress : share (0-1] of a theme's evidence that must be heard before it is announced:
         its bits, each note's worth by how telling its interval is; whatever the share, at least
-        MIN_EVIDENCE_BITS and at most SUFFICIENT_BITS are asked (matching.py), so a long theme
-        is announced once it cannot be chance, before this share of it is heard.
+        MIN_EVIDENCE_BITS and at most SUFFICIENT_BITS are asked (matching.py): a theme with
+        fewer bits than MIN_EVIDENCE_BITS is heard whole, and a long theme is announced once it
+        cannot be chance, before this share of it is heard.
     mode : "melody" (a single line: voice, solo instrument; cheapest), "ensemble" (a melody
         inside chords, bass, an orchestra) or "auto" (decides from the signal, frame by frame).
     threshold : score (0-1] a match must reach; per theme it is scaled by Theme.sensitivity.
@@ -177,11 +178,13 @@ class Detector:
         self.themes = tuple(themes)
         if isinstance(sample_rate, bool) or not isinstance(sample_rate, numbers.Real):
             raise TypeError(f"sample rate is a number of Hz, not {sample_rate!r}")
+        if not math.isfinite(sample_rate):
+            raise ValueError(f"sample rate is a number of Hz, not {sample_rate!r}")
         if sample_rate != int(sample_rate):  # the clock counts whole samples
             raise ValueError(f"sample rate {sample_rate} Hz is not a whole number of Hz")
         self.sample_rate = int(sample_rate)
         for setting, value in (("threshold", threshold), ("min_progress", min_progress)):
-            if not 0 < value <= 1:
+            if isinstance(value, bool) or not isinstance(value, numbers.Real) or not 0 < value <= 1:
                 raise ValueError(f"{setting} is a number in (0, 1], not {value!r}")
         self.mode = mode
         self.channels = channels

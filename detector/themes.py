@@ -27,6 +27,7 @@ import sys
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from fractions import Fraction
+from functools import partial
 from pathlib import Path
 
 import mido
@@ -100,6 +101,9 @@ def theme_problem(theme: Theme) -> str | None:
     matched, and a NaN would be matched as garbage."""
     if len(theme.notes) < MIN_NOTES:
         return f"has {len(theme.notes)} note(s); a theme needs at least {MIN_NOTES}"
+    for k in range(1, len(theme.notes)):
+        if theme.notes[k].onset_s < theme.notes[k - 1].onset_s:
+            return f"note {k + 1} starts before note {k}: a theme's notes are in time order"
     for k, note in enumerate((*theme.notes, *theme.harmony)):
         which = f"note {k + 1}" if k < len(theme.notes) else f"note {k + 1 - len(theme.notes)} of its harmony"
         if not 0 <= note.pitch <= 127:
@@ -536,7 +540,9 @@ def _listed_files(library: Path) -> set[Path]:
         entries = _library_entries(library)
     except ThemeError:
         return set()
-    return {_entry_file(library, entry) for entry in entries} - {None}
+    # A library listing a library is an error of its entry: that one still loads on its own.
+    return {file for file in map(partial(_entry_file, library), entries)
+            if file is not None and file.suffix.lower() != LIBRARY_SUFFIX}
 
 
 def keep_names_apart(themes: Sequence[Theme], loaded: Sequence[Theme] = ()

@@ -97,7 +97,7 @@ class MessageBar(QWidget):
             shown = [f"<span style='color:{DIM_TEXT.name()}'>{earlier} earlier message(s): hover to "
                      "read them all</span>", *shown]
         self._label.setText("<br>".join(shown))
-        self._label.setToolTip("\n".join(self._lines))
+        self._label.setToolTip("<br>".join(map(html.escape, self._lines)))
         self.setVisible(True)
 
     def shown(self) -> str:

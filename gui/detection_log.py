@@ -61,14 +61,14 @@ class DetectionTable(QAbstractTableModel):
         return None
 
     def data(self, index: _Index, role: int = Qt.ItemDataRole.DisplayRole):
-        detection, _, source, color = self._rows[index.row()]
+        detection, file, source, color = self._rows[index.row()]
         column = index.column()
         if role == Qt.ItemDataRole.DisplayRole:
             return (f"{detection.time_s:.2f}", detection.theme, f"{detection.transpose:+d}",
                     f"×{detection.tempo:.2f}", f"{detection.score:.2f}",
                     source)[column]
         if role == Qt.ItemDataRole.ToolTipRole and column in self.ELIDED:  # whole, where elided
-            return (detection.theme, source)[self.ELIDED.index(column)]
+            return (detection.theme, file or source)[self.ELIDED.index(column)]  # a file's path
         if role == Qt.ItemDataRole.DecorationRole and column == 1:
             return color
         if role == Qt.ItemDataRole.TextAlignmentRole and column in self._NUMERIC:

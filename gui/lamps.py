@@ -132,11 +132,11 @@ class ThemeLamps(QWidget):
             if index is None:
                 QToolTip.hideText()
             else:
-                QToolTip.showText(event.globalPos(), self.tooltip(index), self)
+                QToolTip.showText(event.globalPos(), self.lamp_tooltip(index), self)
             return True
         return super().event(event)
 
-    def tooltip(self, index: int) -> str:
+    def lamp_tooltip(self, index: int) -> str:
         count = int(self.detections[index])
         return f"{self._names[index]}: detected {count} time{'s' if count != 1 else ''}"
 

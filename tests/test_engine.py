@@ -134,6 +134,7 @@ def _with_note(first: Note) -> Theme:
     (_with_note(Note(60, 0.0, -0.5)), "note 1: its length, -0.5 s, is not 0 s or more"),
     (_with_note(Note(60, 0.0, 1e300)), "lasts 1e\\+300 s, and a theme is at most 600 s"),
     (replace(_with_note(Note(60, 0.0, 0.5)), sensitivity=0.0), "sensitivity is a number above 0"),
+    (_with_note(Note(60, 3.0, 0.5)), "note 2 starts before note 1: a theme's notes are in time order"),
 ])
 def test_a_theme_made_by_hand_is_checked_as_the_loaders_check_theirs(theme, complaint):
     """A program may build its themes itself: what would never match, or match garbage, is
@@ -145,7 +146,10 @@ def test_a_theme_made_by_hand_is_checked_as_the_loaders_check_theirs(theme, comp
 def test_themes_that_are_not_themes_and_settings_out_of_range_are_refused(themes):
     with pytest.raises(TypeError, match="themes are Theme objects .* not str"):
         Detector(["my_themes/ode.txt"], SAMPLE_RATE, warm_up=False)
-    for setting in ({"threshold": 0.0}, {"threshold": 1.5}, {"min_progress": -1.0}, {"min_progress": 2.0}):
+    with pytest.raises(ValueError, match="sample rate is a number of Hz, not nan"):
+        Detector(themes, float("nan"), warm_up=False)
+    for setting in ({"threshold": 0.0}, {"threshold": 1.5}, {"threshold": "0.5"}, {"min_progress": -1.0},
+                    {"min_progress": 2.0}):
         with pytest.raises(ValueError, match=f"{next(iter(setting))} is a number in"):
             Detector(themes, SAMPLE_RATE, warm_up=False, **setting)
 

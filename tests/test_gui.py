@@ -147,8 +147,8 @@ def test_a_lamp_lit_out_of_sight_is_scrolled_to_and_names_its_theme_whole(qtbot,
     assert viewport.rect().contains(centre)
     first = window.lamps.lamp_rect(0).center()
     assert window.lamps.lamp_at(first) == 0
-    assert window.lamps.tooltip(0) == "A theme with a rather long name, number 0: detected 0 times"
-    assert window.lamps.tooltip(index) == "Greensleeves: detected 1 time"
+    assert window.lamps.lamp_tooltip(0) == "A theme with a rather long name, number 0: detected 0 times"
+    assert window.lamps.lamp_tooltip(index) == "Greensleeves: detected 1 time"
     window.close()
 
 

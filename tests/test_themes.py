@@ -213,6 +213,14 @@ def test_a_number_given_to_a_repeated_name_is_a_free_one(tmp_path):
     assert len(errors) == 2
 
 
+def test_a_library_listed_by_a_library_still_loads_on_its_own(tmp_path):
+    (tmp_path / "inner.toml").write_text('[[theme]]\nname = "Inner"\nnotes = "C4 D4 E4 F4 G4"\n')
+    (tmp_path / "outer.toml").write_text('[[theme]]\nname = "Nested"\nfile = "inner.toml"\n')
+    themes, errors = load_themes(tmp_path)
+    assert [t.name for t in themes] == ["Inner"]
+    assert len(errors) == 1 and "inner.toml is a library" in str(errors[0])
+
+
 def test_a_file_given_twice_loads_once(tmp_path):
     """On its own and in its folder, or named twice: one theme, not a renamed double that
     would announce every passage twice."""
