@@ -2,7 +2,9 @@
 
 import importlib.metadata
 import json
+import signal
 import subprocess
+import time
 from pathlib import Path
 
 import numpy as np
@@ -133,6 +135,18 @@ def test_demo_saved_where_it_cannot_be_is_one_clear_error(tmp_path):
     result = run("demo", "--no-gui", "--save", str(tmp_path / "missing" / "demo.wav"))
     assert result.returncode == 2 and "Traceback" not in result.stderr
     assert "cannot be written as audio" in result.stderr
+
+
+@pytest.mark.parametrize("after_s", [0.3, 1.0])
+def test_ctrl_c_while_starting_quits_quietly(after_s):
+    """Loading the command line (numpy, numba) takes about a second: Ctrl-C in it is no
+    traceback either. (In the interpreter's own first tens of milliseconds it still is.)"""
+    process = subprocess.Popen([EXE, "demo", "--no-gui"], stdout=subprocess.DEVNULL,
+                               stderr=subprocess.PIPE, text=True)
+    time.sleep(after_s)
+    process.send_signal(signal.SIGINT)
+    _, stderr = process.communicate(timeout=120)
+    assert process.returncode == 130 and "Traceback" not in stderr, stderr
 
 
 def test_help_names_every_command():
