@@ -169,7 +169,8 @@ def reread_devices() -> bool:
 
 
 def find_input_device(spec: str | int | None) -> InputDevice:
-    """The input device named by index or by a (case-insensitive) part of its name.
+    """The input device named by index or by a (case-insensitive) part of its name, or else of
+    its name with its host API as `devices` lists them ("system [JACK Audio Connection Kit]").
 
     None means the system's default input. Raises AudioInputError naming what exists.
     """
@@ -183,9 +184,11 @@ def find_input_device(spec: str | int | None) -> InputDevice:
     elif isinstance(spec, int) or str(spec).isdigit():
         matches = [d for d in devices if d.index == int(spec)]
     else:
-        matches = [d for d in devices if str(spec).lower() in d.name.lower()]
+        wanted = str(spec).lower()
+        matches = ([d for d in devices if wanted in d.name.lower()]
+                   or [d for d in devices if wanted in f"{d.name} [{d.host_api}]".lower()])
     if not matches:
-        names = "; ".join(f"{d.index}: {d.name}" for d in devices)
+        names = "; ".join(f"{d.index}: {d.name} [{d.host_api}]" for d in devices)
         raise AudioInputError(f"no input device matches {spec!r}; inputs are: {names}")
     return matches[0]
 

@@ -120,8 +120,10 @@ class Listener:
                 blocksize=settings.block_size, latency=settings.latency,
                 finished_callback=self._finished)
         except (sd.PortAudioError, ValueError) as error:
+            own_rate = (f"; its own rate is {self.device.default_rate_hz:g} Hz"
+                        if self.sample_rate != self.device.default_rate_hz else "")
             raise AudioInputError(f"{self.device.name}: cannot open input at "
-                                  f"{self.sample_rate} Hz ({error})") from None
+                                  f"{self.sample_rate} Hz ({error}){own_rate}") from None
         self.ring = RingBuffer(self._recorder, self.channels, int(RING_SECONDS * self.sample_rate))
         self._chunk = np.zeros((CHUNK_FRAMES, len(self.channels)), dtype=np.float32)
         self._running = threading.Event()

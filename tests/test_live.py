@@ -160,6 +160,19 @@ def test_theme_played_into_the_jack_port_is_detected_live(jack_server, theme_nam
     assert "Traceback" not in listening.stderr_text()
 
 
+def test_the_jack_input_is_found_by_its_host_api_and_a_wrong_rate_is_told_the_right_one(jack_server):
+    """`devices` shows "system [JACK Audio Connection Kit]": `--device jack` finds it."""
+    found = subprocess.run([EXE, "listen", "--device", "jack", "--duration", "0.5"], capture_output=True,
+                           text=True, env=jack_server.env, timeout=120)
+    assert found.returncode == 0 and "listening on system [JACK Audio Connection Kit]" in found.stderr, found.stderr
+    rate = jack_server.sample_rate // 2  # JACK runs at the server's rate only
+    wrong_rate = subprocess.run([EXE, "listen", "--device", "jack", "--samplerate", str(rate)], capture_output=True,
+                                text=True, env=jack_server.env, timeout=120)
+    assert wrong_rate.returncode == 2
+    assert f"cannot open input at {rate} Hz" in wrong_rate.stderr
+    assert f"its own rate is {jack_server.sample_rate} Hz" in wrong_rate.stderr
+
+
 def test_garbage_input_is_survived_and_counted(jack_server, tmp_path):
     # The dummy driver's capture ports stay connected (it can deliver uninitialised memory there
     # while nothing plays), and the player adds garbage of every kind to a tone, for certain.
