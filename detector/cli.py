@@ -81,7 +81,7 @@ def build_parser() -> argparse.ArgumentParser:
                                  help="detect themes live from an input",
                                  description="Listen to an audio input and print each theme as "
                                  "it is heard. Ctrl-C stops.")
-    listen.add_argument("--device", help="input device index or part of its name "
+    listen.add_argument("--device", help="input device index, or part of its name or host API "
                         "(default: the system's default input; see `theme-detector devices`)")
     listen.add_argument("--samplerate", type=_sample_rate, metavar="8000-192000",
                         help="sample rate in Hz (default: the device's)")
@@ -218,6 +218,9 @@ def _channel_list(text: str) -> tuple[int, ...]:
         raise argparse.ArgumentTypeError(f"'{text}' is not a list of channel numbers like 1,2") from None
     if not channels or min(channels) < 1:
         raise argparse.ArgumentTypeError("channel numbers start at 1")
+    twice = sorted({channel for channel in channels if channels.count(channel) > 1})
+    if twice:  # it would be mixed in twice, louder than the others
+        raise argparse.ArgumentTypeError(f"channel {', '.join(map(str, twice))} given twice in '{text}'")
     return channels
 
 

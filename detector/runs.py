@@ -94,7 +94,8 @@ def listen(theme_paths: Sequence[str], outputs: OutputOptions, device: str | Non
     found = 0
     try:
         with listener:
-            print(f"theme-detector: listening on {_describe_input(listener)} (Ctrl-C stops)",
+            until = f"Ctrl-C stops, or {duration_s:g} s" if duration_s is not None else "Ctrl-C stops"
+            print(f"theme-detector: listening on {_describe_input(listener)} ({until})",
                   file=sys.stderr, flush=True)
             deadline = time.monotonic() + duration_s if duration_s is not None else float("inf")
             while listener.active and time.monotonic() < deadline:
@@ -156,6 +157,8 @@ def devices() -> int:
     for device in found:
         print(f"{device.index:3d}  {device.name}  [{device.host_api}]  "
               f"{device.channels} in, {device.default_rate_hz:.0f} Hz")
+    print("theme-detector: give `listen --device` an index, or part of a name or host API, from "
+          "this list", file=sys.stderr)
     return 0
 
 

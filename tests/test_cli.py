@@ -120,6 +120,7 @@ def test_a_time_that_is_not_a_number_of_seconds_is_refused_by_name(args):
 @pytest.mark.parametrize("args, complaint", [
     (("listen", "--samplerate", "7000"), "'7000' is not a whole number from 8000 to 192000"),
     (("listen", "--blocksize", "-5"), "'-5' is not a whole number from 0 to 16384"),
+    (("listen", "--channels", "1,2,1"), "channel 1 given twice in '1,2,1'"),
     (("listen", "--osc-score-rate", "1e9"), "scores are sent at most 60 times a second"),
     # Scores go out while audio plays, over OSC: not from a scan, not without --osc.
     (("scan", "x.wav", "--osc-score-rate", "10"), "unrecognized arguments: --osc-score-rate"),

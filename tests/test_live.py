@@ -164,7 +164,10 @@ def test_the_jack_input_is_found_by_its_host_api_and_a_wrong_rate_is_told_the_ri
     """`devices` shows "system [JACK Audio Connection Kit]": `--device jack` finds it."""
     found = subprocess.run([EXE, "listen", "--device", "jack", "--duration", "0.5"], capture_output=True,
                            text=True, env=jack_server.env, timeout=120)
-    assert found.returncode == 0 and "listening on system [JACK Audio Connection Kit]" in found.stderr, found.stderr
+    assert found.returncode == 0, found.stderr
+    assert "listening on system [JACK Audio Connection Kit]" in found.stderr and "(Ctrl-C stops, or 0.5 s)" in found.stderr
+    listed = subprocess.run([EXE, "devices"], capture_output=True, text=True, env=jack_server.env, timeout=60)
+    assert "give `listen --device` an index, or part of a name or host API" in listed.stderr
     rate = jack_server.sample_rate // 2  # JACK runs at the server's rate only
     wrong_rate = subprocess.run([EXE, "listen", "--device", "jack", "--samplerate", str(rate)], capture_output=True,
                                 text=True, env=jack_server.env, timeout=120)
