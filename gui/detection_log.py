@@ -26,8 +26,8 @@ class DetectionTable(QAbstractTableModel):
 
     HEADERS = ("time (s)", "theme", "transpose", "tempo", "score", "source")
     _NUMERIC = (0, 2, 3, 4)
-    #: The text columns (theme, source): elided to the room they have, whole in their tooltip.
-    ELIDED = (1, 5)
+    #: The text columns: elided to the room they have, whole in their tooltip.
+    THEME_COLUMN, SOURCE_COLUMN = 1, 5
 
     def __init__(self) -> None:
         super().__init__()
@@ -67,9 +67,11 @@ class DetectionTable(QAbstractTableModel):
             return (f"{detection.time_s:.2f}", detection.theme, f"{detection.transpose:+d}",
                     f"×{detection.tempo:.2f}", f"{detection.score:.2f}",
                     source)[column]
-        if role == Qt.ItemDataRole.ToolTipRole and column in self.ELIDED:  # whole, where elided
-            return (detection.theme, file or source)[self.ELIDED.index(column)]  # a file's path
-        if role == Qt.ItemDataRole.DecorationRole and column == 1:
+        if role == Qt.ItemDataRole.ToolTipRole and column == self.THEME_COLUMN:
+            return detection.theme
+        if role == Qt.ItemDataRole.ToolTipRole and column == self.SOURCE_COLUMN:
+            return file or source  # a file's whole path
+        if role == Qt.ItemDataRole.DecorationRole and column == self.THEME_COLUMN:
             return color
         if role == Qt.ItemDataRole.TextAlignmentRole and column in self._NUMERIC:
             return int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
@@ -93,10 +95,9 @@ class DetectionLog(QWidget):
         # Numbers as wide as they need, the source as wide as the user drags it, the theme the
         # rest: each on one line, elided where it does not fit (its tooltip holds it whole).
         header.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
-        theme_column, source_column = DetectionTable.ELIDED
-        header.setSectionResizeMode(theme_column, QHeaderView.ResizeMode.Stretch)
-        header.setSectionResizeMode(source_column, QHeaderView.ResizeMode.Interactive)
-        self._view.setColumnWidth(source_column, SOURCE_COLUMN_PX)
+        header.setSectionResizeMode(DetectionTable.THEME_COLUMN, QHeaderView.ResizeMode.Stretch)
+        header.setSectionResizeMode(DetectionTable.SOURCE_COLUMN, QHeaderView.ResizeMode.Interactive)
+        self._view.setColumnWidth(DetectionTable.SOURCE_COLUMN, SOURCE_COLUMN_PX)
         self._view.setWordWrap(False)
         self._view.setTextElideMode(Qt.TextElideMode.ElideRight)
         export = QPushButton("Export cue sheet (CSV)…")

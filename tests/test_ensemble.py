@@ -15,6 +15,7 @@ from detector.synth import render_notes
 
 from conftest import BEAT_S, SAMPLE_RATE, accompanied, mixed, progression
 
+
 def in_the_bass(theme) -> tuple[np.ndarray, list[Note]]:
     """The theme two octaves down on strings, under triads (organ) and a descant (flute),
     every part as loud: the audio and the theme's notes as played."""

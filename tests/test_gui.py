@@ -94,7 +94,8 @@ def test_a_theme_played_lights_its_lamp_logs_it_and_draws_it_on_the_roll(qtbot, 
     low, high = window.roll.view_range
     assert low < min(played) and max(played) < high  # the roll followed the melody
     assert "mode: auto (" in window.status_line.text()  # the front end the detector reads with
-    theme_cell, source_cell = (window.log.table.index(0, column) for column in window.log.table.ELIDED)
+    table = window.log.table
+    theme_cell, source_cell = (table.index(0, column) for column in (table.THEME_COLUMN, table.SOURCE_COLUMN))
     assert window.log.table.data(theme_cell, Qt.ItemDataRole.ToolTipRole) == "Greensleeves"
     assert window.log.table.data(source_cell, Qt.ItemDataRole.ToolTipRole) == "greensleeves"
     # What a user sees, saved as they would see it.
