@@ -8,7 +8,7 @@ harmonic h, spread over a semitone with a cos^2 kernel) on a 10-cent grid from 5
 Three lines are read from it, because a theme may be the loudest line, the top one or the bass:
 
 - the predominant line: the most salient f0 (a theme brought out by its instrument, in any
-  voice);
+  voice), kept to that instrument's notes by a model of its timbre (below);
 - the outer lines: notes are taken out of the frame one at a time, each the salience maximum
   that best explains the peak energy the notes before it left (Klapuri 2006), or the note an
   octave under it if that is nearly as salient (the doubling of a bass, or a louder note's
@@ -30,6 +30,13 @@ partials thinner still).
 Each outer line has a level of its own, the power at its harmonics: a note of the line
 re-attacked at one pitch shows in it, as in a solo's level, where another voice's entry or a
 drum hit, which move the mixture's level, mostly do not.
+
+The melody itself is chosen among the notes taken out of the frame by a model of its timbre,
+learnt online: the predominant line follows the voice an arrangement brings out most of the
+time and jumps to another voice's note where that one is momentarily more salient. A logistic
+regression, taught by the predominant line, learns what the notes it follows look like (their
+harmonics' levels, level, register, place in the chord); where it says the line's note is
+not that voice's, the note it scores highest is the melody's (`_timbre_choice`).
 
 The notes taken out of each frame are an output too (`chord_f0_hz`): where a line has taken
 another voice's note, the theme's is often one of them.
@@ -82,6 +89,10 @@ AUTO_SOLO = 0.95              # ... and above this, YIN again
 AUTO_STEADY_OCTAVES = 1 / 24   # ... counting only frames whose pitch holds to a quarter tone
 AUTO_LEVEL_DB = -45.0         # frames quieter than this do not move the average
 SALIENCE_HOPS = 2             # the salience is read every this many hops; the frames between hold it
+TIMBRE_RATE = 0.02            # the melody's timbre model: its learning rate per salience reading,
+TIMBRE_DECAY = 1e-3           # ... its weights' decay towards 0 (L2), relative to the rate,
+TIMBRE_WARMUP = 25            # ... and the readings it learns from before it chooses the note
+TIMBRE_FLOOR_DB = -60.0       # a harmonic this far under a note's strongest (or none) counts as this
 _N_BINS = int(round(12 * BINS_PER_SEMITONE * math.log2(FMAX_HZ / FMIN_HZ))) + 1
 _MAX_PEAKS = 64               # the strongest peaks vote; all count in a confidence's whole
 #: Harmonic h + 1's f0 lies this many salience bins under the peak ...
@@ -99,6 +110,13 @@ _YIN_PERIOD = _LINE_BINS + N_OUTER_LINES
 # f0, confidence and the peaks' energy, and how many more frames may hold them.
 _HELD_F0, _HELD_CONFIDENCE, _HELD_ENERGY, _HOLDS_LEFT = range(_YIN_PERIOD + 1, _YIN_PERIOD + 5)
 _N_STATE = _HOLDS_LEFT + 1
+# The timbre model's features of a note (`_timbre_features`): its harmonics' levels under its
+# strongest, its level under the frame's loudest note, its pitch, whether it is the highest or
+# the lowest note, and a constant. The model holds their weights, then how many readings it
+# learnt from.
+_N_TIMBRE = N_HARMONICS + 5
+_HALF_SEMITONE = BINS_PER_SEMITONE // 2  # a taken note this near the predominant line's bin is its note
+_TIMBRE_SEEN = _N_TIMBRE
 
 
 @numba.njit(cache=True, nogil=True, fastmath=True, inline="always")
@@ -468,12 +486,91 @@ def _explained(peak_amp, nearest, f0):
 
 
 @numba.njit(cache=True, nogil=True, fastmath=True)
+def _timbre_features(candidates, harmonics, peak_amp, features):
+    """features[c] = the timbre model's features of each note taken out of the frame
+    (candidates[2, c] > 0; see _N_TIMBRE), scaled to about unit range."""
+    loudest = TIMBRE_FLOOR_DB * 4.0
+    highest, lowest = -1.0, np.inf
+    for c in range(N_CANDIDATES):
+        if candidates[2, c] <= 0.0:
+            continue
+        level = TIMBRE_FLOOR_DB * 4.0
+        for h in range(1, N_HARMONICS + 1):
+            peak = harmonics[c, h]
+            db = 20.0 * math.log10(peak_amp[peak] + 1e-12) if peak >= 0 else TIMBRE_FLOOR_DB * 4.0
+            features[c, h - 1] = db
+            level = max(level, db)
+        for h in range(N_HARMONICS):
+            features[c, h] = max(features[c, h] - level, TIMBRE_FLOOR_DB) / 20.0
+        features[c, N_HARMONICS] = level
+        loudest = max(loudest, level)
+        highest = max(highest, candidates[0, c])
+        lowest = min(lowest, candidates[0, c])
+    for c in range(N_CANDIDATES):
+        if candidates[2, c] <= 0.0:
+            continue
+        features[c, N_HARMONICS] = max(features[c, N_HARMONICS] - loudest, TIMBRE_FLOOR_DB) / 10.0
+        features[c, N_HARMONICS + 1] = candidates[0, c] / (12.0 * BINS_PER_SEMITONE) - 2.0
+        features[c, N_HARMONICS + 2] = 1.0 if candidates[0, c] == highest else 0.0
+        features[c, N_HARMONICS + 3] = 1.0 if candidates[0, c] == lowest else 0.0
+        features[c, N_HARMONICS + 4] = 1.0
+
+
+@numba.njit(cache=True, nogil=True, fastmath=True)
+def _timbre_choice(candidates, features, model, teacher_bin):
+    """The bin of the note taken out of the frame that the timbre model scores highest (-1:
+    none, or the model has not yet learnt enough); then the model learns from the frame.
+
+    The predominant line follows the voice brought out most of the time, and jumps to another
+    voice's note where that one is momentarily more salient. The model (a logistic regression,
+    learnt online by gradient steps) learns what the notes the predominant line follows look
+    like (teacher_bin, -1 where it is unvoiced): their instrument's spectral shape, level,
+    register and place in the chord. Choosing by it keeps to that voice where the line jumps.
+    """
+    chosen, best_score = -1, -np.inf
+    teacher_score = -np.inf
+    for c in range(N_CANDIDATES):
+        if candidates[2, c] <= 0.0:
+            continue
+        score = 0.0
+        for j in range(_N_TIMBRE):
+            score += model[j] * features[c, j]
+        candidates[3, c] = score  # the bound is spent: the notes are taken
+        if score > best_score:
+            chosen, best_score = c, score
+        if teacher_bin >= 0 and abs(candidates[0, c] - teacher_bin) <= _HALF_SEMITONE:
+            teacher_score = max(teacher_score, score)
+    if teacher_bin >= 0:
+        taught = False
+        for c in range(N_CANDIDATES):
+            taught |= candidates[2, c] > 0.0 and abs(candidates[0, c] - teacher_bin) <= _HALF_SEMITONE
+        if taught:
+            for j in range(_N_TIMBRE):
+                model[j] -= TIMBRE_RATE * TIMBRE_DECAY * model[j]
+            for c in range(N_CANDIDATES):
+                if candidates[2, c] <= 0.0:
+                    continue
+                target = 1.0 if abs(candidates[0, c] - teacher_bin) <= _HALF_SEMITONE else 0.0
+                error = target - 1.0 / (1.0 + math.exp(-candidates[3, c]))
+                for j in range(_N_TIMBRE):
+                    model[j] += TIMBRE_RATE * error * features[c, j]
+            model[_TIMBRE_SEEN] += 1.0
+    if model[_TIMBRE_SEEN] <= TIMBRE_WARMUP or chosen < 0 or teacher_score >= 0.0:
+        return -1
+    return int(candidates[0, chosen])
+
+
+@numba.njit(cache=True, nogil=True, fastmath=True)
 def _salience_frame(signal, start, frame_len, internal_rate, window, frame, fft_tables, magnitude, peak_hz, peak_amp,
-                    votes, salience, kernel, height_weight, choice, state, line_f0, line_confidence):
-    """The lines of signal[start : start + frame_len]: returns the f0 of the predominant line,
-    its confidence 0-1 and the energy of the frame's spectral peaks, of which a confidence is
+                    votes, salience, kernel, height_weight, choice, timbre_model, state, line_f0,
+                    line_confidence):
+    """The lines of signal[start : start + frame_len]: returns the f0 of the melody, its
+    confidence 0-1 and the energy of the frame's spectral peaks, of which a confidence is
     the share; the outer lines' (top, bass) f0 and confidence go into line_f0 / line_confidence.
 
+    The melody is the note the timbre model chooses (`_timbre_choice`), or the predominant
+    line's until the model has learnt; its confidence is the predominant line's, which says
+    whether a melody sounds at all.
     state[_MELODY_BIN] and state[_LINE_BINS + line] are the salience bins the lines followed in
     the previous frame (-1: none); the caller resets them when the frame is unvoiced.
     """
@@ -486,7 +583,7 @@ def _salience_frame(signal, start, frame_len, internal_rate, window, frame, fft_
     # The melody is usually the top line: the salience favours height a little, against the bass.
     _harmonic_sum(peak_hz, peak_amp, n_voters, kernel, height_weight, votes, salience)
     f0 = _line_f0(salience, _strongest_bin(salience), state, _MELODY_BIN, False)
-    candidates, residual, harmonics, nearest = choice
+    candidates, residual, harmonics, nearest, features = choice
     _index_peaks(peak_hz, peak_amp, n_voters, nearest)  # for the note extraction and _explained
     outer = _outer_line_bins(salience, peak_amp, n_voters, candidates, residual, harmonics, nearest,
                              height_weight)
@@ -500,13 +597,18 @@ def _salience_frame(signal, start, frame_len, internal_rate, window, frame, fft_
         return f0, 0.0, 0.0
     for line in range(N_OUTER_LINES):
         line_confidence[line] = _explained(peak_amp, nearest, line_f0[line]) / total
-    return f0, _explained(peak_amp, nearest, f0) / total, total
+    confidence = _explained(peak_amp, nearest, f0) / total
+    _timbre_features(candidates, harmonics, peak_amp, features)
+    teacher_bin = int(state[_MELODY_BIN]) if confidence >= EXPLAINED_VOICED else -1
+    chosen = _timbre_choice(candidates, features, timbre_model, teacher_bin)
+    return (_bin_to_hz(chosen) if chosen >= 0 else f0), confidence, total
 
 
 @numba.njit(cache=True, nogil=True, fastmath=True)
 def salience_frames_kernel(signal, first_end, n_frames, hop, frame_len, internal_rate,
                            window, frame, fft_tables, magnitude,
-                           peak_hz, peak_amp, votes, salience, kernel, height_weight, choice, state, auto,
+                           peak_hz, peak_amp, votes, salience, kernel, height_weight, choice, timbre_model,
+                           state, auto,
                            tau_min, tau_max,
                            yin_energy, yin_corr, yin_diff, yin_cmnd, yin_register,
                            out_f0, out_periodicity, out_level_db, out_voiced, out_ensemble,
@@ -556,7 +658,7 @@ def salience_frames_kernel(signal, first_end, n_frames, hop, frame_len, internal
             state[_HELD_F0], state[_HELD_CONFIDENCE], state[_HELD_ENERGY] = _salience_frame(
                 signal, end - frame_len, frame_len, internal_rate, window, frame, fft_tables,
                 magnitude, peak_hz, peak_amp, votes, salience, kernel, height_weight, choice,
-                state, line_f0, line_confidence)
+                timbre_model, state, line_f0, line_confidence)
             state[_HOLDS_LEFT] = SALIENCE_HOPS - 1
         f0, confidence, peak_energy = state[_HELD_F0], state[_HELD_CONFIDENCE], state[_HELD_ENERGY]
         voiced = confidence >= EXPLAINED_VOICED and level_db > SILENCE_DB
@@ -653,10 +755,14 @@ class MelodyTracker(FramedTracker):
         # Scratch of _outer_line_bins: candidates (bin, salience, salience when taken out, bound
         # of its note salience; the frames between two readings give their notes again), the
         # peaks' amplitude not yet taken, each candidate's peak per harmonic, and the peak
-        # nearest each bin of the salience grid, up to its highest harmonic.
+        # nearest each bin of the salience grid, up to its highest harmonic, and the timbre
+        # features of each candidate (`_timbre_features`).
         self._choice = (np.zeros((4, N_CANDIDATES)), np.zeros(n_fft // 4),
                         np.zeros((N_CANDIDATES, N_HARMONICS + 2), dtype=np.int64),
-                        np.zeros(_N_BINS + int(HARMONIC_BINS[-1]) + 2, dtype=np.int64))
+                        np.zeros(_N_BINS + int(HARMONIC_BINS[-1]) + 2, dtype=np.int64),
+                        np.zeros((N_CANDIDATES, _N_TIMBRE)))
+        # The timbre model's weights and how many readings it learnt from (`_timbre_choice`).
+        self._timbre_model = np.zeros(_N_TIMBRE + 1)
 
     @property
     def line_level_hops(self) -> int:
@@ -670,7 +776,7 @@ class MelodyTracker(FramedTracker):
             signal, first_end, n_frames, s.hop, s.frame_len, s.internal_rate_hz, self._window,
             self._fft.frame, self._fft.tables, self._fft.magnitude,
             self._peak_hz, self._peak_amp, self._votes, self._salience, self._kernel,
-            self._height_weight, self._choice,
+            self._height_weight, self._choice, self._timbre_model,
             self._state, self.auto, self._tau_min, self._tau_max, self._yin_energy,
             self._yin_corr, self._yin_diff, self._yin_cmnd, self._yin_register, self.f0_hz,
             self.periodicity, self.level_db, self.voiced, self.ensemble, self.line_f0_hz,
