@@ -10,7 +10,7 @@ Five measurements, all in one run:
    detector in each mode (auto, ensemble, melody) and scored like `benchmarks.accuracy`:
    precision, recall, F1 per condition, false alarms per hour on the no-theme clips. The
    themes are given as melodies (a typed note list, a one-voice MIDI file): what the melody
-   front ends find.
+   front ends find. Beside it, the share of each condition auto mode reads as an ensemble.
 2. Melody pitch accuracy. On every chorale clip the reference is the line its scoring brings
    out (the soprano, or the inner voice or bass a solo instrument plays). Our front ends run
    streaming (ensemble: its predominant line, its top line and its bass line, which the
@@ -23,7 +23,8 @@ Five measurements, all in one run:
    fastest of COST_REPEATS scans taken in turns: real-time factor, and the ratio to melody mode.
 4. Solo audio. The solo accuracy sets of `benchmarks.data` (same size; the same seed, and the
    next one, held out: the engine was tuned on seed 0) scanned in melody and auto modes: F1 per
-   condition side by side, and the cost ratio.
+   condition side by side, the share of each condition auto mode reads as an ensemble (where
+   it can differ from melody mode), and the cost ratio.
 5. Themes given with their harmony (a score or MIDI file of the whole passage: every voice of
    the chorale under the incipit): the set scanned again in auto mode, where the harmony path
    (chroma, harmony.py) listens beside the melody paths. F1 per condition and the cost, beside
@@ -217,6 +218,20 @@ def targets(results: dict[str, Any]) -> list[dict[str, Any]]:
     ]
 
 
+def read_as_ensemble(test_set: TestSet) -> dict[str, float]:
+    """Per condition, the share of its frames auto mode reads as an ensemble (with salience; in
+    the others it reads a single line with YIN, exactly as melody mode does). On solo audio, what
+    auto mode does differently from melody mode happens in these frames alone."""
+    ensemble_frames: dict[str, int] = {}
+    frames: dict[str, int] = {}
+    for clip in tqdm(test_set.clips, desc="auto mode's reading", unit="clip"):
+        tracker = make_tracker("auto", SAMPLE_RATE)
+        n = tracker.process(clip.load_audio())
+        ensemble_frames[clip.condition] = ensemble_frames.get(clip.condition, 0) + int(tracker.ensemble[:n].sum())
+        frames[clip.condition] = frames.get(clip.condition, 0) + n
+    return {condition: ensemble_frames[condition] / frames[condition] for condition in frames}
+
+
 def _f1_by_condition(summaries: list[dict[str, Any]]) -> dict[str, float]:
     """F1 per condition that holds themes."""
     return {row["condition"]: row["f1"] for row in summaries if row["n_occurrences"]}
@@ -224,7 +239,8 @@ def _f1_by_condition(summaries: list[dict[str, Any]]) -> dict[str, float]:
 
 def solo_comparison(test_set: TestSet, scans: dict[str, dict[str, Any]]) -> dict[str, Any]:
     """F1 per solo condition in melody and auto modes, false positives (in all, and per
-    condition), the audio's length, and auto's cost relative to melody's."""
+    condition), the share of each condition auto mode reads as an ensemble, the audio's length,
+    and auto's cost relative to melody's."""
     f1: dict[str, dict[str, float]] = {}
     false_positives = {}
     by_condition: dict[str, dict[str, int]] = {}
@@ -235,6 +251,7 @@ def solo_comparison(test_set: TestSet, scans: dict[str, dict[str, Any]]) -> dict
             if summary.n_occurrences:
                 f1.setdefault(summary.condition, {})[mode] = round(summary.f1, 3)
     return {"f1": f1, "false_positives": false_positives, "false_positives_by_condition": by_condition,
+            "read_as_ensemble": {condition: round(share, 3) for condition, share in read_as_ensemble(test_set).items()},
             "audio_s": round(test_set.audio_s, 1),
             "x_real_time": {mode: round(scan["x_real_time"], 1) for mode, scan in scans.items()},
             "auto_over_melody": scans["melody"]["x_real_time"] / scans["auto"]["x_real_time"]}
@@ -258,6 +275,8 @@ def run(size: str, seed: int) -> dict[str, Any]:
         "size": size, "seed": seed, "n_themes": len(ensemble_set.themes),
         "audio_s": round(ensemble_set.audio_s, 1),
         "detection": {mode: [asdict(summary) for summary in summaries] for mode, summaries in detection.items()},
+        "auto_read_as_ensemble": {condition: round(share, 3)
+                                  for condition, share in read_as_ensemble(ensemble_set).items()},
         "melody_pitch": melody_pitch, "peers_missing": missing, "melody_pitch_headroom": headroom(ensemble_set),
         "cost": {"x_real_time": {mode: round(value, 1) for mode, value in x_real_time.items()},
                  "ensemble_over_melody": x_real_time["melody"] / x_real_time["ensemble"],
@@ -294,6 +313,8 @@ def report(results: dict[str, Any]) -> str:
         f"(size {results['size']}, seed {results['seed']})",
         "", "Detection (F1, or false alarms/h without themes) by mode:",
         table(("condition", *MODES), detection_rows),
+        "Auto mode read as an ensemble: " + ", ".join(f"{condition} {share:.0%}" for condition, share
+                                                      in results["auto_read_as_ensemble"].items()),
         "", "Melody raw pitch accuracy by condition (pooled RPA, RCA, voicing false alarm, speed):",
         table(("tracker", *conditions, "RPA", "RCA", "VFA", "speed"), pitch_rows),
         *(f"  {name}: not run ({why})" for name, why in results["peers_missing"].items()),
@@ -315,11 +336,13 @@ def report(results: dict[str, Any]) -> str:
 def _solo_report(seed: str, solo: dict[str, Any]) -> list[str]:
     """A blank line, a heading and the table of one solo set's comparison of the modes."""
     rows = [[condition, *(f"{solo['f1'][condition][mode]:.2f}" if condition in solo["f1"] else "-"
-                          for mode in ("melody", "auto")), *(str(fps[mode]) for mode in ("melody", "auto"))]
+                          for mode in ("melody", "auto")), *(str(fps[mode]) for mode in ("melody", "auto")),
+             f"{solo['read_as_ensemble'][condition]:.0%}"]
             for condition, fps in solo["false_positives_by_condition"].items()]
-    return ["", f"Solo audio, seed {seed} ({solo['audio_s'] / 60:.1f} min; F1 and false positives by mode; "
-                f"auto / melody cost {solo['auto_over_melody']:.2f}x; false positives in all {solo['false_positives']}):",
-            table(("condition", "melody F1", "auto F1", "melody FP", "auto FP"), rows)]
+    return ["", f"Solo audio, seed {seed} ({solo['audio_s'] / 60:.1f} min; F1 and false positives by mode, and "
+                f"the share auto mode reads as an ensemble; auto / melody cost {solo['auto_over_melody']:.2f}x; "
+                f"false positives in all {solo['false_positives']}):",
+            table(("condition", "melody F1", "auto F1", "melody FP", "auto FP", "auto: ensemble"), rows)]
 
 
 def _harmony_report(results: dict[str, Any]) -> list[str]:
