@@ -12,7 +12,8 @@ Five measurements, all in one run:
    themes are given as melodies (a typed note list, a one-voice MIDI file): what the melody
    front ends find. Beside it, the share of each condition auto mode reads as an ensemble.
 2. Melody pitch accuracy. On every chorale clip the reference is the line its scoring brings
-   out (the soprano, or the inner voice or bass a solo instrument plays). Our front ends run
+   out (the soprano, or the inner voice or bass a solo instrument plays; raw pitch accuracy is
+   given by that instrument too). Our front ends run
    streaming (ensemble: its predominant line, its top line and its bass line, which the
    detector all matches; auto; and YIN as melody mode uses it); the peers, Melodia (essentia)
    and basic-pitch, offline where they are installed (`scripts/bootstrap --peers`). Raw pitch
@@ -45,10 +46,11 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+from music21 import instrument
 from tqdm import tqdm
 
 from benchmarks import accuracy, chorales, data
-from benchmarks.data import SAMPLE_RATE, TestSet
+from benchmarks.data import SAMPLE_RATE, Clip, TestSet
 from benchmarks.peers import PeerUnavailable, basic_pitch_f0, melodia_f0
 from benchmarks.pitch import REF_HOP_S, Estimate, Frames, frames_against, melody_metrics, reference_f0
 from benchmarks.report import RESULTS_DIR, finish, single_thread, table, verdict
@@ -136,24 +138,39 @@ def melody_trackers() -> tuple[dict[str, Callable[[np.ndarray], Estimate]], dict
 
 
 def pitch_accuracy(test_set: TestSet, trackers: dict[str, Callable[[np.ndarray], Estimate]]) -> dict[str, Any]:
-    """Per tracker: melody metrics per condition and pooled, and its real-time factor."""
+    """Per tracker: melody metrics per condition and pooled, raw pitch accuracy by the
+    instrument that brings the melody out (`lead_instrument`), and its real-time factor."""
     frames: dict[str, dict[str, list]] = {name: {} for name in trackers}
+    by_lead: dict[str, dict[str, list]] = {name: {} for name in trackers}
     elapsed = dict.fromkeys(trackers, 0.0)
     with single_thread():
         for clip in tqdm(test_set.clips, desc="melody pitch accuracy", unit="clip"):
             audio = clip.load_audio()
             melody = [tuple(note) for note in clip.settings["melody"]]
+            lead = lead_instrument(clip)
             for name, run in trackers.items():
                 started = time.perf_counter()
                 estimate = run(audio)
                 elapsed[name] += time.perf_counter() - started
-                frames[name].setdefault(clip.condition, []).append(
-                    frames_against(melody, RELEASE_S, clip.duration_s, estimate))
+                scored = frames_against(melody, RELEASE_S, clip.duration_s, estimate)
+                frames[name].setdefault(clip.condition, []).append(scored)
+                if lead is not None:
+                    by_lead[name].setdefault(f"{clip.condition}, {lead}", []).append(scored)
     audio_s = test_set.audio_s
     return {name: {"by_condition": {condition: melody_metrics(found) for condition, found in by_condition.items()},
                    "pooled": melody_metrics([f for found in by_condition.values() for f in found]),
+                   "rpa_by_lead": {lead: _rpa(found) for lead, found in sorted(by_lead[name].items())},
                    "x_real_time": audio_s / elapsed[name]}
             for name, by_condition in frames.items()}
+
+
+def lead_instrument(clip: Clip) -> str | None:
+    """The instrument that brings out a clip's inner voice or bass (its General MIDI name, as
+    music21 gives it), or None where the melody is the top voice."""
+    programs = clip.settings.get("programs")
+    if not isinstance(programs, dict):
+        return None
+    return instrument.instrumentFromMidiProgram(programs["lead"]).instrumentName
 
 
 def headroom(test_set: TestSet) -> dict[str, Any]:
@@ -318,6 +335,10 @@ def report(results: dict[str, Any]) -> str:
         "", "Melody raw pitch accuracy by condition (pooled RPA, RCA, voicing false alarm, speed):",
         table(("tracker", *conditions, "RPA", "RCA", "VFA", "speed"), pitch_rows),
         *(f"  {name}: not run ({why})" for name, why in results["peers_missing"].items()),
+        "", "Melody raw pitch accuracy by the instrument that brings the melody out:",
+        table(("condition, instrument", *results["melody_pitch"]),
+              [[lead, *(f"{found['rpa_by_lead'][lead]:.1%}" for found in results["melody_pitch"].values())]
+               for lead in next(iter(results["melody_pitch"].values()))["rpa_by_lead"]]),
         "", "Headroom: RPA of the candidate nearest the reference in each frame (a bound, it knows the answer):",
         table(("ours (ensemble)", *conditions, "RPA"),
               [[choice, *(f"{bound['by_condition'][c]:.1%}" for c in conditions), f"{bound['pooled']:.1%}"]
