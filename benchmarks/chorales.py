@@ -345,6 +345,17 @@ def orchestrate(condition: str, passages: Sequence[_Passage], rng: np.random.Gen
     return Scoring(stems, {"programs": programs})
 
 
+def lead_instrument(clip: Clip) -> str | None:
+    """The instrument that brings out a clip's inner voice or bass (its General MIDI name, as
+    music21 gives it), or None where no solo instrument leads: only `orchestrate`'s inner-voice
+    and bass scorings record a lead."""
+    programs = clip.settings["programs"]
+    if not isinstance(programs, dict):
+        return None
+    from music21 import instrument  # optional benchmark dependency, and slow to import
+    return instrument.instrumentFromMidiProgram(programs["lead"]).instrumentName
+
+
 def mix(scoring: Scoring) -> np.ndarray:
     """The stems rendered one by one, each scaled to the same power and then by its gain, and
     summed (mono float32, SAMPLE_RATE).

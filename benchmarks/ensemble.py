@@ -12,8 +12,8 @@ Five measurements, all in one run:
    themes are given as melodies (a typed note list, a one-voice MIDI file): what the melody
    front ends find. Beside it, the share of each condition auto mode reads as an ensemble.
 2. Melody pitch accuracy. On every chorale clip the reference is the line its scoring brings
-   out (the soprano, or the inner voice or bass a solo instrument plays; raw pitch accuracy is
-   given by that instrument too). Our front ends run
+   out (the soprano, or the inner voice or bass a solo instrument plays; the metrics are given
+   by that instrument too). Our front ends run
    streaming (ensemble: its predominant line, its top line and its bass line, which the
    detector all matches; auto; and YIN as melody mode uses it); the peers, Melodia (essentia)
    and basic-pitch, offline where they are installed (`scripts/bootstrap --peers`). Raw pitch
@@ -40,21 +40,22 @@ from __future__ import annotations
 
 import argparse
 import time
+from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import asdict, replace
 from pathlib import Path
 from typing import Any
 
 import numpy as np
-from music21 import instrument
 from tqdm import tqdm
 
 from benchmarks import accuracy, chorales, data
-from benchmarks.data import SAMPLE_RATE, Clip, TestSet
+from benchmarks.data import SAMPLE_RATE, TestSet
 from benchmarks.peers import PeerUnavailable, basic_pitch_f0, melodia_f0
 from benchmarks.pitch import REF_HOP_S, Estimate, Frames, frames_against, melody_metrics, reference_f0
 from benchmarks.report import RESULTS_DIR, finish, single_thread, table, verdict
 from detector.engine import MODES, Detector, make_tracker
+from detector.framing import FramedTracker
 
 MIN_RAW_PITCH_ACCURACY = 0.85
 MIN_F1 = 0.85
@@ -100,11 +101,16 @@ def detection_table(test_set: TestSet, scans: dict[str, dict[str, Any]], conditi
     return {mode: accuracy.evaluate(test_set, scan["detections"], conditions) for mode, scan in scans.items()}
 
 
+def _tracked(mode: str, audio: np.ndarray) -> tuple[FramedTracker, int]:
+    """A fresh tracker of `mode` that has read the whole clip, and the frames it finished."""
+    tracker = make_tracker(mode, SAMPLE_RATE)
+    return tracker, tracker.process(audio)
+
+
 def _ours(mode: str, line: str | None = None) -> Callable[[np.ndarray], Estimate]:
     """Our tracker of `mode`, streaming; its main line, or one of its further lines by name."""
     def run(audio: np.ndarray) -> Estimate:
-        tracker = make_tracker(mode, SAMPLE_RATE)
-        n = tracker.process(audio)
+        tracker, n = _tracked(mode, audio)
         f0_hz, voiced = tracker.f0_hz, tracker.voiced
         if line is not None:
             row = tracker.line_names.index(line)
@@ -138,8 +144,8 @@ def melody_trackers() -> tuple[dict[str, Callable[[np.ndarray], Estimate]], dict
 
 
 def pitch_accuracy(test_set: TestSet, trackers: dict[str, Callable[[np.ndarray], Estimate]]) -> dict[str, Any]:
-    """Per tracker: melody metrics per condition and pooled, raw pitch accuracy by the
-    instrument that brings the melody out (`lead_instrument`), and its real-time factor."""
+    """Per tracker: melody metrics per condition, pooled, and by the instrument that brings the
+    melody out (`chorales.lead_instrument`), and its real-time factor."""
     frames: dict[str, dict[str, list]] = {name: {} for name in trackers}
     by_lead: dict[str, dict[str, list]] = {name: {} for name in trackers}
     elapsed = dict.fromkeys(trackers, 0.0)
@@ -147,7 +153,7 @@ def pitch_accuracy(test_set: TestSet, trackers: dict[str, Callable[[np.ndarray],
         for clip in tqdm(test_set.clips, desc="melody pitch accuracy", unit="clip"):
             audio = clip.load_audio()
             melody = [tuple(note) for note in clip.settings["melody"]]
-            lead = lead_instrument(clip)
+            lead = chorales.lead_instrument(clip)
             for name, run in trackers.items():
                 started = time.perf_counter()
                 estimate = run(audio)
@@ -159,18 +165,9 @@ def pitch_accuracy(test_set: TestSet, trackers: dict[str, Callable[[np.ndarray],
     audio_s = test_set.audio_s
     return {name: {"by_condition": {condition: melody_metrics(found) for condition, found in by_condition.items()},
                    "pooled": melody_metrics([f for found in by_condition.values() for f in found]),
-                   "rpa_by_lead": {lead: _rpa(found) for lead, found in sorted(by_lead[name].items())},
+                   "by_lead": {lead: melody_metrics(found) for lead, found in sorted(by_lead[name].items())},
                    "x_real_time": audio_s / elapsed[name]}
             for name, by_condition in frames.items()}
-
-
-def lead_instrument(clip: Clip) -> str | None:
-    """The instrument that brings out a clip's inner voice or bass (its General MIDI name, as
-    music21 gives it), or None where the melody is the top voice."""
-    programs = clip.settings.get("programs")
-    if not isinstance(programs, dict):
-        return None
-    return instrument.instrumentFromMidiProgram(programs["lead"]).instrumentName
 
 
 def headroom(test_set: TestSet) -> dict[str, Any]:
@@ -182,8 +179,7 @@ def headroom(test_set: TestSet) -> dict[str, Any]:
     frames: dict[str, dict[str, list]] = {}
     for clip in tqdm(test_set.clips, desc="melody pitch headroom", unit="clip"):
         melody = [tuple(note) for note in clip.settings["melody"]]
-        tracker = make_tracker("ensemble", SAMPLE_RATE)
-        n = tracker.process(clip.load_audio())
+        tracker, n = _tracked("ensemble", clip.load_audio())
         times_s = tracker.frame_times_s(n)
         reference_hz, _ = reference_f0(melody, RELEASE_S, times_s)
         lines = np.vstack([tracker.f0_hz[:n], tracker.line_f0_hz[:, :n]])
@@ -239,13 +235,12 @@ def read_as_ensemble(test_set: TestSet) -> dict[str, float]:
     """Per condition, the share of its frames (to 0.001) auto mode reads as an ensemble (with
     salience; in the others it reads a single line with YIN, exactly as melody mode does). On
     solo audio, what auto mode does differently from melody mode happens in these frames alone."""
-    ensemble_frames: dict[str, int] = {}
-    frames: dict[str, int] = {}
+    ensemble_frames: Counter[str] = Counter()
+    frames: Counter[str] = Counter()
     for clip in tqdm(test_set.clips, desc="auto mode's reading", unit="clip"):
-        tracker = make_tracker("auto", SAMPLE_RATE)
-        n = tracker.process(clip.load_audio())
-        ensemble_frames[clip.condition] = ensemble_frames.get(clip.condition, 0) + int(tracker.ensemble[:n].sum())
-        frames[clip.condition] = frames.get(clip.condition, 0) + n
+        tracker, n = _tracked("auto", clip.load_audio())
+        ensemble_frames[clip.condition] += int(tracker.ensemble[:n].sum())
+        frames[clip.condition] += n
     return {condition: round(ensemble_frames[condition] / frames[condition], 3) for condition in frames}
 
 
@@ -334,10 +329,8 @@ def report(results: dict[str, Any]) -> str:
         "", "Melody raw pitch accuracy by condition (pooled RPA, RCA, voicing false alarm, speed):",
         table(("tracker", *conditions, "RPA", "RCA", "VFA", "speed"), pitch_rows),
         *(f"  {name}: not run ({why})" for name, why in results["peers_missing"].items()),
-        "", "Melody raw pitch accuracy by the instrument that brings the melody out:",
-        table(("condition, instrument", *results["melody_pitch"]),
-              [[lead, *(f"{found['rpa_by_lead'][lead]:.1%}" for found in results["melody_pitch"].values())]
-               for lead in next(iter(results["melody_pitch"].values()))["rpa_by_lead"]]),
+        "", "Melody raw pitch (chroma) accuracy by the instrument that brings the melody out:",
+        table(("condition, instrument", *results["melody_pitch"]), _by_lead_rows(results["melody_pitch"])),
         "", "Headroom: RPA of the candidate nearest the reference in each frame (a bound, it knows the answer):",
         table(("ours (ensemble)", *conditions, "RPA"),
               [[choice, *(f"{bound['by_condition'][c]:.1%}" for c in conditions), f"{bound['pooled']:.1%}"]
@@ -351,6 +344,14 @@ def report(results: dict[str, Any]) -> str:
                                                  for t in results["targets"]]),
     ]
     return "\n".join(lines)
+
+
+def _by_lead_rows(melody_pitch: dict[str, Any]) -> list[list[str]]:
+    """Per lead instrument, each tracker's raw pitch accuracy and, in brackets, raw chroma."""
+    leads = next(iter(melody_pitch.values()))["by_lead"]  # every tracker scored the same clips
+    return [[lead, *(f"{found['by_lead'][lead]['raw_pitch_accuracy']:.1%} "
+                     f"({found['by_lead'][lead]['raw_chroma_accuracy']:.0%})" for found in melody_pitch.values())]
+            for lead in leads]
 
 
 def _solo_report(seed: str, solo: dict[str, Any]) -> list[str]:

@@ -140,11 +140,11 @@ def test_melody_accuracy_scores_our_streaming_tracker_per_condition(tiny_set):
     assert results["by_condition"]["inner_voice"]["raw_pitch_accuracy"] > 0.7
     # Each clip whose inner voice or bass a solo instrument brings out is scored under it too.
     led = [clip for clip in tiny_set.clips if clip.condition in ("inner_voice", "bass")]
-    assert set(results["rpa_by_lead"]) == {f"{clip.condition}, {ensemble.lead_instrument(clip)}" for clip in led}
+    assert set(results["by_lead"]) == {f"{clip.condition}, {chorales.lead_instrument(clip)}" for clip in led}
     inner_voice = next(clip for clip in led if clip.condition == "inner_voice")  # its condition's one clip
-    assert results["rpa_by_lead"][f"inner_voice, {ensemble.lead_instrument(inner_voice)}"] == \
-        results["by_condition"]["inner_voice"]["raw_pitch_accuracy"]
-    assert all(ensemble.lead_instrument(clip) is None for clip in tiny_set.clips if clip not in led)
+    assert results["by_lead"][f"inner_voice, {chorales.lead_instrument(inner_voice)}"] == \
+        results["by_condition"]["inner_voice"]
+    assert all(chorales.lead_instrument(clip) is None for clip in tiny_set.clips if clip not in led)
 
 
 @pytest.mark.slow
