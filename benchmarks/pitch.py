@@ -33,6 +33,7 @@ from __future__ import annotations
 
 import argparse
 import time
+from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -67,6 +68,8 @@ PEER_FMAX_HZ = 2000.0
 PEER_FRAME = 2048            # samples: 46 ms, long enough for periods down to ~43 Hz
 #: Bands of time since a note's onset (s) for a breakdown of RPA: attack, settling, steady.
 ONSET_AGE_BANDS_S = ((ATTACK_S, 0.1), (0.1, 0.2), (0.2, np.inf))
+#: How many of the commonest intervals a wrong pitch is off by `wrong_intervals` reports.
+N_WRONG_INTERVALS = 4
 #: Mean seconds per melody note (rhythm and rests of benchmarks.melodies), to size the melodies.
 _SECONDS_PER_NOTE = 0.5
 #: Targets (the RPA target is relative: at least pyin's).
@@ -285,6 +288,27 @@ def melody_metrics(frames: Sequence[Frames]) -> dict[str, Any]:
         "voicing_false_alarm": float(mir_eval.melody.voicing_false_alarm(ref_v, est_v)),
         "raw_pitch_accuracy_by_onset_age": by_age,
     }
+
+
+def wrong_intervals(frames: Sequence[Frames], n: int = N_WRONG_INTERVALS) -> dict[str, float]:
+    """What a tracker heard instead of the melody, over the pooled frames of several clips: of
+    the frames with a melody note, the share with no pitch estimate at all ("no pitch"), and the
+    shares of the n commonest intervals a wrong estimate (50 cents or more off, as raw pitch
+    accuracy counts it) is off by, in semitones from the note ("+19": a twelfth above it, where
+    its third partial is; "-5": a fourth below, another voice's note).
+
+    Raw pitch accuracy says how often a tracker is right; these say which mistake it makes, so
+    which part of it to mend."""
+    pooled = Frames(*(np.concatenate(column) for column in zip(*frames)))
+    melody = pooled.ref_voicing > 0
+    ref_cents, est_cents = pooled.ref_cents[melody], pooled.est_cents[melody]
+    pitched = est_cents > 0
+    off_semitones = (est_cents - ref_cents)[pitched] / 100.0
+    wrong = off_semitones[np.abs(off_semitones) >= 0.5]
+    n_melody = max(int(melody.sum()), 1)
+    commonest = Counter(int(s) for s in np.round(wrong)).most_common(n)
+    return {"no pitch": float((~pitched).sum() / n_melody),
+            **{f"{semitones:+d}": count / n_melody for semitones, count in commonest}}
 
 
 def _band_name(low_s: float, high_s: float) -> str:

@@ -145,6 +145,11 @@ def test_melody_accuracy_scores_our_streaming_tracker_per_condition(tiny_set):
     assert results["by_lead"][f"inner_voice, {chorales.lead_instrument(inner_voice)}"] == \
         results["by_condition"]["inner_voice"]
     assert all(chorales.lead_instrument(clip) is None for clip in tiny_set.clips if clip not in led)
+    # What it heard instead, by condition and by lead: never more than the frames it got wrong.
+    groups = {**results["by_condition"], **results["by_lead"]}
+    assert set(results["wrong_intervals"]) == set(groups)
+    for group, shares in results["wrong_intervals"].items():
+        assert sum(shares.values()) <= 1.0 - groups[group]["raw_pitch_accuracy"] + 1e-9
 
 
 @pytest.mark.slow

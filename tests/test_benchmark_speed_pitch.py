@@ -62,6 +62,16 @@ def test_octave_error_costs_pitch_accuracy_but_not_chroma():
     assert metrics["raw_chroma_accuracy"] == 1.0
 
 
+def test_wrong_intervals_name_the_mistake_in_semitones_from_the_note():
+    frames = [pitch.scored_frames(_clip(), _estimate(3.0))]  # the third partial: a twelfth up
+    assert pitch.wrong_intervals(frames) == {"no pitch": 0.0, "+19": 1.0}
+    assert pitch.wrong_intervals([pitch.scored_frames(_clip(), _estimate(1.0))]) == {"no pitch": 0.0}
+    # Each clip's frames count once: half the melody frames without pitch, half an octave down.
+    silent = pitch.scored_frames(_clip(), _estimate(0.0))
+    assert pitch.wrong_intervals([silent, pitch.scored_frames(_clip(), _estimate(0.5))]) == \
+        {"no pitch": 0.5, "-12": 0.5}
+
+
 def test_noise_is_added_at_the_asked_snr():
     clip = _clip(notes=((69, 0.0, 1.0),), seconds=1.0)
     t = np.arange(clip.audio.shape[0]) / pitch.SAMPLE_RATE
