@@ -7,6 +7,7 @@ from __future__ import annotations
 import csv
 import json
 import os
+import signal
 import struct
 import subprocess
 from pathlib import Path
@@ -21,6 +22,8 @@ from detector.errors import ThemeDetectorError
 
 from conftest import EXE, SAMPLE_RATE, open_terminal, read_until_closed, render_performance, theme_detector as run
 
+#: Files in the archive interrupted part way: enough that the scan is still busy when Ctrl-C comes.
+N_TAKES = 40
 
 
 @pytest.fixture(scope="module")
@@ -103,6 +106,38 @@ def test_a_folder_tree_on_two_processes_then_resumed(archive, tmp_path):
     emptied = run("scan", "--out", str(out), "--resume", str(archive))
     assert f"{sheet}: not a cue sheet as this program writes them (its first line is not the header" in emptied.stderr
     assert read_csv(sheet) == [row]
+
+
+def test_ctrl_c_mid_scan_keeps_what_was_found_and_resume_finishes_it(archive, tmp_path):
+    """Ctrl-C part way through a long scan: status 130 and no traceback; every detection of the
+    files it reports scanned was written, summary.csv marks the rest "not scanned", and
+    --resume scans only those."""
+    takes = tmp_path / "takes"
+    takes.mkdir()
+    audio, _ = soundfile.read(archive / "ode.wav", dtype="float32")
+    soundfile.write(takes / "take.wav", np.concatenate([audio, np.zeros(60 * SAMPLE_RATE, np.float32)]),
+                    SAMPLE_RATE, subtype="PCM_16")
+    for k in range(1, N_TAKES):  # the same recording under many names: one file's space
+        os.link(takes / "take.wav", takes / f"take{k:02}.wav")
+    out = tmp_path / "cues"
+    with subprocess.Popen([EXE, "scan", "--json", "--out", str(out), str(takes)], stdout=subprocess.PIPE,
+                          stderr=subprocess.PIPE, text=True) as scan:
+        printed = [scan.stdout.readline()]  # the first file's detection: the scan is under way
+        scan.send_signal(signal.SIGINT)
+        printed += scan.stdout.readlines()
+        stderr = scan.stderr.read()
+        assert scan.wait(timeout=120) == 130 and "Traceback" not in stderr, stderr
+    summary = read_csv(out / "summary.csv")
+    done = sorted(r["file"] for r in summary if r["status"] == "scanned")
+    assert 0 < len(done) < N_TAKES, stderr
+    assert f"{len(done)} of {N_TAKES} file(s) scanned, {len(done)} detection(s)" in stderr
+    assert sorted(json.loads(line)["file"] for line in printed) == done
+    assert {r["status"] for r in summary} == {"scanned", "not scanned"}
+
+    resumed = run("scan", "--json", "--out", str(out), "--resume", str(takes))
+    assert resumed.returncode == 0, resumed.stderr
+    assert f"{N_TAKES - len(done)} of {N_TAKES} file(s) scanned, {len(done)} resumed" in resumed.stderr
+    assert len(resumed.stdout.splitlines()) == N_TAKES
 
 
 @pytest.mark.parametrize("jobs", ["1", "2"])
