@@ -26,6 +26,9 @@ FALLBACK_MARGIN = 0.1
 #: A frame is voiced when its best CMND dip is under this and its level is over SILENCE_DB.
 VOICING_CMND = 0.3
 SILENCE_DB = -55.0
+#: A deeper dip at a period up to this many semitones longer than the first dip under
+#: YIN_THRESHOLD is the period: a sampled piano's low notes show a dip a semitone short of it.
+NEAR_DIP_SEMITONES = 1.5
 #: A period this many semitones below the line's recent register is suspected subharmonic ...
 REGISTER_SEMITONES = 14.0
 #: ... and replaced by a sub-multiple whose own CMND dip is under this.
@@ -89,7 +92,9 @@ def yin_frame(buf, start, tau_min, tau_max, hop, energy, corr, diff, cmnd):
         diff[tau] = d
         running += d
         cmnd[tau] = d * tau / running if running > 0.0 else 1.0
-    # The YIN rule: the first dip under the threshold, followed to its local minimum.
+    # The YIN rule: the first dip under the threshold, followed to its local minimum, or the
+    # deepest dip within NEAR_DIP_SEMITONES beyond it (a low piano note's shallower dip a
+    # semitone short of its period is under the threshold too).
     # Failing that (a weak, perhaps unvoiced frame), the first dip nearly as deep as the
     # deepest: the deepest alone is often a subharmonic when a reverberant tail overlaps.
     best = -1
@@ -99,6 +104,11 @@ def yin_frame(buf, start, tau_min, tau_max, hop, energy, corr, diff, cmnd):
                 tau += 1
             best = tau
             break
+    if best >= 0:  # a deeper dip just beyond it (no octave error lies that near)
+        reach = min(tau_max, int(best * 2.0 ** (NEAR_DIP_SEMITONES / 12.0)) + 1)
+        for tau in range(best + 1, reach + 1):
+            if cmnd[tau] < cmnd[best] and cmnd[tau] <= cmnd[tau - 1] and cmnd[tau] <= cmnd[tau + 1]:
+                best = tau
     if best < 0:
         deepest = tau_min
         for tau in range(tau_min + 1, tau_max + 1):
