@@ -7,8 +7,9 @@ room for harmonics. The decimated signal is kept in a linear buffer; every hop (
 pitch trackers, 0.1 s for chroma) a frame of `frame_len` samples ending at that hop is handed to
 the tracker's analysis kernel.
 
-A frame is timestamped at its window's centre; `end_sample` is the count of input samples
-consumed when it was complete: the detector's clock for everything that frame causes.
+A frame is timestamped at the centre of what its analysis reads (its window's centre; YIN's,
+see PitchTracker.frame_delay_s); `end_sample` is the count of input samples consumed when it
+was complete: the detector's clock for everything that frame causes.
 """
 
 from __future__ import annotations
@@ -62,7 +63,8 @@ class FrameSettings:
 
     @property
     def frame_delay_s(self) -> float:
-        """From a frame's centre (its timestamp) to the sample that completes it."""
+        """From a frame's centre (its timestamp, for a windowed analysis) to the sample that
+        completes it."""
         return 0.5 * self.frame_len / self.internal_rate_hz
 
 

@@ -228,6 +228,14 @@ class PitchTracker(FramedTracker):
         super().__init__(sample_rate, yin_frame_len(self.tau_max) / internal, hop_s)
         self._energy, self._corr, self._diff, self._cmnd, self._register = yin_scratch(self.tau_max)
 
+    @property
+    def frame_delay_s(self) -> float:
+        """From a reading's timestamp to the sample that completes its frame. YIN compares the
+        frame's first tau_max samples with the same span one period later, so what it reads is
+        centred half that window (and half a period, short next to it) after the frame's
+        start: before the frame's middle, by a quarter of the frame (9 ms)."""
+        return (self.settings.frame_len - 0.5 * self.tau_max) / self.settings.internal_rate_hz
+
     def _analyse(self, signal: np.ndarray, first_end: int, n_frames: int) -> None:
         s = self.settings
         yin_frames_kernel(signal, first_end, n_frames, s.hop, self.tau_min, self.tau_max,

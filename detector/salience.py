@@ -720,7 +720,7 @@ class MelodyTracker(FramedTracker):
     are then PitchTracker's (same ends, same f0, voicing and level where YIN's estimate is
     used), so a solo is heard in auto mode as in melody mode: the same notes announced at the
     same samples, the same events. Only the timestamps differ: they are taken at this frame's
-    centre (`frame_delay_s`), 14 ms before YIN's at any input rate.
+    centre (`frame_delay_s`), 5 ms before YIN's at any input rate.
     """
 
     line_names = LINE_NAMES

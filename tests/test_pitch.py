@@ -80,3 +80,25 @@ def test_low_piano_notes_are_not_read_a_semitone_sharp():
         held = (times > step_s * k + settled_s) & (times < step_s * k + held_s)
         cents = 1200 * np.log2(np.maximum(f0[held], 1.0) / midi_to_hz(pitch))
         assert np.mean(np.abs(cents) < 50) >= 0.95, (pitch, np.round(cents[np.abs(cents) >= 50]))
+
+
+def test_a_pitch_change_is_timestamped_when_it_is_heard():
+    """A frame's timestamp is the centre of what YIN read: a step from one tone to the next
+    (up and down, at every phase against the 10 ms hop) shows, on average, within 4 ms of the
+    change. Stamped at their middle, frames showed it 7 ms late: YIN reads a frame's first
+    half, and the same span one period later."""
+    rng = np.random.default_rng(0)
+    errors_s = []
+    for low_hz, high_hz in [(150.0, 175.0), (220.0, 262.0), (330.0, 392.0), (440.0, 494.0), (600.0, 700.0)]:
+        for f_from, f_to in ((low_hz, high_hz), (high_hz, low_hz)):
+            for _ in range(3):
+                change_s = 0.5 + rng.uniform(0.0, 0.01)
+                t = np.arange(44100) / 44100
+                phase = 2 * np.pi * np.cumsum(np.where(t < change_s, f_from, f_to)) / 44100
+                audio = (0.3 * sum(np.sin(k * phase) / k for k in range(1, 6))).astype(np.float32)
+                times, f0, _, _ = track_pitch(audio, 44100)
+                first_to = np.flatnonzero((np.abs(1200 * np.log2(f0 / f_to)) < 50) & (times > 0.3))[0]
+                last_from = np.flatnonzero((np.abs(1200 * np.log2(f0 / f_from)) < 50)
+                                           & (times < times[first_to]))[-1]
+                errors_s.append(0.5 * (times[last_from] + times[first_to]) - change_s)
+    assert abs(np.mean(errors_s)) < 0.004, np.round(np.array(errors_s) * 1000, 1)
