@@ -225,11 +225,12 @@ def scan_archive(items: Sequence[ArchiveFile], themes: Sequence[Theme], outputs:
     try:
         for result in scan_files(list(todo), themes, jobs, dask_address, progress, mode):
             item = todo[result.path]
+            with tqdm.external_write_mode():  # a line printed under a bar would be garbled
+                _deliver(result, item, outputs, sheets)
+            # Counted once delivered: Ctrl-C during the delivery leaves the file "not scanned".
             status[item.path] = result.status
             if result.error:
                 errors[item.path] = result.error
-            with tqdm.external_write_mode():  # a line printed under a bar would be garbled
-                _deliver(result, item, outputs, sheets)
             found += len(result.detections)
     finally:  # interrupted too: the summary of what was done, the rest "not scanned"
         scanned = sum(state in ("scanned", "partial") for state in status.values())

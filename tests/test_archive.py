@@ -7,6 +7,7 @@ from __future__ import annotations
 import csv
 import json
 import os
+import re
 import signal
 import struct
 import subprocess
@@ -109,9 +110,10 @@ def test_a_folder_tree_on_two_processes_then_resumed(archive, tmp_path):
 
 
 def test_ctrl_c_mid_scan_keeps_what_was_found_and_resume_finishes_it(archive, tmp_path):
-    """Ctrl-C part way through a long scan: status 130 and no traceback; every detection of the
-    files it reports scanned was written, summary.csv marks the rest "not scanned", and
-    --resume scans only those."""
+    """Ctrl-C part way through a long scan: status 130 and no traceback; the closing line counts
+    the files delivered and their detections alike (a file was once counted scanned before its
+    delivery, which Ctrl-C could cut short); every detection of the files reported scanned was
+    written; and --resume completes the archive, each file's detections once."""
     takes = tmp_path / "takes"
     takes.mkdir()
     audio, _ = soundfile.read(archive / "ode.wav", dtype="float32")
@@ -129,15 +131,19 @@ def test_ctrl_c_mid_scan_keeps_what_was_found_and_resume_finishes_it(archive, tm
         assert scan.wait(timeout=120) == 130 and "Traceback" not in stderr, stderr
     summary = read_csv(out / "summary.csv")
     done = sorted(r["file"] for r in summary if r["status"] == "scanned")
-    assert 0 < len(done) < N_TAKES, stderr
+    assert len(done) < N_TAKES and {r["status"] for r in summary} <= {"scanned", "not scanned"}, stderr
     assert f"{len(done)} of {N_TAKES} file(s) scanned, {len(done)} detection(s)" in stderr
-    assert sorted(json.loads(line)["file"] for line in printed) == done
-    assert {r["status"] for r in summary} == {"scanned", "not scanned"}
+    # Each take holds one theme. A file counts as scanned once delivered: one whose delivery
+    # Ctrl-C cut short may have printed its detection and still be "not scanned".
+    printed_files = {json.loads(line)["file"] for line in printed}
+    assert set(done) <= printed_files and len(printed_files - set(done)) <= 1
 
     resumed = run("scan", "--json", "--out", str(out), "--resume", str(takes))
     assert resumed.returncode == 0, resumed.stderr
-    assert f"{N_TAKES - len(done)} of {N_TAKES} file(s) scanned, {len(done)} resumed" in resumed.stderr
-    assert len(resumed.stdout.splitlines()) == N_TAKES
+    counts = re.search(r"(\d+) of (\d+) file\(s\) scanned(?:, (\d+) resumed)?", resumed.stderr)
+    scanned, total, resumed_files = (int(count or 0) for count in counts.groups())
+    assert total == N_TAKES and scanned + resumed_files == N_TAKES and resumed_files >= len(done)
+    assert len(resumed.stdout.splitlines()) == N_TAKES  # the whole archive's detections, once each
 
 
 @pytest.mark.parametrize("jobs", ["1", "2"])
