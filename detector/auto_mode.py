@@ -1,0 +1,45 @@
+"""Auto mode's choice, frame by frame: does the music sound like one line or an ensemble?
+
+A solo line is periodic (YIN periodicity ~0.98 on pitched frames); chords and bass under a
+melody bring it to ~0.85. The decision follows a ~0.5 s average of pitched frames, with
+hysteresis so that it does not flicker. Only frames whose pitch holds count: where one note
+gives way to the next, a solo is aperiodic too, and a quick or low tune would pass for an
+ensemble.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numba
+import numpy as np
+
+ENSEMBLE_BELOW = 0.9          # below this average YIN periodicity, read an ensemble
+SOLO_ABOVE = 0.95             # ... and above this, a single line again
+STEADY_OCTAVES = 1 / 24       # ... counting only frames whose pitch holds to a quarter tone
+LEVEL_DB = -45.0              # frames quieter than this do not move the average
+# The state: the periodicity average, 1.0 while an ensemble is read, YIN's previous period (0: none).
+_AVERAGE, _ENSEMBLE_ON, _PERIOD = range(3)
+
+
+def new_auto_state() -> np.ndarray:
+    """The state `choose_ensemble` starts from: a single line, heard as perfectly periodic."""
+    state = np.zeros(3)
+    state[_AVERAGE] = 1.0
+    return state
+
+
+@numba.njit(cache=True, nogil=True)
+def choose_ensemble(state, yin_periodicity, level_db, period):
+    """Is the music polyphonic, given this frame's YIN periodicity (1 - CMND), level (dBFS)
+    and period (any unit)? Updates state (`new_auto_state`)."""
+    previous_period = state[_PERIOD]
+    steady = previous_period > 0.0 and abs(math.log2(period / previous_period)) < STEADY_OCTAVES
+    state[_PERIOD] = period
+    if level_db > LEVEL_DB and yin_periodicity > 0.5 and steady:
+        state[_AVERAGE] = 0.98 * state[_AVERAGE] + 0.02 * yin_periodicity
+    if state[_ENSEMBLE_ON] > 0.5 and state[_AVERAGE] > SOLO_ABOVE:
+        state[_ENSEMBLE_ON] = 0.0
+    elif state[_ENSEMBLE_ON] < 0.5 and state[_AVERAGE] < ENSEMBLE_BELOW:
+        state[_ENSEMBLE_ON] = 1.0
+    return state[_ENSEMBLE_ON] > 0.5
