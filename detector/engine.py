@@ -307,22 +307,20 @@ class Detector:
         for end_sample, line, k in announced:
             path = paths[line]
             pitch, onset_s = float(path.segmenter.pitch[k]), float(path.segmenter.onset_s[k])
-            chord = self._chord_heard(end_sample, n_frames)
+            frame = int(np.searchsorted(self.tracker.end_sample[:n_frames], end_sample))
+            in_ensemble = frame < n_frames and bool(self.tracker.ensemble[frame])
+            chord = self._chord_heard(frame) if in_ensemble else _NO_CHORD
             alternatives = self._alternatives(line, pitch, onset_s, chord)
-            matched = path.matcher.add_note(pitch, onset_s, alternatives)
+            matched = path.matcher.add_note(pitch, onset_s, alternatives, in_ensemble)
             found += self._detections(matched, end_sample / self.sample_rate, path.name)
         return found
 
-    def _chord_heard(self, end_sample: int, n_frames: int) -> np.ndarray:
+    def _chord_heard(self, frame: int) -> np.ndarray:
         """The f0s (Hz, zeros after the last) of the notes the tracker heard in this block's
-        frame that ended at end_sample, where it read an ensemble; none otherwise."""
-        tracker = self.tracker
-        if not tracker.max_chord_notes:  # a tracker of one line
+        frame, one it read as an ensemble."""
+        if not self.tracker.max_chord_notes:  # a tracker of one line
             return _NO_CHORD
-        frame = int(np.searchsorted(tracker.end_sample[:n_frames], end_sample))
-        if frame == n_frames or not tracker.ensemble[frame]:
-            return _NO_CHORD
-        return tracker.chord_f0_hz[:, frame]
+        return self.tracker.chord_f0_hz[:, frame]
 
     def _alternatives(self, line: int, pitch: float, onset_s: float, chord: np.ndarray) -> np.ndarray:
         """The pitches that may stand for this note, as (pitch, price) rows, and remember this

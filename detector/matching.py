@@ -19,6 +19,8 @@ is free and rubato costs only what departs from the path's tempo). Steps:
   legato repeated notes merge);
 - insert: an extra performed note (an ornament, a split note, an octave slip) is passed over
   (more cheaply on a line read out of an ensemble, where other voices' notes come between);
+  in a single line, one that neither repeats nor neighbours the note before also takes
+  INSERT_BITS of the path's evidence (below);
 - start: any performed note may begin a path at template note 0, or at 1 (first note lost).
   On a line of an ensemble, the path begun at an earlier note waits beside the newest for its
   second note: a path per state keeps one key, and otherwise another voice's note straight
@@ -30,7 +32,10 @@ measured in bits: each template note heard at the right pitch adds the surprisal
 interval under a background model of melodies (a repeat or a step says little, a leap much),
 so 2**-bits is roughly the chance that other music matches by accident. A note that one of
 k alternatives stood for is worth log2(k + 1) bits less: among k + 1 pitches, one fits by
-chance k + 1 times as often; a waiting path's second note, likewise, WAITED_BITS less. A theme
+chance k + 1 times as often; a waiting path's second note, likewise, WAITED_BITS less; and
+an extra note a path passed over in a single line takes INSERT_BITS away, since the notes
+around it could be matched in more ways than one (plain tunes matched in other tunes' steps
+were most of the false alarms: benchmarks/accuracy.py, README Results). A theme
 needs MIN_PROGRESS of its bits, at least MIN_EVIDENCE_BITS (or all of them, if it has fewer)
 and at most SUFFICIENT_BITS: a theme of stock steps and repeats must be heard longer than one
 with a telling leap, and a long theme is announced once it cannot be chance. A theme is held
@@ -97,6 +102,11 @@ RIVAL_FRACTION = 0.5      # a theme is held back while a rival has heard this mu
 RIVAL_WINDOW_S = 3.0      # ... from a start this close, and matches better
 ALTERNATIVE_COST = 0.2    # another line's simultaneous note standing for the performed one
 CHORD_NOTE_COST = 0.4     # a note of the chord sounding when it was heard, standing for it
+#: An extra note passed over in a single line could have been any note, where a chance match
+#: would have had to hit one: it takes this many bits of the path's evidence (not a repeat or a
+#: neighbour of the note before, which a tracker or a player adds; nor another voice's note
+#: in an ensemble, which comes between the theme's anyway).
+INSERT_BITS = 1.0
 STALE_S = 3.0             # a path with no note for this long (beyond the expected IOI) dies
 
 # Columns of the float state matrix (one row per template note).
@@ -213,28 +223,33 @@ def _try_step(old, src, src_note, dst, new, tpl_pitch, tpl_onset, evidence, pitc
 
 
 @numba.njit(cache=True, nogil=True, inline="always")
-def _insert_step(old, src, new, dst, pitch, onset_s, insert_cost):
+def _insert_step(old, src, new, dst, pitch, onset_s, insert_cost, insert_bits):
     """Candidate: the path in row src of old stays at its template note, this performed note
-    an extra one (into row dst of new). A path that has had no note for STALE_S, or has passed
-    over MAX_INSERT_RUN extra notes in a row, cannot."""
+    an extra one (into row dst of new), which costs insert_bits of its evidence unless it
+    repeats or neighbours the note before (see the module). A path that has had no note for
+    STALE_S, or has passed over MAX_INSERT_RUN extra notes in a row, cannot."""
     if old[src, _COST] == np.inf or old[src, _INS_RUN] >= MAX_INSERT_RUN:
         return
     if onset_s - old[src, _LAST_ONSET_S] > STALE_S:
         return
     distance = abs(pitch - old[src, _LAST_PITCH])
     run = old[src, _INS_RUN]
+    evidence = old[src, _EVIDENCE]
     if distance < 0.5:  # the same pitch again: a re-articulated or tremolo-split note
         cost = old[src, _COST] + INSERT_REPEAT_COST
     else:
         near = distance < INSERT_NEAR_SEMITONES or abs(distance - 12.0) < 0.5  # an octave
         cost = old[src, _COST] + (INSERT_NEAR_COST if near else insert_cost)
+        if not near:
+            evidence = max(0.0, evidence - insert_bits)
         run += 1
-    if not _better(cost, old[src, _EVIDENCE], new[dst, _COST], new[dst, _EVIDENCE]):
+    if not _better(cost, evidence, new[dst, _COST], new[dst, _EVIDENCE]):
         return
     for c in range(_N_COLS):
         new[dst, c] = old[src, c]
     new[dst, _COST] = cost
     new[dst, _INS_RUN] = run
+    new[dst, _EVIDENCE] = evidence
 
 
 @numba.njit(cache=True, nogil=True, inline="always")
@@ -260,7 +275,7 @@ def _start_path(new, dst, cost, tpl_pitch, tpl_onset, pitch, onset_s):
 def match_note_kernel(old, new, waiting_old, waiting_new, tpl_pitch, tpl_onset, theme_offset,
                       weight, needed, thresholds, fired_end_s, pitch, alternatives, onset_s,
                       theme_score, theme_progress, rival_score, rival_fraction, rival_start_s,
-                      out_theme, out_state, out_score, insert_cost, ensemble_line):
+                      out_theme, out_state, out_score, insert_cost, insert_bits, ensemble_line):
     """Advance every theme's alignment by one performed note (pitch MIDI, onset_s; the
     (pitch, price) rows of `alternatives` may stand for it, see _try_step).
 
@@ -268,7 +283,8 @@ def match_note_kernel(old, new, waiting_old, waiting_new, tpl_pitch, tpl_onset, 
     waiting_old/new: (n_themes, _N_COLS), likewise: per theme, the path begun at an earlier
     note than state 0's that still waits for its second note (only on an `ensemble_line`, where
     a path also takes the octave most of its notes were heard in).
-    insert_cost: what an extra note costs (unless it repeats or neighbours the one before).
+    insert_cost, insert_bits: what an extra note costs, and the evidence it takes (unless it
+    repeats or neighbours the one before).
     weight[g]: the evidence (bits) template note g gives when heard at the right pitch.
     needed[t]: the evidence that makes theme t announceable.
     thresholds[t]: the score needed; fired_end_s[t]: end of the theme's last event, moved on
@@ -296,13 +312,13 @@ def match_note_kernel(old, new, waiting_old, waiting_new, tpl_pitch, tpl_onset, 
         has_waiting = ensemble_line and waiting_old[t, _COST] < np.inf  # a path waits for this note
         if ensemble_line:
             waiting_new[t, _COST] = np.inf
-            _insert_step(waiting_old, t, waiting_new, t, pitch, onset_s, insert_cost)
-            _insert_step(old, first, waiting_new, t, pitch, onset_s, insert_cost)
+            _insert_step(waiting_old, t, waiting_new, t, pitch, onset_s, insert_cost, insert_bits)
+            _insert_step(old, first, waiting_new, t, pitch, onset_s, insert_cost, insert_bits)
         for g in range(first, last):
             i = g - first
             new[g, _COST] = np.inf
             # insert: this performed note is an extra one; the path stays where it was.
-            _insert_step(old, g, new, g, pitch, onset_s, insert_cost)
+            _insert_step(old, g, new, g, pitch, onset_s, insert_cost, insert_bits)
             if i == 0:
                 _start_path(new, g, 0.0, tpl_pitch, tpl_onset, pitch, onset_s)
             elif i == 1:
@@ -435,11 +451,13 @@ class Matcher:
         self._out_state = np.zeros(max(1, n_themes), dtype=np.int64)
         self._out_score = np.zeros(max(1, n_themes))
 
-    def add_note(self, pitch: float, onset_s: float, alternatives: np.ndarray = _NO_ALTERNATIVES
-                 ) -> list[tuple[int, float, float, float, int, float, float]]:
+    def add_note(self, pitch: float, onset_s: float, alternatives: np.ndarray = _NO_ALTERNATIVES,
+                 in_ensemble: bool = False) -> list[tuple[int, float, float, float, int, float, float]]:
         """Advance every theme by one performed note; alternatives: (pitch, price) rows, the
         pitches of an ensemble that may stand for this one (the notes other lines began at the
         same time at ALTERNATIVE_COST, those of the chord it was heard in at CHORD_NOTE_COST).
+        in_ensemble: the note was heard in an ensemble (passed over, it costs no evidence, see
+        INSERT_BITS); on an `ensemble_line` it always is.
 
         Returns one tuple per theme announced: (theme index, score, start_s, end_s,
         transpose, tempo, progress). Usually empty.
@@ -451,7 +469,7 @@ class Matcher:
             alternatives, onset_s,
             self.theme_score, self.theme_progress, self._rival_score, self._rival_fraction,
             self._rival_start_s, self._out_theme, self._out_state, self._out_score, self._insert_cost,
-            self.ensemble_line,
+            0.0 if in_ensemble or self.ensemble_line else INSERT_BITS, self.ensemble_line,
         )
         self._old, self._new = self._new, self._old
         self._waiting_old, self._waiting_new = self._waiting_new, self._waiting_old
