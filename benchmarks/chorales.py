@@ -346,14 +346,19 @@ def orchestrate(condition: str, passages: Sequence[_Passage], rng: np.random.Gen
 
 
 def lead_instrument(clip: Clip) -> str | None:
-    """The instrument that brings out a clip's inner voice or bass (its General MIDI name, as
-    music21 gives it), or None where no solo instrument leads: only `orchestrate`'s inner-voice
-    and bass scorings record a lead."""
+    """The solo instrument that plays a clip's melody (its General MIDI name, as music21 gives
+    it): the one that brings out an inner voice or the bass, or the soprano of four solo
+    instruments (TOP_GAIN_DB over the others, with or without a theme); None in the orchestra,
+    whose melody is on violins and a trumpet together.
+
+    Trackers read some instruments far better than others, and each clip draws its own: this is
+    what tells a tracker's weakness from the luck of a draw."""
     programs = clip.settings["programs"]
-    if not isinstance(programs, dict):
+    if isinstance(programs, str):
         return None
     from music21 import instrument  # optional benchmark dependency, and slow to import
-    return instrument.instrumentFromMidiProgram(programs["lead"]).instrumentName
+    lead = programs["lead"] if isinstance(programs, dict) else programs[0]  # the soprano's
+    return instrument.instrumentFromMidiProgram(lead).instrumentName
 
 
 def mix(scoring: Scoring) -> np.ndarray:

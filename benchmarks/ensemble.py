@@ -147,8 +147,8 @@ def melody_trackers() -> tuple[dict[str, Callable[[np.ndarray], Estimate]], dict
 
 
 def pitch_accuracy(test_set: TestSet, trackers: dict[str, Callable[[np.ndarray], Estimate]]) -> dict[str, Any]:
-    """Per tracker: melody metrics per condition, pooled, and by the instrument that brings the
-    melody out (`chorales.lead_instrument`); what it heard instead of the melody
+    """Per tracker: melody metrics per condition, pooled, and by the solo instrument that plays
+    the melody (`chorales.lead_instrument`); what it heard instead of the melody
     (`wrong_intervals`), by condition and by that instrument; and its real-time factor."""
     frames: dict[str, dict[str, list]] = {name: {} for name in trackers}
     by_lead: dict[str, dict[str, list]] = {name: {} for name in trackers}
@@ -343,7 +343,7 @@ def report(results: dict[str, Any]) -> str:
         "", "Melody raw pitch accuracy by condition (pooled RPA, RCA, voicing false alarm, speed):",
         table(("tracker", *conditions, "RPA", "RCA", "VFA", "speed"), pitch_rows),
         *(f"  {name}: not run ({why})" for name, why in results["peers_missing"].items()),
-        "", "Melody raw pitch (chroma) accuracy by the instrument that brings the melody out:",
+        "", "Melody raw pitch (chroma) accuracy by the solo instrument that plays the melody:",
         table(("condition, instrument", *results["melody_pitch"]), _by_lead_rows(results["melody_pitch"])),
         "", f"Where {TARGET_TRACKER} is wrong: the share of melody frames with no pitch, and with the commonest "
             "intervals (semitones) from the melody's note:",
