@@ -26,7 +26,14 @@ One event per occurrence, as in matching.py: a new event needs a path that start
 last one's end (less a smoothing window, over which two passages' chroma overlaps), and that
 end moves on while paths of the announced passage still match.
 
-The work per live frame is O(12 x total template frames); nothing is allocated per frame.
+A path with a chord that costs too much can never be announced: it is dead, and only its cost
+is kept, for it still takes its cell from a path that matches worse on the whole. Only the
+template frames that paths still alive may reach are visited (a path moves at most two
+template frames a live frame), and the dead paths beyond them are dropped: in a key the music
+is not in, every path dies within the template's first chord, so only its first frames are
+visited. The work per live frame is then about O(12 x themes), not O(12 x total template
+frames), with the same announcements in the benchmarks (README, Speed and scale). Nothing is
+allocated per frame.
 The themes are split into N_PARTS parts of about equal work, which may be advanced at different
 moments (each part's frames in order): the Detector spreads them over a chroma hop, so that no
 single audio hop carries the whole library's work. A part without themes costs nothing.
@@ -122,6 +129,15 @@ def change_rows(template: np.ndarray) -> np.ndarray:
     return rows
 
 
+def chord_room(is_change: np.ndarray) -> np.ndarray:
+    """Per template frame, the most live frames a path there may still spend in the template
+    chord it is in: two for each frame of that chord after it (a (2, 1) step per frame)."""
+    room = np.zeros(len(is_change), dtype=np.float64)
+    for j in range(len(is_change) - 2, -1, -1):
+        room[j] = 0.0 if is_change[j + 1] else room[j + 1] + 2.0
+    return room
+
+
 def frames_needed(is_change: np.ndarray, min_progress: float) -> int:
     """Template frames a path must cover to be announced: min_progress of them, and past its
     MIN_CHORD_CHANGES-th chord change (all of them, if it has fewer)."""
@@ -142,6 +158,26 @@ def _better(path, src_row, shift, src, added, n_added, best_total, best_cells):
     if total * best_cells < best_total * cells:  # also false for an empty (inf) source
         return total, cells, True
     return best_total, best_cells, False
+
+
+@numba.njit(cache=True, nogil=True, inline="always")
+def _never_announced(path, src_row, shift, src, chord_added, n_added, crosses, room, chord_limit):
+    """Whether the path at (src_row, shift, src), extended by n_added cells costing chord_added
+    (without the step's penalty), can never be announced: one of its chords costs more than
+    chord_limit on average. crosses: the step crosses a chord change; room: the live frames
+    the path may still spend in the chord it then is in (`chord_room`).
+
+    A chord's mean cost is final once a path leaves it; until then only the room left can
+    lower it. The source is alive (see match_frame_kernel)."""
+    if crosses:
+        left = path[src_row, shift, src]  # the chord it leaves is complete
+        worst = max(left[_WORST_CHORD], left[_CHORD_TOTAL] / left[_CHORD_CELLS])
+        chord_total, chord_cells = chord_added, n_added
+    else:
+        worst = path[src_row, shift, src, _WORST_CHORD]
+        chord_total = path[src_row, shift, src, _CHORD_TOTAL] + chord_added
+        chord_cells = path[src_row, shift, src, _CHORD_CELLS] + n_added
+    return worst > chord_limit or chord_total > chord_limit * (chord_cells + room)
 
 
 @numba.njit(cache=True, nogil=True, inline="always")
@@ -172,24 +208,29 @@ def _extend(path, now, src_row, shift, src, dst, total, cells, earlier_cost, c, 
 
 
 @numba.njit(cache=True, nogil=True)
-def match_frame_kernel(x, n, first_theme, end_theme, template, is_silent, is_change, offset,
+def match_frame_kernel(x, n, first_theme, end_theme, template, is_silent, is_change, room, offset,
                        need, max_cost, cost_to_score, fired_end, pending, rotated, local, path,
-                       theme_index, theme_score, theme_progress, out_theme, out_shift, out_cell,
-                       out_score):
+                       reach, visited, theme_index, theme_score, theme_progress, out_theme,
+                       out_shift, out_cell, out_score):
     """Advance the alignment of themes first_theme to end_theme - 1, under every shift, by live
     frame n (CENS x, 12): their n-th frame.
 
     template (n_template_frames, 12): the templates concatenated, theme t in rows
     offset[t]:offset[t + 1]; is_silent and is_change: the rows that are silence, and those
-    where a chord change shows. need[t]: template frames a path must cover to be announced;
-    max_cost[t]: the highest mean cost per cell it may have (score = 1 - cost_to_score *
-    mean cost).
+    where a chord change shows; room: per row, `chord_room`. need[t]: template frames a path
+    must cover to be announced; max_cost[t]: the highest mean cost per cell it may have (score
+    = 1 - cost_to_score * mean cost).
     fired_end[t]: the first live frame after the theme's last announced passage, moved on
     while paths that began before it (by SMOOTH_FRAMES) still match; pending[t]: the live
     frame since which a path of a new passage has qualified (-1: none).
     local (2, 12, n): local costs of live frames n and n - 1 (row = frame % 2); path
     (3, 12, n, _N_COLS): the best path into each cell at live frames n, n - 1 and n - 2
-    (row = frame % 3).
+    (row = frame % 3). A dead path (`_never_announced`) keeps only its _TOTAL and _CELLS,
+    and its _WORST_CHORD is inf. reach and visited (3, n_themes, 12): per row of path, theme
+    and shift, the furthest template frame (from the theme's first) that a live path ends at
+    (-1: none), and the furthest visited; the frames past that hold no path. A frame is
+    visited only where a live path of the last two live frames may reach (two template frames
+    further): a dead path beyond is dropped.
     Writes each theme's display score and progress (at theme_index[t], its index among all
     themes), and returns the number of themes to announce, listed (theme, shift, template
     row, score) in the out_ arrays.
@@ -199,35 +240,54 @@ def match_frame_kernel(x, n, first_theme, end_theme, template, is_silent, is_cha
     x_silent = True
     for p in range(N_CLASSES):
         x_silent = x_silent and x[p] == 0.0
+    # The performance is the template `shift` semitones up: its class p + shift plays the
+    # template's p.
+    for shift in range(N_CLASSES):
+        for p in range(N_CLASSES):
+            rotated[shift, p] = x[(p + shift) % N_CLASSES]
     n_out = 0
     for t in range(first_theme, end_theme):
         first, last = offset[t], offset[t + 1]
         best_display, best_progress = 0.0, 0.0
         announce_score, goes_on = -np.inf, False
+        chord_limit = CHORD_COST_RATIO * max_cost[t]
         for shift in range(N_CLASSES):
-            # The performance is the template `shift` semitones up: its class p + shift plays
-            # the template's p.
-            for p in range(N_CLASSES):
-                rotated[p] = x[(p + shift) % N_CLASSES]
-            for g in range(first, last):
-                if x_silent or is_silent[g]:
-                    local[here, shift, g] = 0.0 if x_silent == is_silent[g] else 1.0
+            # A path of the last two live frames can reach this far now; paths start at 0.
+            reachable = min(last - first - 1,
+                            max(reach[back1, t, shift], reach[back2, t, shift]) + 2)
+            furthest = -1
+            for g in range(first, first + reachable + 1):
+                # A cell's local cost is needed where a path may enter it, now or (a (2, 1)
+                # step) at the next frame, or enter the cell after it by a (1, 2) step: where a
+                # path starts, or one ends at a frame before it of the last two live frames.
+                j = g - first
+                entered = j == 0 or (path[back1, shift, g - 1, _TOTAL] < np.inf
+                                     or path[back2, shift, g - 1, _TOTAL] < np.inf
+                                     or (j >= 2 and path[back1, shift, g - 2, _TOTAL] < np.inf))
+                if not entered:
+                    path[now, shift, g, _TOTAL] = np.inf
                     continue
-                dot = 0.0
-                for p in range(N_CLASSES):
-                    dot += rotated[p] * template[g, p]
-                local[here, shift, g] = 1.0 - dot
-            for g in range(first, last):
-                c = local[here, shift, g]
-                if g == first:  # a path may start here at any live frame
+                if x_silent or is_silent[g]:
+                    c = 0.0 if x_silent == is_silent[g] else 1.0
+                else:
+                    dot = 0.0
+                    for p in range(N_CLASSES):
+                        dot += rotated[shift, p] * template[g, p]
+                    c = 1.0 - dot
+                local[here, shift, g] = c
+                if j == 0:  # a path may start here at any live frame
                     path[now, shift, g, _TOTAL] = c
                     path[now, shift, g, _CELLS] = 1.0
+                    if c > chord_limit * (1.0 + room[g]):
+                        path[now, shift, g, _WORST_CHORD] = np.inf  # dead at birth
+                        continue
                     path[now, shift, g, _START] = n
                     path[now, shift, g, _CHORD_TOTAL] = c
                     path[now, shift, g, _CHORD_CELLS] = 1.0
                     path[now, shift, g, _WORST_CHORD] = 0.0
                     for col in range(_FIRST_LIVE, _N_COLS):
                         path[now, shift, g, col] = -1.0
+                    furthest = 0
                     continue
                 # The best of three steps into (n, g), by mean cost per cell:
                 # (1, 1), one live frame per template frame;
@@ -240,7 +300,7 @@ def match_frame_kernel(x, n, first_theme, end_theme, template, is_silent, is_cha
                 if won:
                     src_row, src, earlier, live = back2, g - 1, earlier_21, n - 1
                 # (1, 2), live frame n also plays template frame g - 1 (faster).
-                if g - first >= 2:
+                if j >= 2:
                     earlier_12 = local[here, shift, g - 1]
                     total, cells, won = _better(path, back1, shift, g - 2,
                                                 earlier_12 + c + STEP_PENALTY, 2.0, total, cells)
@@ -249,18 +309,29 @@ def match_frame_kernel(x, n, first_theme, end_theme, template, is_silent, is_cha
                 if total == np.inf:
                     path[now, shift, g, _TOTAL] = np.inf
                     continue
-                change = g - first if is_change[g] else -1
+                change = j if is_change[g] else -1
                 if src == g - 2 and is_change[g - 1]:
-                    change = max(change, g - 1 - first)
-                _extend(path, now, src_row, shift, src, g, total, cells, earlier, c, change,
-                        live)
-                j = g - first
+                    change = max(change, j - 1)
+                n_added = cells - path[src_row, shift, src, _CELLS]
+                dead = path[src_row, shift, src, _WORST_CHORD] == np.inf or _never_announced(
+                    path, src_row, shift, src, earlier + c, n_added, change >= 0, room[g],
+                    chord_limit)
+                if dead:
+                    path[now, shift, g, _TOTAL] = total
+                    path[now, shift, g, _CELLS] = cells
+                    path[now, shift, g, _WORST_CHORD] = np.inf
+                else:
+                    _extend(path, now, src_row, shift, src, g, total, cells, earlier, c, change,
+                            live)
+                    furthest = j
                 mean_cost = total / cells
                 score = 1.0 - cost_to_score * mean_cost
                 covered = (j + 1) / need[t]
                 display = max(0.0, score) * min(1.0, covered)
                 if display > best_display:
                     best_display, best_progress = display, (j + 1) / (last - first)
+                if dead:
+                    continue
                 # Announced: enough of the template, matched well on the whole and chord by
                 # chord, the one it is in included, and past that one's blurred start (a path
                 # that raced ahead of the music into the next chord matches well on the whole,
@@ -269,7 +340,7 @@ def match_frame_kernel(x, n, first_theme, end_theme, template, is_silent, is_cha
                 chord_cost = max(path[now, shift, g, _WORST_CHORD],
                                  path[now, shift, g, _CHORD_TOTAL] / chord_cells)
                 if (covered < 1.0 or mean_cost > max_cost[t] or chord_cells <= SMOOTH_DELAY_FRAMES
-                        or chord_cost > CHORD_COST_RATIO * max_cost[t]):
+                        or chord_cost > chord_limit):
                     continue
                 # A path that began a smoothing window or more before the announced passage's
                 # end is that passage; one after may be the next (their chroma overlaps).
@@ -279,6 +350,12 @@ def match_frame_kernel(x, n, first_theme, end_theme, template, is_silent, is_cha
                     announce_score = score
                     out_theme[n_out], out_shift[n_out], out_cell[n_out] = t, shift, g
                     out_score[n_out] = score
+            # This row last held live frame n - 3, as far as it was visited then: past where it
+            # is visited now, that is stale.
+            for j in range(reachable + 1, visited[now, t, shift] + 1):
+                path[now, shift, first + j, _TOTAL] = np.inf
+            visited[now, t, shift] = reachable
+            reach[now, t, shift] = furthest
         theme_score[theme_index[t]] = best_display
         theme_progress[theme_index[t]] = best_progress
         if goes_on:  # one event per occurrence, however long it goes on
@@ -336,6 +413,7 @@ class HarmonyMatcher:
         is_change = [is_change[k] for k in self.indices]
         lengths = np.array([len(t) for t in templates], dtype=np.int64)
         self._is_change = np.concatenate(is_change or [np.zeros(1, dtype=np.bool_)])
+        self._room = np.concatenate([chord_room(rows) for rows in is_change] or [np.zeros(1)])
         self._offset = np.concatenate(([0], np.cumsum(lengths))).astype(np.int64)
         self._template = (np.concatenate(templates) if templates
                           else np.zeros((1, N_CLASSES)))
@@ -348,10 +426,12 @@ class HarmonyMatcher:
         n_rows, n_harmonic = self._template.shape[0], len(harmonic)
         self._fired_end = np.zeros(max(1, n_harmonic), dtype=np.int64)
         self._pending = np.full(max(1, n_harmonic), -1, dtype=np.int64)
-        self._rotated = np.zeros(N_CLASSES)
+        self._rotated = np.zeros((N_CLASSES, N_CLASSES))
         self._local = np.zeros((2, N_CLASSES, n_rows))
         self._path = np.zeros((3, N_CLASSES, n_rows, _N_COLS))
         self._path[..., _TOTAL] = np.inf
+        self._reach = np.full((3, max(1, n_harmonic), N_CLASSES), -1, dtype=np.int64)
+        self._visited = np.full((3, max(1, n_harmonic), N_CLASSES), -1, dtype=np.int64)
         self.theme_score = np.zeros(len(themes))
         self.theme_progress = np.zeros(len(themes))
         self._out_theme = np.zeros(max(1, n_harmonic), dtype=np.int64)
@@ -378,10 +458,10 @@ class HarmonyMatcher:
             return []
         n_out = match_frame_kernel(
             chroma, n, self.part_bounds[part], self.part_bounds[part + 1], self._template,
-            self._is_silent, self._is_change, self._offset, self._need, self._max_cost,
-            self._cost_to_score, self._fired_end, self._pending, self._rotated, self._local,
-            self._path, self.indices, self.theme_score, self.theme_progress, self._out_theme,
-            self._out_shift, self._out_cell, self._out_score)
+            self._is_silent, self._is_change, self._room, self._offset, self._need,
+            self._max_cost, self._cost_to_score, self._fired_end, self._pending, self._rotated,
+            self._local, self._path, self._reach, self._visited, self.indices, self.theme_score,
+            self.theme_progress, self._out_theme, self._out_shift, self._out_cell, self._out_score)
         return [self._describe(int(self._out_theme[k]), int(self._out_shift[k]),
                                int(self._out_cell[k]), float(self._out_score[k]), n, time_s)
                 for k in range(n_out)]

@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 
 from detector.engine import Detector
-from detector.harmony import balanced_parts
+from detector.harmony import balanced_parts, chord_room
 from detector.notes import Note
 from detector.synth import render_notes
 from detector.themes import Theme, load_midi, parse_note_list
@@ -126,6 +126,14 @@ def test_the_harmony_is_matched_part_by_part_across_the_chroma_hop(themes,
 ])
 def test_parts_share_the_template_frames_about_equally(lengths, bounds):
     assert balanced_parts(np.array(lengths, dtype=np.int64), 2).tolist() == bounds
+
+
+def test_a_path_may_spend_two_live_frames_on_each_template_frame_left_in_its_chord():
+    # Chords change at template frames 3 and 7 of 10: a path's chord cost can still be
+    # lowered only by the frames left before the next change (the bound paths are dropped by).
+    is_change = np.zeros(10, dtype=np.bool_)
+    is_change[[3, 7]] = True
+    assert chord_room(is_change).tolist() == [4, 2, 0, 6, 4, 2, 0, 4, 2, 0]
 
 
 def test_a_theme_found_by_melody_and_harmony_is_announced_once(tmp_path):
