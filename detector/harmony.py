@@ -395,7 +395,9 @@ class HarmonyMatcher:
     threshold announces at MAX_COST.
 
     Display state, per theme of `themes` (0 for those not matched here), updated as each
-    part takes each frame: `theme_score` (0-1) and `theme_progress` (0-1).
+    part takes each frame: `theme_score` (0-1) and `theme_progress` (0-1), of the best path
+    followed (a dead one beyond the reach of live paths is no longer followed, see
+    match_frame_kernel).
     """
 
     def __init__(self, themes: Sequence[Theme], hop_s: float,
