@@ -307,27 +307,29 @@ class Detector:
         for end_sample, line, k in announced:
             path = paths[line]
             pitch, onset_s = float(path.segmenter.pitch[k]), float(path.segmenter.onset_s[k])
-            frame = int(np.searchsorted(self.tracker.end_sample[:n_frames], end_sample))
-            in_ensemble = frame < n_frames and bool(self.tracker.ensemble[frame])
-            chord = self._chord_heard(frame) if in_ensemble else _NO_CHORD
+            frame = self._ensemble_frame(end_sample, n_frames)
+            chord = self.tracker.chord_f0_hz[:, frame] if frame is not None else _NO_CHORD
             alternatives = self._alternatives(line, pitch, onset_s, chord)
-            matched = path.matcher.add_note(pitch, onset_s, alternatives, in_ensemble)
+            matched = path.matcher.add_note(pitch, onset_s, alternatives, frame is not None)
             found += self._detections(matched, end_sample / self.sample_rate, path.name)
         return found
 
-    def _chord_heard(self, frame: int) -> np.ndarray:
-        """The f0s (Hz, zeros after the last) of the notes the tracker heard in this block's
-        frame, one it read as an ensemble."""
-        if not self.tracker.max_chord_notes:  # a tracker of one line
-            return _NO_CHORD
-        return self.tracker.chord_f0_hz[:, frame]
+    def _ensemble_frame(self, end_sample: int, n_frames: int) -> int | None:
+        """This block's frame that ended at end_sample, if the tracker read it as an ensemble
+        (its notes are then in `chord_f0_hz`); None otherwise, and always for a tracker of one
+        line, which never does."""
+        tracker = self.tracker
+        if not tracker.max_chord_notes:
+            return None
+        frame = int(np.searchsorted(tracker.end_sample[:n_frames], end_sample))
+        return frame if frame < n_frames and tracker.ensemble[frame] else None
 
     def _alternatives(self, line: int, pitch: float, onset_s: float, chord: np.ndarray) -> np.ndarray:
         """The pitches that may stand for this note, as (pitch, price) rows, and remember this
         one. In an ensemble's chords the voices mostly move together: where this line took
         another voice's note, the theme's may be another line's latest note that began with
         this one (within SIMULTANEOUS_S), or one of the chord heard when it was announced
-        (`_chord_heard`; the note's own pitch left out)."""
+        (`_ensemble_frame`'s notes; the note's own pitch left out)."""
         latest, alternatives = self._latest_notes, self._alternatives_buffer
         latest[line, 0] = pitch
         latest[line, 1] = onset_s

@@ -80,7 +80,7 @@ def timbre_choice(candidates, features, model, teacher_bin):
     then the model learns from the frame. teacher_bin: the predominant line's bin, -1 where it
     is unvoiced; candidates and features: the frame's notes (`timbre_features`)."""
     chosen, best_score = -1, -np.inf
-    teacher_score = -np.inf
+    teacher_score, taught = -np.inf, False  # taught: the teacher's note is among those taken
     for c in range(N_CANDIDATES):
         if candidates[2, c] <= 0.0:
             continue
@@ -92,21 +92,18 @@ def timbre_choice(candidates, features, model, teacher_bin):
             chosen, best_score = c, score
         if teacher_bin >= 0 and abs(candidates[0, c] - teacher_bin) <= _SAME_NOTE_BINS:
             teacher_score = max(teacher_score, score)
-    if teacher_bin >= 0:
-        taught = False
+            taught = True
+    if taught:
+        for j in range(N_FEATURES):
+            model[j] -= LEARNING_RATE * WEIGHT_DECAY * model[j]
         for c in range(N_CANDIDATES):
-            taught |= candidates[2, c] > 0.0 and abs(candidates[0, c] - teacher_bin) <= _SAME_NOTE_BINS
-        if taught:
+            if candidates[2, c] <= 0.0:
+                continue
+            target = 1.0 if abs(candidates[0, c] - teacher_bin) <= _SAME_NOTE_BINS else 0.0
+            error = target - 1.0 / (1.0 + math.exp(-candidates[3, c]))
             for j in range(N_FEATURES):
-                model[j] -= LEARNING_RATE * WEIGHT_DECAY * model[j]
-            for c in range(N_CANDIDATES):
-                if candidates[2, c] <= 0.0:
-                    continue
-                target = 1.0 if abs(candidates[0, c] - teacher_bin) <= _SAME_NOTE_BINS else 0.0
-                error = target - 1.0 / (1.0 + math.exp(-candidates[3, c]))
-                for j in range(N_FEATURES):
-                    model[j] += LEARNING_RATE * error * features[c, j]
-            model[_SEEN] += 1.0
+                model[j] += LEARNING_RATE * error * features[c, j]
+        model[_SEEN] += 1.0
     if model[_SEEN] <= WARMUP_READINGS or chosen < 0 or teacher_score >= 0.0:
         return -1
     return int(candidates[0, chosen])

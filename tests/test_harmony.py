@@ -130,7 +130,7 @@ def test_parts_share_the_template_frames_about_equally(lengths, bounds):
 
 def test_a_path_may_spend_two_live_frames_on_each_template_frame_left_in_its_chord():
     # Chords change at template frames 3 and 7 of 10: a path's chord cost can still be
-    # lowered only by the frames left before the next change (the bound paths are dropped by).
+    # lowered only by the frames left before the next change (the bound that marks a path dead).
     is_change = np.zeros(10, dtype=np.bool_)
     is_change[[3, 7]] = True
     assert chord_room(is_change).tolist() == [4, 2, 0, 6, 4, 2, 0, 4, 2, 0]

@@ -270,19 +270,6 @@ def test_no_detection_in_music_without_a_theme(themes):
     assert detect(themes, audio) == []
 
 
-def _with_extra_notes(notes: list[Note], after: tuple[int, ...], leap: float = 8.0) -> list[Note]:
-    """The notes with an extra one, `leap` semitones over the note before, halfway between
-    note i and note i + 1 for each i in `after` (a note passed over, neither a repeat nor a
-    neighbour)."""
-    played = []
-    for i, note in enumerate(notes):
-        played.append(note)
-        if i in after:
-            halfway = (note.onset_s + notes[i + 1].onset_s) / 2
-            played.append(Note(note.pitch + leap, halfway, note.duration_s / 2))
-    return played
-
-
 def _announced_at(matcher: Matcher, notes: list[Note], in_ensemble: bool) -> int | None:
     """The index of the performed note that announced a theme (None: none did)."""
     for k, note in enumerate(notes):
@@ -297,7 +284,8 @@ def test_a_note_passed_over_in_a_single_line_costs_evidence_but_not_in_an_ensemb
     before it is announced. In an ensemble other voices' notes come between the theme's anyway,
     and the same notes announce it sooner."""
     theme = theme_named("Dies irae")  # announced well before its end: 28 of its 52 bits
-    played = _with_extra_notes(perform(theme, 1.0, 0, 1.0), after=(1, 2, 3))
+    # After notes 1-3, a note a minor sixth up, halfway through: neither a repeat nor a neighbour.
+    played = with_other_voice(perform(theme, 1.0, 0, 1.0), {k: [(8, 0.5)] for k in (1, 2, 3)})
     single_line = _announced_at(Matcher(themes), played, in_ensemble=False)
     in_ensemble = _announced_at(Matcher(themes), played, in_ensemble=True)
     assert in_ensemble is not None and single_line is not None
