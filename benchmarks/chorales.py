@@ -81,11 +81,26 @@ ORCHESTRA = (((48, 85), (56, 70)),          # violins and trumpet
              ((57, 75), (43, 80)))          # trombone and double basses
 TIMPANI = 47
 SNARE, CRASH = 38, 49
+
+
+@dataclass(frozen=True)
+class ChoraleSize(Size):
+    """A chorale set's size, and where in the corpus its chorales begin: the sets the melody
+    network learns from (benchmarks/melody_notes.py) take none of the benchmarks' chorales."""
+
+    first_chorale: int = 0
+
+
+_FULL = ChoraleSize("full", n_themes=32, n_distractor_tunes=150, clips_per_condition=8, occurrences_per_clip=3,
+                    no_theme_clips=4, no_theme_clip_s=60.0)
 SIZES = {
-    "quick": Size("quick", n_themes=8, n_distractor_tunes=24, clips_per_condition=2, occurrences_per_clip=2,
-                  no_theme_clips=1, no_theme_clip_s=60.0),
-    "full": Size("full", n_themes=32, n_distractor_tunes=150, clips_per_condition=8, occurrences_per_clip=3,
-                 no_theme_clips=4, no_theme_clip_s=60.0),
+    "quick": ChoraleSize("quick", n_themes=8, n_distractor_tunes=24, clips_per_condition=2, occurrences_per_clip=2,
+                         no_theme_clips=1, no_theme_clip_s=60.0),
+    "full": _FULL,
+    # The corpus holds 328 chorales of four single-line voices: those after the full sets' (of
+    # which 30 give a theme).
+    "train": replace(_FULL, name="train", n_themes=24, n_distractor_tunes=118,
+                     first_chorale=_FULL.n_themes + _FULL.n_distractor_tunes),
 }
 
 
@@ -397,7 +412,7 @@ def _at(notes: Sequence[NoteEvent], velocity: int) -> list[NoteEvent]:
 # --- sets ----------------------------------------------------------------------------------------
 
 
-def build_set(size: Size | str = "quick", seed: int = 0, cache_dir: Path = CACHE_DIR, workers: int = 2,
+def build_set(size: ChoraleSize | str = "quick", seed: int = 0, cache_dir: Path = CACHE_DIR, workers: int = 2,
               progress: bool = True) -> TestSet:
     """Generate the ensemble set for (size, seed), or load it when it is already in cache_dir.
 
@@ -408,10 +423,11 @@ def build_set(size: Size | str = "quick", seed: int = 0, cache_dir: Path = CACHE
     directory = cache_dir / "sets" / f"chorales-{size.name}-seed{seed}-{_digest(size)}"
     manifest = directory / MANIFEST
     if manifest.exists():
-        return load_set(manifest)
+        return load_set(manifest, ChoraleSize)
     for stale in directory.parent.glob(f"chorales-{size.name}-seed{seed}-*"):
         shutil.rmtree(stale)
-    chorales = load_chorales(size.n_themes + size.n_distractor_tunes, cache_dir, progress)
+    chorales = load_chorales(size.first_chorale + size.n_themes + size.n_distractor_tunes, cache_dir,
+                             progress)[size.first_chorale:]
     themes, distractors = choose_themes(chorales, size, seed)
     jobs = [(condition, index) for condition in CONDITION_NAMES
             for index in range(size.clips_per_condition if THEME_VOICES[condition] else size.no_theme_clips)]
@@ -446,7 +462,7 @@ def build_set(size: Size | str = "quick", seed: int = 0, cache_dir: Path = CACHE
     return save_set(TestSet(size, seed, directory, library, tuple(clips)))
 
 
-def _digest(size: Size) -> str:
+def _digest(size: ChoraleSize) -> str:
     """Short hash of the size and the generator's code: a changed recipe, a new set."""
     code = b"".join((Path(__file__).parent / name).read_bytes() for name in ("chorales.py", "data.py", "render.py"))
     return hashlib.sha256(code + json.dumps(asdict(size)).encode()).hexdigest()[:10]

@@ -689,11 +689,12 @@ def save_set(test_set: TestSet) -> TestSet:
     it, so that a set just built and one found in the cache are the same to the last digit."""
     manifest = test_set.directory / MANIFEST
     manifest.write_text(json.dumps(_set_record(test_set), indent=1))
-    return load_set(manifest)
+    return load_set(manifest, type(test_set.size))
 
 
-def load_set(manifest: Path) -> TestSet:
-    """Read a set back from its set.json."""
+def load_set(manifest: Path, size_type: type[Size] = Size) -> TestSet:
+    """Read a set back from its set.json; its size is a size_type (a generator's own, which
+    may say more than Size)."""
     record = json.loads(manifest.read_text())
     themes = tuple(Theme(name=theme["name"], notes=tuple(Note(*note) for note in theme["notes"]),
                          source=theme["source"], harmony=tuple(Note(*note) for note in theme["harmony"]))
@@ -701,7 +702,7 @@ def load_set(manifest: Path) -> TestSet:
     clips = tuple(Clip(clip["name"], clip["condition"], manifest.parent / clip["audio_path"], clip["duration_s"],
                        tuple(Occurrence(**occurrence) for occurrence in clip["occurrences"]), clip["settings"])
                   for clip in record["clips"])
-    return TestSet(Size(**record["size"]), record["seed"], manifest.parent, themes, clips)
+    return TestSet(size_type(**record["size"]), record["seed"], manifest.parent, themes, clips)
 
 
 def generator_main(argv: Sequence[str] | None, docstring: str, sizes: Sequence[str],

@@ -47,7 +47,8 @@ class FrameNotes:
 @numba.njit(cache=True, nogil=True, fastmath=True)
 def _candidate_bins(salience, candidates):
     """The N_CANDIDATES most salient maxima of the salience (each the highest within half a
-    semitone) into candidates[0] (bins), strongest first; returns how many were found."""
+    semitone) into candidates[0] (bins) and [1] (salience; 0 in the slots after the last found),
+    strongest first; returns how many were found."""
     half = BINS_PER_SEMITONE // 2
     n_found = 0
     for i in range(1, salience.shape[0] - 1):
@@ -71,6 +72,8 @@ def _candidate_bins(salience, candidates):
         candidates[0, slot] = i
         candidates[1, slot] = v
         n_found = min(n_found + 1, N_CANDIDATES)
+    for c in range(n_found, N_CANDIDATES):
+        candidates[1, c] = 0.0  # no candidate in this slot
     return n_found
 
 

@@ -7,14 +7,17 @@ whose peaks vote for the f0s they could be harmonics of (harmonic_sum.py). Three
 from that salience, because a theme may be the loudest line, the top one or the bass:
 
 - the predominant line: the most salient f0 (a theme brought out by its instrument, in any
-  voice), kept to that instrument's notes by a model of its timbre (timbre.py): where it says
-  the line's note is not that voice's, the melody is the note it scores highest;
+  voice);
 - the outer lines: the highest and the lowest of the notes taken out of the frame one at a
   time (frame_notes.py). A plain maximum is often the bass, which gathers the partials of every
   chord tone above it, or an octave of a louder note: the top line finds the soprano of a
   chorale, a tune over its accompaniment. The plain maximum also misses a bass its instrument
   brings out (the salience prefers height, and the voices above share its partials): the bass
   line finds that.
+
+The melody is none of them alone: it is the candidate note of the frame that a small network
+scores highest (note_choice.py), from the note's timbre, level, height, place in the chord and
+the lines that follow it.
 
 Each line is kept on the bin it was following while that stays nearly as salient (continuity
 is what makes it a line rather than whichever note is loudest this instant); the bass line
@@ -57,7 +60,7 @@ from detector.harmonic_sum import (BINS_PER_SEMITONE, MAX_VOTERS, SalienceGrid, 
                                    keep_strongest, spectral_peaks, strongest_bin)
 from detector.pitch import (SILENCE_DB, write_yin_frame, yin_frame_len, yin_lag_range, yin_reading,
                             yin_scratch)
-from detector.timbre import TimbreModel, timbre_choice, timbre_features
+from detector.note_choice import NoteChooser, choose_melody_note, note_features
 
 FRAME_S = 0.064
 CONTINUITY = 0.75             # keep following the line while it has this share of the best
@@ -111,21 +114,22 @@ def _line_f0(salience, best, state, slot, yields_to_lower):
 
 @numba.njit(cache=True, nogil=True, fastmath=True)
 def _salience_frame(signal, start, frame_len, internal_rate, window, frame, fft_tables, magnitude, grid,
-                    notes, timbre, state, line_f0, line_confidence):
+                    notes, chooser, network, state, line_f0, line_confidence):
     """The lines of signal[start : start + frame_len]: returns the f0 of the melody, its
     confidence 0-1 and the energy of the frame's spectral peaks, of which a confidence is
     the share; the outer lines' (top, bass) f0 and confidence go into line_f0 / line_confidence.
 
-    The melody is the note the timbre model chooses (`timbre_choice`), or the predominant
-    line's until the model has learnt; its confidence is the predominant line's, which says
-    whether a melody sounds at all.
+    The melody is the candidate note the network scores highest (`choose_melody_note`; the
+    predominant line's f0 where the frame has none); its confidence is the predominant line's,
+    which says whether a melody sounds at all.
     state[_MELODY_BIN] and state[_LINE_BINS + line] are the salience bins the lines followed in
     the previous frame (-1: none); the caller resets them when the frame is unvoiced.
-    grid, notes, timbre: the arrays of a SalienceGrid, FrameNotes and TimbreModel (in that order).
+    grid, notes, chooser: the arrays of a SalienceGrid, FrameNotes and NoteChooser (in that
+    order); network: the NoteChooser's.
     """
     peak_hz, peak_amp, votes, salience, kernel, height_weight = grid
     candidates, residual, harmonics, nearest = notes
-    features, timbre_weights = timbre
+    features, hidden, chosen_lines, previous = chooser
     n_fft = frame.shape[0]
     for j in range(frame_len):
         frame[j] = signal[start + j] * window[j]
@@ -145,19 +149,26 @@ def _salience_frame(signal, start, frame_len, internal_rate, window, frame, fft_
     # Confidence: the share of the peaks' energy at the line's harmonics.
     if total <= 0.0:
         line_confidence[:] = 0.0
+        chooser[3][:] = -1.0  # no lines at this reading
         return f0, 0.0, 0.0
     for line in range(N_OUTER_LINES):
         line_confidence[line] = explained(peak_amp, nearest, line_f0[line]) / total
     confidence = explained(peak_amp, nearest, f0) / total
-    timbre_features(candidates, harmonics, peak_amp, features)
-    teacher_bin = int(state[_MELODY_BIN]) if confidence >= EXPLAINED_VOICED else -1
-    chosen = timbre_choice(candidates, features, timbre_weights, teacher_bin)
+    # The lines' bins where they are voiced: what the network reads of them.
+    chosen_lines[0] = state[_MELODY_BIN] if confidence >= EXPLAINED_VOICED else -1.0
+    for line in range(N_OUTER_LINES):
+        voiced = line_confidence[line] >= OUTER_LINE_VOICED
+        chosen_lines[1 + line] = state[_LINE_BINS + line] if voiced and outer[line] >= 0 else -1.0
+    note_features(candidates, harmonics, peak_amp, chosen_lines, confidence, previous, features)
+    chosen = choose_melody_note(candidates, features, network, hidden)
+    previous[0] = chosen_lines[0]
+    previous[1] = chosen if chosen_lines[0] >= 0 else -1.0
     return (bin_to_hz(chosen) if chosen >= 0 else f0), confidence, total
 
 
 @numba.njit(cache=True, nogil=True, fastmath=True)
 def salience_frames_kernel(signal, first_end, n_frames, hop, frame_len, internal_rate,
-                           window, frame, fft_tables, magnitude, grid, notes, timbre,
+                           window, frame, fft_tables, magnitude, grid, notes, chooser, network,
                            state, auto_state, auto,
                            tau_min, tau_max,
                            yin_energy, yin_corr, yin_diff, yin_cmnd, yin_register,
@@ -208,7 +219,7 @@ def salience_frames_kernel(signal, first_end, n_frames, hop, frame_len, internal
         else:
             state[_HELD_F0], state[_HELD_CONFIDENCE], state[_HELD_ENERGY] = _salience_frame(
                 signal, end - frame_len, frame_len, internal_rate, window, frame, fft_tables,
-                magnitude, grid, notes, timbre, state, line_f0, line_confidence)
+                magnitude, grid, notes, chooser, network, state, line_f0, line_confidence)
             state[_HOLDS_LEFT] = SALIENCE_HOPS - 1
         f0, confidence, peak_energy = state[_HELD_F0], state[_HELD_CONFIDENCE], state[_HELD_ENERGY]
         voiced = confidence >= EXPLAINED_VOICED and level_db > SILENCE_DB
@@ -240,12 +251,16 @@ class MelodyTracker(FramedTracker):
     used), so a solo is heard in auto mode as in melody mode: the same notes announced at the
     same samples, the same events. Only the timestamps differ: they are taken at this frame's
     centre (`frame_delay_s`), 5 ms before YIN's at any input rate.
+
+    network: the one that chooses the melody among each frame's notes (note_choice.py;
+    default: the shipped one).
     """
 
     line_names = LINE_NAMES
     max_chord_notes = MAX_NOTES
 
-    def __init__(self, sample_rate: int, hop_s: float = HOP_S, auto: bool = False) -> None:
+    def __init__(self, sample_rate: int, hop_s: float = HOP_S, auto: bool = False,
+                 network: tuple[np.ndarray, ...] | None = None) -> None:
         super().__init__(sample_rate, FRAME_S, hop_s)
         self.auto = auto
         self._tau_min, self._tau_max = yin_lag_range(self.settings.internal_rate_hz)
@@ -258,12 +273,13 @@ class MelodyTracker(FramedTracker):
         self._power_scale = 2.0 / self._window.sum() ** 2
         self._fft = RealFft.for_frame(self.settings.frame_len)
         n_fft = self._fft.n_fft
-        grid, notes, timbre = SalienceGrid(n_fft), FrameNotes(n_fft), TimbreModel()
+        grid, notes, chooser = SalienceGrid(n_fft), FrameNotes(n_fft), NoteChooser(network)
         # Their arrays, as the kernel takes them (`_salience_frame`).
         self._arrays = ((grid.peak_hz, grid.peak_amp, grid.votes, grid.salience, grid.kernel,
                          grid.height_weight),
                         (notes.candidates, notes.residual, notes.harmonics, notes.nearest),
-                        (timbre.features, timbre.weights))
+                        (chooser.features, chooser.hidden, chooser.lines, chooser.previous),
+                        chooser.network)
         self._state = np.full(_N_STATE, -1.0)  # no bins followed yet
         self._state[_HOLDS_LEFT] = 0.0  # nothing read yet to hold
         self._auto_state = new_auto_state()
@@ -275,6 +291,14 @@ class MelodyTracker(FramedTracker):
         """A further line's level is read from a whole frame, and held between the salience's
         readings: it goes on rising for SALIENCE_HOPS - 1 hops more than a frame spans."""
         return super().line_level_hops + SALIENCE_HOPS - 1
+
+    def candidate_notes(self) -> tuple[np.ndarray, np.ndarray]:
+        """The candidate notes of the latest salience reading: their f0s (Hz) and their
+        features (rows of note_choice.NOTE_FEATURES), what the melody is chosen from. What the
+        network that chooses it learns from (benchmarks/melody_notes.py)."""
+        candidates, features = self._arrays[1][0], self._arrays[2][0]
+        found = candidates[1] > 0.0
+        return bin_to_hz(candidates[0, found]), features[found].copy()
 
     def _analyse(self, signal: np.ndarray, first_end: int, n_frames: int) -> None:
         s = self.settings

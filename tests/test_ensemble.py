@@ -10,9 +10,6 @@ from detector.engine import Detector
 from detector.events import Detection
 from detector.notes import Note, hz_to_midi
 from detector.pitch import PitchTracker
-from detector import timbre
-from detector.frame_notes import N_CANDIDATES
-from detector.harmonic_sum import BINS_PER_SEMITONE, N_HARMONICS
 from detector.salience import MelodyTracker
 from detector.synth import render_notes
 
@@ -213,38 +210,3 @@ def test_unknown_mode_is_refused(themes):
     with pytest.raises(ValueError, match="mode must be one of auto, melody, ensemble"):
         Detector(themes, SAMPLE_RATE, mode="orchestra")
 
-
-def _frame_of_two_notes(tune_bin: int, other_bin: int) -> tuple[np.ndarray, np.ndarray]:
-    """Candidates and timbre features of a frame with two notes taken out of it: the tune's,
-    a clarinet-like spectrum (strong odd harmonics), and another voice's, a string-like one
-    (every harmonic, falling off slowly), at the same level."""
-    candidates = np.zeros((4, N_CANDIDATES))
-    candidates[0, :2] = tune_bin, other_bin
-    candidates[2, :2] = 1.0  # both taken out
-    features = np.zeros((N_CANDIDATES, timbre.N_FEATURES))
-    odd = np.array([0.0 if h % 2 else -2.0 for h in range(N_HARMONICS)])
-    falling = -np.log2(np.arange(1, N_HARMONICS + 1)) / 4
-    for row, (shape, bin_) in enumerate([(odd, tune_bin), (falling, other_bin)]):
-        features[row, :N_HARMONICS] = shape
-        features[row, N_HARMONICS + 1] = bin_ / (12 * BINS_PER_SEMITONE) - 2
-        features[row, -1] = 1.0
-    return candidates, features
-
-
-def test_the_timbre_model_keeps_to_the_voice_the_predominant_line_mostly_follows():
-    """The predominant line is on the tune's instrument in 9 frames of 10 and on another voice's
-    note in the tenth: the model, taught by it, chooses the tune's note in that frame, and
-    defers to the line where it agrees (-1) or before it has learnt enough."""
-    model = np.zeros(timbre.N_FEATURES + 1)
-    rng = np.random.default_rng(0)
-    choices = []
-    for frame in range(400):
-        tune_bin, other_bin = (int(b) for b in rng.choice(np.arange(100, 400, 10), 2, replace=False))
-        candidates, features = _frame_of_two_notes(tune_bin, other_bin)
-        teacher = other_bin if frame % 10 == 9 else tune_bin
-        choice = timbre.timbre_choice(candidates, features, model, teacher)
-        choices.append((frame, teacher == tune_bin, choice, tune_bin))
-    assert all(choice == -1 for frame, _, choice, _ in choices[:timbre.WARMUP_READINGS])
-    learnt = choices[100:]
-    assert all(choice == -1 for _, on_tune, choice, _ in learnt if on_tune)
-    assert all(choice == tune_bin for _, on_tune, choice, tune_bin in learnt if not on_tune)
