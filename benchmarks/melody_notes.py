@@ -52,7 +52,7 @@ MAX_EPOCHS = 100
 BATCH = 1000                  # candidate notes per gradient step
 TOLERANCE_CENTS = 50.0        # a candidate this near the melody's note is the melody
 #: Columns of the features the check reads the lines from.
-_ON_MELODY, _ON_TOP = NOTE_FEATURES.index("on the predominant line"), NOTE_FEATURES.index("on the top line")
+_ON_PREDOMINANT, _ON_TOP = NOTE_FEATURES.index("on the predominant line"), NOTE_FEATURES.index("on the top line")
 
 
 Network = tuple[np.ndarray, ...]
@@ -155,7 +155,7 @@ def check(arrays: dict[str, np.ndarray], rows: NoteRows) -> dict[str, float]:
     return {"readings": n_readings,
             "melody among the candidates": len(np.unique(rows.reading[rows.is_melody])) / n_readings,
             "chosen by the network": chosen_share(rows, logits(arrays, rows.features)),
-            "on the predominant line": chosen_share(rows, rows.features[:, _ON_MELODY]),
+            "on the predominant line": chosen_share(rows, rows.features[:, _ON_PREDOMINANT]),
             "on the top line": chosen_share(rows, rows.features[:, _ON_TOP])}
 
 
