@@ -14,7 +14,7 @@ Five measurements, all in one run:
 2. Melody pitch accuracy. On every chorale clip the reference is the line its scoring brings
    out (the soprano, or the inner voice or bass a solo instrument plays; the metrics are given
    by that instrument too). Our front ends run
-   streaming (ensemble: its predominant line, its top line and its bass line, which the
+   streaming (ensemble: its melody, its top line and its bass line, which the
    detector all matches; auto; and YIN as melody mode uses it); the peers, Melodia (essentia)
    and basic-pitch, offline where they are installed (`scripts/bootstrap --peers`). Raw pitch
    and chroma accuracy, voicing recall and false alarm, with mir_eval, as in `benchmarks.pitch`.
@@ -178,7 +178,7 @@ def pitch_accuracy(test_set: TestSet, trackers: dict[str, Callable[[np.ndarray],
 
 def headroom(test_set: TestSet) -> dict[str, Any]:
     """How far a better choice among what our ensemble front end hears could take the melody's
-    raw pitch accuracy: the one of the tracker's three lines (predominant, top, bass; voiced or
+    raw pitch accuracy: the one of the tracker's three lines (the melody, top, bass; voiced or
     not, as raw pitch accuracy scores a line) that is best for the whole clip; per frame, the
     line nearest the reference; and per frame, the nearest of those and the notes it took out
     of the frame. Each knows the answer, so it is a bound, not a tracker; the first says how

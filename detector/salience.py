@@ -129,7 +129,7 @@ def _salience_frame(signal, start, frame_len, internal_rate, window, frame, fft_
     """
     peak_hz, peak_amp, votes, salience, kernel, height_weight = grid
     candidates, residual, harmonics, nearest = notes
-    features, hidden, chosen_lines, previous = chooser
+    features, hidden, line_bins, previous = chooser
     n_fft = frame.shape[0]
     for j in range(frame_len):
         frame[j] = signal[start + j] * window[j]
@@ -149,20 +149,20 @@ def _salience_frame(signal, start, frame_len, internal_rate, window, frame, fft_
     # Confidence: the share of the peaks' energy at the line's harmonics.
     if total <= 0.0:
         line_confidence[:] = 0.0
-        chooser[3][:] = -1.0  # no lines at this reading
+        previous[:] = -1.0  # no lines at this reading
         return f0, 0.0, 0.0
     for line in range(N_OUTER_LINES):
         line_confidence[line] = explained(peak_amp, nearest, line_f0[line]) / total
     confidence = explained(peak_amp, nearest, f0) / total
     # The lines' bins where they are voiced: what the network reads of them.
-    chosen_lines[0] = state[_MELODY_BIN] if confidence >= EXPLAINED_VOICED else -1.0
+    line_bins[0] = state[_MELODY_BIN] if confidence >= EXPLAINED_VOICED else -1.0
     for line in range(N_OUTER_LINES):
         voiced = line_confidence[line] >= OUTER_LINE_VOICED
-        chosen_lines[1 + line] = state[_LINE_BINS + line] if voiced and outer[line] >= 0 else -1.0
-    note_features(candidates, harmonics, peak_amp, chosen_lines, confidence, previous, features)
+        line_bins[1 + line] = state[_LINE_BINS + line] if voiced and outer[line] >= 0 else -1.0
+    note_features(candidates, harmonics, peak_amp, line_bins, confidence, previous, features)
     chosen = choose_melody_note(candidates, features, network, hidden)
-    previous[0] = chosen_lines[0]
-    previous[1] = chosen if chosen_lines[0] >= 0 else -1.0
+    previous[0] = line_bins[0]
+    previous[1] = chosen if line_bins[0] >= 0 else -1.0
     return (bin_to_hz(chosen) if chosen >= 0 else f0), confidence, total
 
 
