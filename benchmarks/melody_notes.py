@@ -83,11 +83,10 @@ def clip_rows(audio: np.ndarray, melody: Sequence[tuple[float, float, float]], n
     readings: list[tuple[float, np.ndarray, np.ndarray]] = []
     frame = 0
     for start in range(0, len(audio) - hop + 1, hop):
-        if tracker.process(audio[start:start + hop]) == 0:
-            continue
-        if frame % SALIENCE_HOPS == 0:
+        n_frames = tracker.process(audio[start:start + hop])  # a hop makes at most one frame
+        if n_frames and frame % SALIENCE_HOPS == 0:
             readings.append((tracker.frame_times_s(1)[0], *tracker.candidate_notes()))
-        frame += 1
+        frame += n_frames
     reference_hz, scored = reference_f0(melody, RELEASE_S, np.array([time_s for time_s, _, _ in readings]))
     features, is_melody, reading = [], [], []
     for (_, f0_hz, rows), melody_hz, counts in zip(readings, reference_hz, scored):
@@ -150,13 +149,17 @@ def logits(arrays: dict[str, np.ndarray], features: np.ndarray) -> np.ndarray:
 
 def check(arrays: dict[str, np.ndarray], rows: NoteRows) -> dict[str, float]:
     """On rows it did not learn from: the share of readings whose melody is among the
-    candidates, and in which the network, the predominant line and the top line choose it."""
+    candidates, chosen by the network, and on the predominant line and the top line."""
     n_readings = len(np.unique(rows.reading))
+
+    def share_where(rows_taken: np.ndarray) -> float:
+        return len(np.unique(rows.reading[rows_taken & rows.is_melody])) / n_readings
+
     return {"readings": n_readings,
-            "melody among the candidates": len(np.unique(rows.reading[rows.is_melody])) / n_readings,
+            "melody among the candidates": share_where(np.ones(len(rows.reading), dtype=bool)),
             "chosen by the network": chosen_share(rows, logits(arrays, rows.features)),
-            "on the predominant line": chosen_share(rows, rows.features[:, _ON_PREDOMINANT]),
-            "on the top line": chosen_share(rows, rows.features[:, _ON_TOP])}
+            "on the predominant line": share_where(rows.features[:, _ON_PREDOMINANT] > 0),
+            "on the top line": share_where(rows.features[:, _ON_TOP] > 0)}
 
 
 def main(argv: Sequence[str] | None = None) -> None:
