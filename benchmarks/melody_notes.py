@@ -30,7 +30,6 @@ from __future__ import annotations
 import argparse
 import time
 from collections.abc import Sequence
-from importlib import resources
 from pathlib import Path
 from typing import NamedTuple
 
@@ -41,7 +40,8 @@ from benchmarks import chorales
 from benchmarks.data import SAMPLE_RATE, TestSet
 from benchmarks.ensemble import RELEASE_S
 from benchmarks.pitch import reference_f0
-from detector.note_choice import N_LAYERS, NETWORK_FILE, NOTE_FEATURES, blank_network, network_from
+from detector.note_choice import (N_LAYERS, N_NOTE_FEATURES, NOTE_FEATURES, blank_network, network_from,
+                                  shipped_network_path)
 from detector.salience import SALIENCE_HOPS, MelodyTracker
 
 TRAIN_SEEDS = (0, 1, 3, 4, 5)  # five draws of 24 themes, 31 minutes each ...
@@ -67,17 +67,11 @@ class NoteRows(NamedTuple):
     reading: np.ndarray
 
 
-def default_network_path() -> Path:
-    """Where the detector reads its network from (note_choice.load_network's default)."""
-    return Path(str(resources.files("detector.data") / NETWORK_FILE))
-
-
-def clip_rows(audio: np.ndarray, melody: Sequence[tuple[float, float, float]], network: Network,
-              first_reading: int = 0) -> NoteRows:
+def clip_rows(audio: np.ndarray, melody: Sequence[tuple[float, float, float]], network: Network) -> NoteRows:
     """The rows of one clip: a tracker choosing the melody with `network` reads it one hop at a
     time, and every salience reading (the first of each SALIENCE_HOPS frames) in a scored
     frame with a melody note gives its candidates (`MelodyTracker.candidate_notes`). Readings
-    are numbered from first_reading."""
+    are numbered from 0."""
     tracker = MelodyTracker(SAMPLE_RATE, network=network)
     hop = tracker.settings.hop_samples
     readings: list[tuple[float, np.ndarray, np.ndarray]] = []
@@ -88,26 +82,28 @@ def clip_rows(audio: np.ndarray, melody: Sequence[tuple[float, float, float]], n
             readings.append((tracker.frame_times_s(1)[0], *tracker.candidate_notes()))
         frame += n_frames
     reference_hz, scored = reference_f0(melody, RELEASE_S, np.array([time_s for time_s, _, _ in readings]))
-    features, is_melody, reading = [], [], []
+    # Each list starts empty-handed, so that a clip with no reading kept gives rows all the same.
+    features, is_melody, reading = [np.zeros((0, N_NOTE_FEATURES))], [np.zeros(0, dtype=bool)], [np.zeros(0, int)]
     for (_, f0_hz, rows), melody_hz, counts in zip(readings, reference_hz, scored):
         if counts and melody_hz > 0 and len(f0_hz):
             features.append(rows)
             is_melody.append(1200.0 * np.abs(np.log2(f0_hz / melody_hz)) < TOLERANCE_CENTS)
-            reading.append(np.full(len(f0_hz), first_reading + len(reading)))
-    if not features:
-        return NoteRows(np.zeros((0, len(NOTE_FEATURES))), np.zeros(0, dtype=bool), np.zeros(0, dtype=np.int64))
+            reading.append(np.full(len(f0_hz), len(reading) - 1))
     return NoteRows(np.concatenate(features), np.concatenate(is_melody), np.concatenate(reading))
 
 
-def set_rows(test_set: TestSet, network: Network, first_reading: int = 0) -> NoteRows:
-    """The rows of every clip of a chorale set (`clip_rows`), readings numbered from first_reading."""
-    parts: list[NoteRows] = []
-    first = first_reading
-    for clip in tqdm(test_set.clips, desc="reading candidate notes", unit="clip"):
-        rows = clip_rows(clip.load_audio(), [tuple(note) for note in clip.settings["melody"]], network, first)
-        parts.append(rows)
-        first = int(rows.reading[-1]) + 1 if len(rows.reading) else first
-    return NoteRows(*(np.concatenate(column) for column in zip(*parts)))
+def joined(parts: Sequence[NoteRows]) -> NoteRows:
+    """The rows of several parts in one, each part's readings numbered after the last's."""
+    offsets = np.cumsum([0] + [int(part.reading.max()) + 1 if len(part.reading) else 0 for part in parts])
+    return NoteRows(np.concatenate([part.features for part in parts]),
+                    np.concatenate([part.is_melody for part in parts]),
+                    np.concatenate([part.reading + offset for part, offset in zip(parts, offsets)]))
+
+
+def set_rows(test_set: TestSet, network: Network) -> NoteRows:
+    """The rows of every clip of a chorale set (`clip_rows`)."""
+    return joined([clip_rows(clip.load_audio(), [tuple(note) for note in clip.settings["melody"]], network)
+                   for clip in tqdm(test_set.clips, desc="reading candidate notes", unit="clip")])
 
 
 def train(rows: NoteRows, hidden_layers: Sequence[int] = HIDDEN_LAYERS, max_epochs: int = MAX_EPOCHS,
@@ -137,17 +133,18 @@ def chosen_share(rows: NoteRows, scores: np.ndarray) -> float:
     return float(rows.is_melody[order][last_of_reading].mean())
 
 
-def logits(arrays: dict[str, np.ndarray], features: np.ndarray) -> np.ndarray:
-    """The network's score of each row, in numpy (the tracker's kernel computes the same)."""
-    x = (features - arrays["mean"]) / arrays["scale"]
+def logits(network: Network, features: np.ndarray) -> np.ndarray:
+    """The network's (`network_from`) score of each row, in numpy: what the tracker's kernel
+    computes one candidate at a time."""
+    x = features
     for layer in range(N_LAYERS):
-        x = x @ arrays[f"weights{layer}"] + arrays[f"bias{layer}"]
+        x = x @ network[2 * layer] + network[2 * layer + 1]
         if layer < N_LAYERS - 1:
             x = np.maximum(x, 0.0)
     return x[:, 0]
 
 
-def check(arrays: dict[str, np.ndarray], rows: NoteRows) -> dict[str, float]:
+def check(network: Network, rows: NoteRows) -> dict[str, float]:
     """On rows it did not learn from: the share of readings whose melody is among the
     candidates, chosen by the network, and on the predominant line and the top line."""
     n_readings = len(np.unique(rows.reading))
@@ -157,7 +154,7 @@ def check(arrays: dict[str, np.ndarray], rows: NoteRows) -> dict[str, float]:
 
     return {"readings": n_readings,
             "melody among the candidates": share_where(np.ones(len(rows.reading), dtype=bool)),
-            "chosen by the network": chosen_share(rows, logits(arrays, rows.features)),
+            "chosen by the network": chosen_share(rows, logits(network, rows.features)),
             "on the predominant line": share_where(rows.features[:, _ON_PREDOMINANT] > 0),
             "on the top line": share_where(rows.features[:, _ON_TOP] > 0)}
 
@@ -171,7 +168,7 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser.add_argument("--rounds", type=int, default=ROUNDS,
                         help=f"rounds of reading and learning, each reading with the network the one before learnt "
                              f"(the first: with one that takes the most salient note; default {ROUNDS})")
-    parser.add_argument("--out", type=Path, default=default_network_path(),
+    parser.add_argument("--out", type=Path, default=shipped_network_path(),
                         help="where to write the network (default: the one the detector ships)")
     args = parser.parse_args(argv)
     if args.check_seed in args.seeds:
@@ -183,10 +180,7 @@ def main(argv: Sequence[str] | None = None) -> None:
     training_sets = [chorales.build_set("train", seed) for seed in args.seeds]
     network = blank_network()
     for round_ in range(1, args.rounds + 1):
-        rows: list[NoteRows] = []
-        for training_set in training_sets:
-            rows.append(set_rows(training_set, network, int(rows[-1].reading[-1]) + 1 if rows else 0))
-        training = NoteRows(*(np.concatenate(column) for column in zip(*rows)))
+        training = joined([set_rows(training_set, network) for training_set in training_sets])
         print(f"round {round_}: learning from {len(training.features)} candidate notes of "
               f"{len(np.unique(training.reading))} readings ...", flush=True)
         arrays = train(training)
@@ -194,7 +188,7 @@ def main(argv: Sequence[str] | None = None) -> None:
     args.out.parent.mkdir(parents=True, exist_ok=True)
     np.savez(args.out, **arrays)
     print(f"wrote {args.out}")
-    result = check(arrays, set_rows(chorales.build_set("train", args.check_seed), network))
+    result = check(network, set_rows(chorales.build_set("train", args.check_seed), network))
     print(f"checked on seed {args.check_seed} ({result.pop('readings')} readings): "
           + ", ".join(f"{name} {100 * share:.1f} %" for name, share in result.items()))
     print(f"done in {time.perf_counter() - started:.0f} s")

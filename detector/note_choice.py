@@ -28,15 +28,14 @@ from pathlib import Path
 import numba
 import numpy as np
 
-from detector.frame_notes import N_CANDIDATES
-from detector.harmonic_sum import BINS_PER_SEMITONE, N_HARMONICS
+from detector.frame_notes import N_CANDIDATES, NEAR_BINS
+from detector.harmonic_sum import BINS_PER_SEMITONE, HARMONIC_BINS, N_HARMONICS
 
 FLOOR_DB = -60.0              # a harmonic this far under the note's strongest (or none) counts as this
 SAME_NOTE_BINS = BINS_PER_SEMITONE // 2  # a line this near a candidate is on its note
 FAR_SEMITONES = 24.0          # the distance to the previous reading's lines, at most (and with none)
-_HARMONIC_RATIOS = (2, 3, 4, 5)  # a candidate at these multiples of a lower one may be its partial
-_OCTAVE_BINS = 12 * BINS_PER_SEMITONE
-_NEAR_BINS = 3                # 30 cents: at a bin
+PARTIAL_HARMONICS = 5         # a candidate at harmonic 2 to this of a lower one may be its partial
+_OCTAVE_BINS = HARMONIC_BINS[1]
 
 #: What the network reads of each candidate, in order. Harmonic levels are dB under the note's
 #: strongest harmonic / 20; ranks count from 0 (the most salient, the highest).
@@ -78,11 +77,16 @@ NETWORK_FILE = "melody_notes.npz"
 N_LAYERS = 3                  # the network's: two hidden (ReLU), one output
 
 
+def shipped_network_path() -> Path:
+    """The network the detector ships (in detector/data), which `benchmarks.melody_notes` writes."""
+    return Path(str(resources.files("detector.data") / NETWORK_FILE))
+
+
 def load_network(path: Path | None = None) -> tuple[np.ndarray, ...]:
-    """The network of a file of `benchmarks.melody_notes` (default: the one shipped in
-    detector/data), as `choose_melody_note` takes it (`network_from`)."""
-    source = path or resources.files("detector.data") / NETWORK_FILE
-    with source.open("rb") as file, np.load(file) as network:
+    """The network of a file of `benchmarks.melody_notes` (default: the shipped one), as
+    `choose_melody_note` takes it (`network_from`)."""
+    source = path or shipped_network_path()
+    with np.load(source) as network:
         names = tuple(str(name) for name in network["feature_names"])
         if names != NOTE_FEATURES:
             raise ValueError(f"{source}: the network reads other features than detector.note_choice gives "
@@ -107,10 +111,10 @@ def network_from(arrays: Mapping[str, np.ndarray]) -> tuple[np.ndarray, ...]:
     return tuple(np.ascontiguousarray(a, dtype=np.float32) for a in layers)
 
 
-def blank_network(hidden_layers: tuple[int, int] = (1, 1)) -> tuple[np.ndarray, ...]:
-    """A network of these hidden widths that scores every note alike, so that the most salient
-    is chosen: what benchmarks/melody_notes.py reads its first training notes with."""
-    widths = (N_NOTE_FEATURES, *hidden_layers, 1)
+def blank_network() -> tuple[np.ndarray, ...]:
+    """A network (of one unit per hidden layer) that scores every note alike, so that the most
+    salient is chosen: what benchmarks/melody_notes.py reads its first training notes with."""
+    widths = (N_NOTE_FEATURES, 1, 1, 1)
     arrays = {"mean": np.zeros(N_NOTE_FEATURES), "scale": np.ones(N_NOTE_FEATURES)}
     for layer, (n_in, n_out) in enumerate(zip(widths[:-1], widths[1:])):
         arrays[f"weights{layer}"], arrays[f"bias{layer}"] = np.zeros((n_in, n_out)), np.zeros(n_out)
@@ -193,11 +197,11 @@ def note_features(candidates, harmonics, peak_amp, line_bins, confidence, previo
             salience_rank += candidates[1, other] > salience
             height_rank += candidates[0, other] > note
             step = note - candidates[0, other]
-            octave_below = max(octave_below, 1.0 if abs(step - _OCTAVE_BINS) <= _NEAR_BINS else 0.0)
-            octave_above = max(octave_above, 1.0 if abs(step + _OCTAVE_BINS) <= _NEAR_BINS else 0.0)
-            for ratio in _HARMONIC_RATIOS:
-                if abs(step - _OCTAVE_BINS * math.log2(ratio)) <= _NEAR_BINS:
-                    harmonic_of = max(harmonic_of, 1.0 / ratio)
+            octave_below = max(octave_below, 1.0 if abs(step - _OCTAVE_BINS) <= NEAR_BINS else 0.0)
+            octave_above = max(octave_above, 1.0 if abs(step + _OCTAVE_BINS) <= NEAR_BINS else 0.0)
+            for h in range(1, PARTIAL_HARMONICS):
+                if abs(step - HARMONIC_BINS[h]) <= NEAR_BINS:
+                    harmonic_of = max(harmonic_of, 1.0 / (h + 1))
         row = features[c]
         row[_LEVEL] = max(row[_LEVEL] - loudest, FLOOR_DB) / 10.0
         row[_PITCH] = note / _OCTAVE_BINS - 2.0

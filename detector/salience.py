@@ -274,6 +274,7 @@ class MelodyTracker(FramedTracker):
         self._fft = RealFft.for_frame(self.settings.frame_len)
         n_fft = self._fft.n_fft
         grid, notes, chooser = SalienceGrid(n_fft), FrameNotes(n_fft), NoteChooser(network)
+        self._notes, self._chooser = notes, chooser
         # Their arrays, as the kernel takes them (`_salience_frame`).
         self._arrays = ((grid.peak_hz, grid.peak_amp, grid.votes, grid.salience, grid.kernel,
                          grid.height_weight),
@@ -296,9 +297,9 @@ class MelodyTracker(FramedTracker):
         """The candidate notes of the latest salience reading: their f0s (Hz) and their
         features (rows of note_choice.NOTE_FEATURES), what the melody is chosen from. What the
         network that chooses it learns from (benchmarks/melody_notes.py)."""
-        candidates, features = self._arrays[1][0], self._arrays[2][0]
+        candidates = self._notes.candidates
         found = candidates[1] > 0.0
-        return bin_to_hz(candidates[0, found]), features[found].copy()
+        return bin_to_hz(candidates[0, found]), self._chooser.features[found].copy()
 
     def _analyse(self, signal: np.ndarray, first_end: int, n_frames: int) -> None:
         s = self.settings

@@ -15,8 +15,8 @@ from benchmarks import chorales, ensemble
 from benchmarks.data import SAMPLE_RATE, interval_runs
 from detector.notes import midi_to_hz
 
-TINY = chorales.ChoraleSize("tiny", n_themes=8, n_distractor_tunes=16, clips_per_condition=1, occurrences_per_clip=2,
-            no_theme_clips=1, no_theme_clip_s=12.0)
+TINY = chorales.ChoraleSize("tiny", n_themes=8, n_distractor_tunes=16, clips_per_condition=1,
+                            occurrences_per_clip=2, no_theme_clips=1, no_theme_clip_s=12.0)
 
 
 @pytest.fixture(scope="module")

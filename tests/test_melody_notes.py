@@ -46,7 +46,7 @@ def test_a_learnt_network_written_and_read_back_chooses_in_the_tracker_as_it_lea
         candidates[1, :len(rows)] = 1.0
         chooser.features[:len(rows)] = rows
         chosen = choose_melody_note(candidates, chooser.features, chooser.network, chooser.hidden)
-        expected = int(np.argmax(melody_notes.logits(arrays, rows)))
+        expected = int(np.argmax(melody_notes.logits(chooser.network, rows)))
         assert chosen == candidates[0, expected]
         chosen_right.append(held_out.is_melody[held_out.reading == k][expected])
     assert np.mean(chosen_right) > 0.95
@@ -57,7 +57,8 @@ def test_a_network_that_reads_other_features_is_refused_with_the_command_that_tr
     arrays["feature_names"] = arrays["feature_names"][:-1]
     path = tmp_path / NETWORK_FILE
     np.savez(path, **arrays)
-    with pytest.raises(ValueError, match=r"melody_notes.npz: the network reads other features.*benchmarks.melody_notes"):
+    refused = r"melody_notes.npz: the network reads other features.*benchmarks.melody_notes"
+    with pytest.raises(ValueError, match=refused):
         load_network(path)
 
 
@@ -73,7 +74,7 @@ def test_the_melody_is_among_a_reading_s_candidates_and_the_shipped_network_most
     """The salience's maxima hold the melody's note in nearly every reading of four-part
     chorales; the shipped network chooses it far more often than the predominant line, which
     follows whichever voice is loudest."""
-    check = melody_notes.check(dict(np.load(melody_notes.default_network_path())), tiny_rows)
+    check = melody_notes.check(load_network(), tiny_rows)
     assert check["melody among the candidates"] > 0.9
     assert check["chosen by the network"] > 0.75
     assert check["chosen by the network"] > check["on the predominant line"] + 0.1
