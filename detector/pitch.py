@@ -189,6 +189,12 @@ def yin_reading(signal, end, tau_min, tau_max, hop, energy, corr, diff, cmnd, re
     return period, best_cmnd, 10.0 * math.log10(power + 1e-20)
 
 
+@numba.njit(cache=True, nogil=True, inline="always")
+def yin_voiced(best_cmnd, level_db):
+    """Does a `yin_reading` hear a pitch: a deep enough dip in a frame that is not silent?"""
+    return best_cmnd < VOICING_CMND and level_db > SILENCE_DB
+
+
 @numba.njit(cache=True, nogil=True, fastmath=True, inline="always")
 def write_yin_frame(k, period, best_cmnd, level_db, internal_rate, out_f0, out_periodicity,
                     out_level_db, out_voiced):
@@ -196,7 +202,7 @@ def write_yin_frame(k, period, best_cmnd, level_db, internal_rate, out_f0, out_p
     out_f0[k] = internal_rate / period
     out_periodicity[k] = max(0.0, 1.0 - best_cmnd)
     out_level_db[k] = level_db
-    out_voiced[k] = best_cmnd < VOICING_CMND and level_db > SILENCE_DB
+    out_voiced[k] = yin_voiced(best_cmnd, level_db)
 
 
 @numba.njit(cache=True, nogil=True, fastmath=True)

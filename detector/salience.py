@@ -40,7 +40,7 @@ hop. A 64 ms window moves little in 10 ms: in the benchmarks' runs before and af
 accuracy only within their noise.
 
 In auto mode YIN runs first on every frame, and its estimate is used while the music sounds
-like a single line (auto_mode.py).
+like a single line, or while the salience's melody only repeats it (auto_mode.py).
 
 Real-time contract: numba kernels, preallocated buffers, no allocation per hop.
 """
@@ -52,14 +52,14 @@ import math
 import numba
 import numpy as np
 
-from detector.auto_mode import choose_ensemble, new_auto_state
+from detector.auto_mode import choose_ensemble, new_auto_state, repeats_yin
 from detector.fft import RealFft, magnitude_spectrum
 from detector.frame_notes import MAX_NOTES, FrameNotes, chord_notes, explained, index_peaks, outer_line_bins
 from detector.framing import HOP_S, FramedTracker
 from detector.harmonic_sum import (BINS_PER_SEMITONE, MAX_VOTERS, SalienceGrid, bin_to_hz, harmonic_sum,
                                    keep_strongest, spectral_peaks, strongest_bin)
 from detector.pitch import (SILENCE_DB, write_yin_frame, yin_frame_len, yin_lag_range, yin_reading,
-                            yin_scratch)
+                            yin_scratch, yin_voiced)
 from detector.note_choice import NoteChooser, choose_melody_note, note_features
 
 FRAME_S = 0.064
@@ -188,7 +188,9 @@ def salience_frames_kernel(signal, first_end, n_frames, hop, frame_len, internal
     With `auto`, YIN runs on the frame's tail first and its estimate is used while the music
     sounds monophonic (`choose_ensemble`, which keeps auto_state); the salience is then not
     computed at all, and there are no outer lines apart from the melody (their level is then
-    the frame's).
+    the frame's). Where the salience is read but its melody has mostly been YIN's pitch
+    (`repeats_yin`), the main line and the frame's notes are YIN's frame too, the outer lines
+    the salience's.
     """
     for k in range(n_frames):
         end = first_end + k * hop
@@ -198,6 +200,7 @@ def salience_frames_kernel(signal, first_end, n_frames, hop, frame_len, internal
             power += v * v
         level_db = 10.0 * math.log10(power / hop + 1e-20)
         out_level_db[k] = level_db
+        period, cmnd, yin_level_db = 0.0, 1.0, -120.0  # YIN's reading, where auto mode takes it
         if auto:
             period, cmnd, yin_level_db = yin_reading(signal, end, tau_min, tau_max, hop, yin_energy,
                                                      yin_corr, yin_diff, yin_cmnd, yin_register)
@@ -238,15 +241,24 @@ def salience_frames_kernel(signal, first_end, n_frames, hop, frame_len, internal
             out_line_level_db[line, k] = 10.0 * math.log10(
                 power_scale * line_confidence[line] * peak_energy + 1e-20)
         chord_notes(notes[0], out_chord_f0[:, k])
+        if auto and repeats_yin(auto_state, f0, voiced, internal_rate / period,
+                                yin_voiced(cmnd, yin_level_db)):
+            # A single line after all: YIN's frame, the outer lines as the salience read them.
+            write_yin_frame(k, period, cmnd, yin_level_db, internal_rate, out_f0, out_periodicity,
+                            out_level_db, out_voiced)
+            out_ensemble[k] = False
+            out_chord_f0[:, k] = 0.0
 
 
 class MelodyTracker(FramedTracker):
     """Streaming predominant-melody f0 of polyphonic audio (see FramedTracker for outputs), the
     outer lines, top and bass, in `line_f0_hz` / `line_voiced` / `line_level_db` (never voiced
-    where YIN's estimate was used), and the notes taken out of each frame in `chord_f0_hz`.
+    where only YIN was read), and the notes taken out of each frame in `chord_f0_hz`.
 
     auto: also run YIN and use it while the music sounds like a single line (it is cheaper
-    and exact there); `ensemble` then tells, per frame, which estimate was used. The frames
+    and exact there), or while the salience's melody only repeats YIN's pitch (a solo that
+    passed for an ensemble; the outer lines are then the salience's); `ensemble` then tells,
+    per frame, which estimate the melody is. The frames
     are then PitchTracker's (same ends, same f0, voicing and level where YIN's estimate is
     used), so a solo is heard in auto mode as in melody mode: the same notes announced at the
     same samples, the same events. Only the timestamps differ: they are taken at this frame's

@@ -197,8 +197,11 @@ def test_auto_mode_reads_the_chorales_as_ensembles(tiny_set):
     """Four voices are an ensemble: auto mode reads nearly all of each theme condition's frames
     with salience (the share the benchmark reports beside the solo sets'). A held closing
     chord, consonant and so nearly periodic, and the silence after it read as one line: the
-    tiny set's one short no-theme clip has a passage's end in a quarter of it."""
+    tiny set's one short no-theme clip has a passage's end in a quarter of it. Where the
+    theme is in the bass, YIN often hears it too, and the frames where the salience's melody
+    only repeats YIN's pitch are YIN's (`auto_mode.repeats_yin`): a few more read as one line."""
     shares = ensemble.read_as_ensemble(tiny_set)
     assert set(shares) == set(chorales.CONDITION_NAMES)
+    least = {"no_theme": 0.5, "bass": 0.8}
     for condition, share in shares.items():
-        assert share > (0.5 if condition == "no_theme" else 0.9), condition
+        assert share > least.get(condition, 0.9), condition

@@ -5,6 +5,7 @@ from typing import NamedTuple
 import numpy as np
 import pytest
 
+from detector.auto_mode import choose_ensemble, new_auto_state, repeats_yin
 from detector.demo import perform
 from detector.engine import Detector
 from detector.events import Detection
@@ -197,6 +198,20 @@ def test_auto_mode_reads_a_solo_exactly_as_melody_mode_does(themes, theme_named,
     found = {mode: [(d.theme, d.time_s, d.score) for d in run(themes, audio, mode).found]
              for mode in ("melody", "auto")}
     assert found["auto"] == found["melody"] and found["melody"]
+
+
+def test_auto_mode_reads_one_line_while_the_ensembles_melody_only_repeats_yin():
+    """A solo that passed for an ensemble is read as one line while the salience's melody is
+    YIN's pitch; one a fifth away from it turns the reading to the ensemble within a tenth of
+    a second; frames where either is unvoiced change nothing; and once the music sounds like
+    a single line again, the next ensemble starts trusted as one line."""
+    state = new_auto_state()
+    assert all(repeats_yin(state, 440.0, True, 441.0, True) for _ in range(200))
+    verdicts = [repeats_yin(state, 660.0, True, 440.0, True) for _ in range(20)]
+    assert verdicts[0] and not verdicts[-1] and verdicts.index(False) < 10
+    assert not any(repeats_yin(state, 440.0, voiced, 440.0, not voiced) for voiced in (True, False))
+    assert not choose_ensemble(state, 0.99, -20.0, 100.0)
+    assert repeats_yin(state, 660.0, True, 440.0, True)
 
 
 def test_melody_mode_alone_cannot_follow_the_mixture(themes, theme_named):
