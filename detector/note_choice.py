@@ -156,8 +156,7 @@ def _semitones_from(candidate_bin, previous_bin):
 @numba.njit(cache=True, nogil=True, fastmath=True)
 def note_features(candidates, harmonics, peak_amp, line_bins, confidence, previous, features):
     """features[c] = NOTE_FEATURES of each candidate of the frame (candidates[1, c] > 0, see
-    frame_notes.outer_line_bins; its harmonics' peaks in harmonics[c]); returns how many there
-    are. line_bins: the bins of the predominant, top and bass lines this reading (-1: unvoiced);
+    frame_notes.outer_line_bins; its harmonics' peaks in harmonics[c]). line_bins: the bins of the predominant, top and bass lines this reading (-1: unvoiced);
     confidence: the predominant line's; previous: the predominant line's bin and the melody's
     at the previous reading (-1: none)."""
     n_found, n_taken = 0, 0
@@ -224,7 +223,6 @@ def note_features(candidates, harmonics, peak_amp, line_bins, confidence, previo
         row[_CONFIDENCE] = confidence
         row[_N_FOUND] = n_found
         row[_N_TAKEN] = n_taken
-    return n_found
 
 
 @numba.njit(cache=True, nogil=True, fastmath=True, inline="always")

@@ -200,7 +200,6 @@ def salience_frames_kernel(signal, first_end, n_frames, hop, frame_len, internal
             power += v * v
         level_db = 10.0 * math.log10(power / hop + 1e-20)
         out_level_db[k] = level_db
-        period, cmnd, yin_level_db = 0.0, 1.0, -120.0  # YIN's reading, where auto mode takes it
         if auto:
             period, cmnd, yin_level_db = yin_reading(signal, end, tau_min, tau_max, hop, yin_energy,
                                                      yin_corr, yin_diff, yin_cmnd, yin_register)
@@ -228,10 +227,6 @@ def salience_frames_kernel(signal, first_end, n_frames, hop, frame_len, internal
         voiced = confidence >= EXPLAINED_VOICED and level_db > SILENCE_DB
         if not voiced:
             state[_MELODY_BIN] = -1.0
-        out_f0[k] = f0
-        out_periodicity[k] = confidence
-        out_voiced[k] = voiced
-        out_ensemble[k] = True
         for line in range(N_OUTER_LINES):
             line_voiced = line_confidence[line] >= OUTER_LINE_VOICED and level_db > SILENCE_DB
             if not line_voiced:
@@ -240,7 +235,6 @@ def salience_frames_kernel(signal, first_end, n_frames, hop, frame_len, internal
             out_line_voiced[line, k] = line_voiced
             out_line_level_db[line, k] = 10.0 * math.log10(
                 power_scale * line_confidence[line] * peak_energy + 1e-20)
-        chord_notes(notes[0], out_chord_f0[:, k])
         if auto and repeats_yin(auto_state, f0, voiced, internal_rate / period,
                                 yin_voiced(cmnd, yin_level_db)):
             # A single line after all: YIN's frame, the outer lines as the salience read them.
@@ -248,6 +242,12 @@ def salience_frames_kernel(signal, first_end, n_frames, hop, frame_len, internal
                             out_level_db, out_voiced)
             out_ensemble[k] = False
             out_chord_f0[:, k] = 0.0
+        else:
+            out_f0[k] = f0
+            out_periodicity[k] = confidence
+            out_voiced[k] = voiced
+            out_ensemble[k] = True
+            chord_notes(notes[0], out_chord_f0[:, k])
 
 
 class MelodyTracker(FramedTracker):

@@ -209,7 +209,8 @@ def test_auto_mode_reads_one_line_while_the_ensembles_melody_only_repeats_yin():
     assert all(repeats_yin(state, 440.0, True, 441.0, True) for _ in range(200))
     verdicts = [repeats_yin(state, 660.0, True, 440.0, True) for _ in range(20)]
     assert verdicts[0] and not verdicts[-1] and verdicts.index(False) < 10
-    assert not any(repeats_yin(state, 440.0, voiced, 440.0, not voiced) for voiced in (True, False))
+    assert not any(repeats_yin(state, 440.0, voiced, 440.0, not voiced)
+               for voiced in (True, False) for _ in range(100))
     assert not choose_ensemble(state, 0.99, -20.0, 100.0)
     assert repeats_yin(state, 660.0, True, 440.0, True)
 
