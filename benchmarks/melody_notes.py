@@ -1,8 +1,8 @@
 """Train the network that picks the melody among a frame's notes (detector/note_choice.py).
 
-    python -m benchmarks.melody_notes [--seeds 0 1 3 4 5] [--check-seed 2] [--rounds 2] [--out FILE]
+    python -m benchmarks.melody_notes [--seeds 0 1 3 4 5 6 7 8 9 10 11] [--check-seed 2] [--rounds 3] [--out FILE]
 
-(about 11 minutes on two cores; --out defaults to detector/data/melody_notes.npz, the network
+(about 25 minutes on two cores; --out defaults to detector/data/melody_notes.npz, the network
 the detector ships).
 
 It learns from chorale sets of size "train" (benchmarks/chorales.py): Bach chorales that the
@@ -18,6 +18,10 @@ One feature is how far a note is from the melody the network chose at the readin
 what the tracker reads depends on the network: the first round reads with a network that
 chooses the most salient note, and each round after it with the network the round before
 learnt (--rounds), so that the last one learns how far its own choices are to be trusted.
+Both more rounds and more draws help (the draws share their chorales, but each renders them on
+other instruments, in other keys and tempi): checked as below, the network chose the melody in
+82.3 % of the check set's readings learnt from five draws in two rounds, 83.5 % from these
+eleven in two, 86.0 % in three.
 
 Then it is checked on a set it did not learn from (--check-seed): the share of scored frames
 whose melody note is among the candidates, and in which the network's choice, the predominant
@@ -44,9 +48,9 @@ from detector.note_choice import (N_LAYERS, N_NOTE_FEATURES, NOTE_FEATURES, blan
                                   shipped_network_path)
 from detector.salience import SALIENCE_HOPS, MelodyTracker
 
-TRAIN_SEEDS = (0, 1, 3, 4, 5)  # five draws of 24 themes, 31 minutes each ...
+TRAIN_SEEDS = (0, 1, 3, 4, 5, 6, 7, 8, 9, 10, 11)  # eleven draws of 24 themes, 31 minutes each ...
 CHECK_SEED = 2                 # ... and one held out
-ROUNDS = 2
+ROUNDS = 3
 HIDDEN_LAYERS = (64, 32)      # the two hidden layers' widths (note_choice takes two)
 MAX_EPOCHS = 100
 BATCH = 1000                  # candidate notes per gradient step
