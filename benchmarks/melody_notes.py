@@ -1,6 +1,7 @@
 """Train the network that picks the melody among a frame's notes (detector/note_choice.py).
 
-    python -m benchmarks.melody_notes [--seeds 0 1 3 4 5 6 7 8 9 10 11] [--check-seed 2] [--rounds 3] [--out FILE]
+    python -m benchmarks.melody_notes [--seeds 0 1 3 4 5 6 7 8 9 10 11] [--check-seed 2] [--rounds 3]
+        [--out FILE]
 
 (about 25 minutes on two cores; --out defaults to detector/data/melody_notes.npz, the network
 the detector ships).
@@ -49,7 +50,7 @@ from detector.note_choice import (N_LAYERS, N_NOTE_FEATURES, NOTE_FEATURES, blan
 from detector.salience import SALIENCE_HOPS, MelodyTracker
 
 TRAIN_SEEDS = (0, 1, 3, 4, 5, 6, 7, 8, 9, 10, 11)  # eleven draws of 24 themes, 31 minutes each ...
-CHECK_SEED = 2                 # ... and one held out
+CHECK_SEED = 2                                     # ... and one held out
 ROUNDS = 3
 HIDDEN_LAYERS = (64, 32)      # the two hidden layers' widths (note_choice takes two)
 MAX_EPOCHS = 100
