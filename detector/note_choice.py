@@ -156,9 +156,10 @@ def _semitones_from(candidate_bin, previous_bin):
 @numba.njit(cache=True, nogil=True, fastmath=True)
 def note_features(candidates, harmonics, peak_amp, line_bins, confidence, previous, features):
     """features[c] = NOTE_FEATURES of each candidate of the frame (candidates[1, c] > 0, see
-    frame_notes.outer_line_bins; its harmonics' peaks in harmonics[c]). line_bins: the bins of the predominant, top and bass lines this reading (-1: unvoiced);
-    confidence: the predominant line's; previous: the predominant line's bin and the melody's
-    at the previous reading (-1: none)."""
+    frame_notes.outer_line_bins; its harmonics' peaks in harmonics[c]). line_bins: the bins of
+    the predominant, top and bass lines this reading (-1: unvoiced); confidence: the predominant
+    line's; previous: the predominant line's bin and the melody's at the previous reading (-1:
+    none)."""
     n_found, n_taken = 0, 0
     loudest = FLOOR_DB * 4.0
     first_taken = 0.0
