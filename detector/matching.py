@@ -105,7 +105,8 @@ CHORD_NOTE_COST = 0.4     # a note of the chord sounding when it was heard, stan
 #: An extra note passed over in a single line could have been any note, where a chance match
 #: would have had to hit one: it takes this many bits of the path's evidence (not a repeat or a
 #: neighbour of the note before, which a tracker or a player adds; nor another voice's note
-#: in an ensemble, which comes between the theme's anyway).
+#: in an ensemble, which comes between the theme's anyway). A line of an ensemble pays it too
+#: where auto mode read the music as a single line: there its notes are the solo's.
 INSERT_BITS = 1.0
 STALE_S = 3.0             # a path with no note for this long (beyond the expected IOI) dies
 
@@ -456,8 +457,10 @@ class Matcher:
         """Advance every theme by one performed note; alternatives: (pitch, price) rows, the
         pitches of an ensemble that may stand for this one (the notes other lines began at the
         same time at ALTERNATIVE_COST, those of the chord it was heard in at CHORD_NOTE_COST).
-        in_ensemble: the note was heard in an ensemble (passed over, it costs no evidence, see
-        INSERT_BITS); on an `ensemble_line` it always is.
+        in_ensemble: the note was heard in an ensemble's frame (passed over, it costs no
+        evidence, see INSERT_BITS). An `ensemble_line`'s note heard where auto mode read the
+        music as a single line is not: there it passes over a solo's notes, which cost what
+        they cost the main line (fewer false alarms in solos, in a throwaway scan).
 
         Returns one tuple per theme announced: (theme index, score, start_s, end_s,
         transpose, tempo, progress). Usually empty.
@@ -469,7 +472,7 @@ class Matcher:
             alternatives, onset_s,
             self.theme_score, self.theme_progress, self._rival_score, self._rival_fraction,
             self._rival_start_s, self._out_theme, self._out_state, self._out_score, self._insert_cost,
-            0.0 if in_ensemble or self.ensemble_line else INSERT_BITS, self.ensemble_line,
+            0.0 if in_ensemble else INSERT_BITS, self.ensemble_line,
         )
         self._old, self._new = self._new, self._old
         self._waiting_old, self._waiting_new = self._waiting_new, self._waiting_old
