@@ -460,7 +460,7 @@ class Matcher:
         in_ensemble: the note was heard in an ensemble's frame (passed over, it costs no
         evidence, see INSERT_BITS). An `ensemble_line`'s note heard where auto mode read the
         music as a single line is not: there it passes over a solo's notes, which cost what
-        they cost the main line (fewer false alarms in solos, in a throwaway scan).
+        they cost the main line (fewer false alarms on solo audio: README, Finding themes).
 
         Returns one tuple per theme announced: (theme index, score, start_s, end_s,
         transpose, tempo, progress). Usually empty.
