@@ -8,6 +8,10 @@
     its accompaniment is, and its bass line; the first is the predominant line, where a
     brought-out voice is) -> NoteSegmenter -> Matcher -> Detection
 
+    and, in auto mode while it reads an ensemble, YIN's reading of the same frames (melody
+    mode's) -> NoteSegmenter -> a branch of the main line's Matcher, joined back into it once
+    the music reads as one line again (solo_branch.py) -> Detection
+
     and, when some theme has harmony, the same mono block -> ChromaTracker (CENS per 0.1 s)
     -> HarmonyMatcher (the themes with harmony, in all 12 keys; in parts, spread over the
     chroma hop) -> Detection
@@ -43,6 +47,7 @@ from detector.pitch import PitchTracker
 from detector.salience import MelodyTracker
 from detector.sanitize import as_float_frames, mix_to_mono
 from detector.segmenter import NoteSegmenter
+from detector.solo_branch import SoloBranch
 from detector.themes import Theme
 
 
@@ -122,6 +127,9 @@ MODES = ("auto", "melody", "ensemble")
 #: lines of the tracker (`FramedTracker.line_names`): the melody (in an ensemble, its
 #: predominant line) and the harmony.
 MELODY, HARMONY = "melody", "harmony"
+#: Auto mode's second reading of the melody, melody mode's, where the music reads as an
+#: ensemble (solo_branch.py).
+SOLO_READING = "solo reading"
 
 
 def make_tracker(mode: str, sample_rate: int) -> FramedTracker:
@@ -165,7 +173,9 @@ class Detector:
         (`sanitize.as_float_frames`).
 
     In "ensemble" and "auto" modes the tracker's further lines (top and bass) are matched too,
-    each with a segmenter and matcher of its own (`lines`).
+    each with a segmenter and matcher of its own (`lines`). In "auto", where the music reads as
+    an ensemble, melody mode's notes are matched too, on a branch of the main line's matching
+    (`solo_branch`), so that auto mode finds what melody mode finds.
     Themes with harmony are also matched on chroma (`chroma` and `harmony` are then set; they
     are None when no theme's harmony can be matched, see HarmonyMatcher). A theme found by
     two paths over one passage is announced once, by the first. Constructing it compiles (or
@@ -211,6 +221,10 @@ class Detector:
         self._note_paths = [Line(MELODY, self.segmenter, self.matcher), *self.lines]
         self._latest_notes = np.full((len(self._note_paths), 2), np.inf)
         self._alternatives_buffer = np.zeros((len(self.lines) + self.tracker.max_chord_notes, 2))
+        self.solo_branch: SoloBranch | None = None
+        if mode == "auto":
+            self.solo_branch = SoloBranch(self.tracker, Matcher(self.themes, min_progress=min_progress,
+                                                                threshold=threshold))
         self.chroma: ChromaTracker | None = None
         self.harmony: HarmonyMatcher | None = None
         if any(theme.harmony for theme in self.themes):
@@ -275,8 +289,12 @@ class Detector:
                                                   tracker.line_level_db[row], tracker.end_sample,
                                                   n_frames))
         self.notes_heard += n_notes[0]
+        if self.solo_branch is not None:
+            n_notes.append(self.solo_branch.process(n_frames))
         scored = any(n_notes)  # scores move only when a note or a chroma frame is matched
         found = self._add_notes(n_notes, n_frames) if scored else []
+        if self.solo_branch is not None:
+            self.solo_branch.end_block(n_frames)
         if self.chroma is not None:
             n_parts, matched = self._add_chroma(mono, self.samples_consumed + n)
             found += matched
@@ -298,16 +316,26 @@ class Detector:
 
     def _add_notes(self, n_notes: list[int], n_frames: int) -> list[tuple[int, str, Detection]]:
         """Match the notes each line's segmenter announced in this block (n_notes[i] for line i
-        of `_note_paths`; the tracker finished n_frames frames), in the order they were
-        announced, the main line first among notes announced together: so what a note sees of
-        the other lines (`_alternatives`) does not depend on where the blocks begin."""
-        paths = self._note_paths
-        announced = sorted((int(paths[line].segmenter.end_sample[k]), line, k)
+        of `_note_paths`, and after them the solo branch's; the tracker finished n_frames
+        frames), in the order they were announced, the main line first among notes announced
+        together: so what a note sees of the other lines (`_alternatives`), and where the solo
+        branch forks and joins, do not depend on where the blocks begin."""
+        paths, branch = self._note_paths, self.solo_branch
+        segmenters = [path.segmenter for path in paths] + ([branch.segmenter] if branch else [])
+        announced = sorted((int(segmenters[line].end_sample[k]), line, k)
                            for line, n in enumerate(n_notes) for k in range(n))
         found = []
         for end_sample, line, k in announced:
+            segmenter = segmenters[line]
+            pitch, onset_s = float(segmenter.pitch[k]), float(segmenter.onset_s[k])
+            if branch is not None:
+                branch.follow(self.matcher, end_sample, n_frames)
+                if line == len(paths):  # the solo branch's note: melody mode's, matched as there
+                    if branch.live:
+                        matched = branch.matcher.add_note(pitch, onset_s)
+                        found += self._detections(matched, end_sample / self.sample_rate, SOLO_READING)
+                    continue
             path = paths[line]
-            pitch, onset_s = float(path.segmenter.pitch[k]), float(path.segmenter.onset_s[k])
             frame = self._ensemble_frame(end_sample, n_frames)
             chord = self.tracker.chord_f0_hz[:, frame] if frame is not None else _NO_CHORD
             alternatives = self._alternatives(line, pitch, onset_s, chord)
@@ -390,8 +418,15 @@ class Detector:
         np.copyto(display.theme_score, self.matcher.theme_score)
         np.copyto(display.theme_progress, self.matcher.theme_progress)
         for scorer in self._other_scorers:
-            np.maximum(display.theme_score, scorer.theme_score, out=display.theme_score)
-            np.maximum(display.theme_progress, scorer.theme_progress, out=display.theme_progress)
+            self._show_best(scorer)
+        if self.solo_branch is not None and self.solo_branch.live:
+            self._show_best(self.solo_branch.matcher)
+
+    def _show_best(self, scorer: Matcher | HarmonyMatcher) -> None:
+        """Raise the display's score and progress of each theme to scorer's where higher."""
+        display = self.display
+        np.maximum(display.theme_score, scorer.theme_score, out=display.theme_score)
+        np.maximum(display.theme_progress, scorer.theme_progress, out=display.theme_progress)
 
     def _detections(self, found: list[tuple], announced_s: float,
                     path: str) -> list[tuple[int, str, Detection]]:
@@ -427,3 +462,6 @@ class Detector:
         tone = (0.3 * np.sin(2 * np.pi * 440.0 * t)).astype(np.float32)
         gap = np.zeros(self.sample_rate // 20, dtype=np.float32)
         scratch.process(np.concatenate([tone, gap, tone, gap, tone]))
+        if scratch.solo_branch is not None:  # it forks and joins only where an ensemble is heard
+            scratch.solo_branch.matcher.fork_from(scratch.matcher)
+            scratch.matcher.join(scratch.solo_branch.matcher)

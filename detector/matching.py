@@ -384,6 +384,15 @@ def match_note_kernel(old, new, waiting_old, waiting_new, tpl_pitch, tpl_onset, 
     return n_out
 
 
+@numba.njit(cache=True, nogil=True)
+def join_paths_kernel(paths, other_paths):
+    """Into each state (row) of paths, the better (`_better`) of its path and other_paths'."""
+    for g in range(paths.shape[0]):
+        if _better(other_paths[g, _COST], other_paths[g, _EVIDENCE], paths[g, _COST],
+                   paths[g, _EVIDENCE]):
+            paths[g, :] = other_paths[g, :]
+
+
 def interval_bits(pitch: np.ndarray, theme_offset: np.ndarray) -> np.ndarray:
     """Per template note, the surprisal (bits) of the interval from the note before it.
 
@@ -488,6 +497,32 @@ class Matcher:
             if self._is_new_passage(theme, score, start_s, end_s):
                 announced.append(detection)
         return announced
+
+    def fork_from(self, other: Matcher) -> None:
+        """Take over other's paths and what it has announced (a matcher of the same themes and
+        kind): from here on the two follow two readings of one line (see detector/solo_branch.py)."""
+        self._check_twin(other)
+        for mine, theirs in ((self._old, other._old), (self._waiting_old, other._waiting_old),
+                             (self._fired_end_s, other._fired_end_s),
+                             (self.theme_score, other.theme_score),
+                             (self.theme_progress, other.theme_progress)):
+            np.copyto(mine, theirs)
+        self._last_event_end_s, self._last_event_score = other._last_event_end_s, other._last_event_score
+
+    def join(self, other: Matcher) -> None:
+        """Merge the paths of a matcher forked from this one (`fork_from`) into this one: into each
+        state, the better of the two paths, as the dynamic programme chooses between two paths
+        into one state, and each theme quiet until the later of the two last events' ends."""
+        self._check_twin(other)
+        join_paths_kernel(self._old, other._old)
+        join_paths_kernel(self._waiting_old, other._waiting_old)
+        np.maximum(self._fired_end_s, other._fired_end_s, out=self._fired_end_s)
+        if other._last_event_end_s > self._last_event_end_s:
+            self._last_event_end_s, self._last_event_score = other._last_event_end_s, other._last_event_score
+
+    def _check_twin(self, other: Matcher) -> None:
+        if other.themes != self.themes or other.ensemble_line != self.ensemble_line:
+            raise ValueError("only matchers of the same themes and kind can fork or join")
 
     def _outshone(self, theme: int, score: float, start_s: float) -> bool:
         """Is another theme, half heard or more, matching the same passage better?"""

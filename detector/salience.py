@@ -59,7 +59,7 @@ from detector.framing import HOP_S, FramedTracker
 from detector.harmonic_sum import (BINS_PER_SEMITONE, MAX_VOTERS, SalienceGrid, bin_to_hz, harmonic_sum,
                                    keep_strongest, spectral_peaks, strongest_bin)
 from detector.pitch import (SILENCE_DB, write_yin_frame, yin_frame_len, yin_lag_range, yin_reading,
-                            yin_scratch, yin_voiced)
+                            yin_scratch)
 from detector.note_choice import NoteChooser, choose_melody_note, note_features
 
 FRAME_S = 0.064
@@ -166,6 +166,16 @@ def _salience_frame(signal, start, frame_len, internal_rate, window, frame, fft_
     return (bin_to_hz(chosen) if chosen >= 0 else f0), confidence, total
 
 
+@numba.njit(cache=True, nogil=True, inline="always")
+def _use_yin_frame(k, read_f0, read_periodicity, read_level_db, read_voiced, out_f0, out_periodicity,
+                   out_level_db, out_voiced):
+    """Frame k of the main line is YIN's reading of it (the read_* rows)."""
+    out_f0[k] = read_f0[k]
+    out_periodicity[k] = read_periodicity[k]
+    out_level_db[k] = read_level_db[k]
+    out_voiced[k] = read_voiced[k]
+
+
 @numba.njit(cache=True, nogil=True, fastmath=True)
 def salience_frames_kernel(signal, first_end, n_frames, hop, frame_len, internal_rate,
                            window, frame, fft_tables, magnitude, grid, notes, chooser, network,
@@ -174,7 +184,8 @@ def salience_frames_kernel(signal, first_end, n_frames, hop, frame_len, internal
                            yin_energy, yin_corr, yin_diff, yin_cmnd, yin_register,
                            out_f0, out_periodicity, out_level_db, out_voiced, out_ensemble,
                            out_line_f0, out_line_voiced, out_line_level_db, out_chord_f0, line_f0,
-                           line_confidence, power_scale):
+                           line_confidence, power_scale, out_yin_f0, out_yin_periodicity,
+                           out_yin_level_db, out_yin_voiced):
     """Predominant f0 and outer lines (out_line_*[line, k]: top, bass) of n_frames frames of
     signal, frame k ending at first_end + k * hop, and the notes taken out of each frame
     (out_chord_f0[:, k], `chord_notes`; none where YIN's estimate is used).
@@ -190,7 +201,7 @@ def salience_frames_kernel(signal, first_end, n_frames, hop, frame_len, internal
     computed at all, and there are no outer lines apart from the melody (their level is then
     the frame's). Where the salience is read but its melody has mostly been YIN's pitch
     (`repeats_yin`), the main line and the frame's notes are YIN's frame too, the outer lines
-    the salience's.
+    the salience's. YIN's reading of every frame is in out_yin_* (auto only), whichever is used.
     """
     for k in range(n_frames):
         end = first_end + k * hop
@@ -203,10 +214,12 @@ def salience_frames_kernel(signal, first_end, n_frames, hop, frame_len, internal
         if auto:
             period, cmnd, yin_level_db = yin_reading(signal, end, tau_min, tau_max, hop, yin_energy,
                                                      yin_corr, yin_diff, yin_cmnd, yin_register)
+            # PitchTracker's row (its frames are these, see MelodyTracker).
+            write_yin_frame(k, period, cmnd, yin_level_db, internal_rate, out_yin_f0,
+                            out_yin_periodicity, out_yin_level_db, out_yin_voiced)
             if not choose_ensemble(auto_state, 1.0 - cmnd, level_db, period):
-                # PitchTracker's row (its frames are these, see MelodyTracker).
-                write_yin_frame(k, period, cmnd, yin_level_db, internal_rate, out_f0,
-                                out_periodicity, out_level_db, out_voiced)
+                _use_yin_frame(k, out_yin_f0, out_yin_periodicity, out_yin_level_db, out_yin_voiced,
+                               out_f0, out_periodicity, out_level_db, out_voiced)
                 out_ensemble[k] = False
                 state[_MELODY_BIN] = -1.0
                 for line in range(N_OUTER_LINES):
@@ -235,11 +248,10 @@ def salience_frames_kernel(signal, first_end, n_frames, hop, frame_len, internal
             out_line_voiced[line, k] = line_voiced
             out_line_level_db[line, k] = 10.0 * math.log10(
                 power_scale * line_confidence[line] * peak_energy + 1e-20)
-        if auto and repeats_yin(auto_state, f0, voiced, internal_rate / period,
-                                yin_voiced(cmnd, yin_level_db)):
+        if auto and repeats_yin(auto_state, f0, voiced, out_yin_f0[k], out_yin_voiced[k]):
             # A single line after all: YIN's frame, the outer lines as the salience read them.
-            write_yin_frame(k, period, cmnd, yin_level_db, internal_rate, out_f0, out_periodicity,
-                            out_level_db, out_voiced)
+            _use_yin_frame(k, out_yin_f0, out_yin_periodicity, out_yin_level_db, out_yin_voiced,
+                           out_f0, out_periodicity, out_level_db, out_voiced)
             out_ensemble[k] = False
             out_chord_f0[:, k] = 0.0
         else:
@@ -262,7 +274,9 @@ class MelodyTracker(FramedTracker):
     are then PitchTracker's (same ends, same f0, voicing and level where YIN's estimate is
     used), so a solo is heard in auto mode as in melody mode: the same notes announced at the
     same samples, the same events. Only the timestamps differ: they are taken at this frame's
-    centre (`frame_delay_s`), 5 ms before YIN's at any input rate.
+    centre (`frame_delay_s`), 5 ms before YIN's at any input rate. YIN's reading of every
+    frame, used or not, is in `yin_f0_hz` / `yin_periodicity` / `yin_level_db` / `yin_voiced`
+    (what melody mode would have read: the Detector matches it too where the two differ).
 
     network: the one that chooses the melody among each frame's notes (note_choice.py;
     default: the shipped one).
@@ -305,6 +319,13 @@ class MelodyTracker(FramedTracker):
         readings: it goes on rising for SALIENCE_HOPS - 1 hops more than a frame spans."""
         return super().line_level_hops + SALIENCE_HOPS - 1
 
+    def _grow(self, n_frames: int) -> None:
+        super()._grow(n_frames)
+        self.yin_f0_hz = np.zeros(n_frames, dtype=np.float64)
+        self.yin_periodicity = np.zeros(n_frames, dtype=np.float64)
+        self.yin_level_db = np.zeros(n_frames, dtype=np.float64)
+        self.yin_voiced = np.zeros(n_frames, dtype=np.bool_)
+
     def candidate_notes(self) -> tuple[np.ndarray, np.ndarray]:
         """The candidate notes of the latest salience reading: their f0s (Hz) and their
         features (rows of note_choice.NOTE_FEATURES), what the melody is chosen from. What the
@@ -322,4 +343,5 @@ class MelodyTracker(FramedTracker):
             self._yin_corr, self._yin_diff, self._yin_cmnd, self._yin_register, self.f0_hz,
             self.periodicity, self.level_db, self.voiced, self.ensemble, self.line_f0_hz,
             self.line_voiced, self.line_level_db, self.chord_f0_hz, self._line_f0,
-            self._line_confidence, self._power_scale)
+            self._line_confidence, self._power_scale, self.yin_f0_hz, self.yin_periodicity,
+            self.yin_level_db, self.yin_voiced)

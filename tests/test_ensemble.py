@@ -12,6 +12,7 @@ from detector.events import Detection
 from detector.notes import Note, hz_to_midi
 from detector.pitch import PitchTracker
 from detector.salience import MelodyTracker
+from detector.solo_branch import JOIN_AFTER_S
 from detector.synth import render_notes
 
 from conftest import BEAT_S, SAMPLE_RATE, accompanied, mixed, progression
@@ -162,11 +163,15 @@ def test_the_bass_line_reads_a_bass_doubled_an_octave_up_not_the_doubling(bass_p
     assert share_on(doubling, tracker, n, f0_hz, voiced) < 0.1
 
 
-def test_same_events_and_scores_whatever_the_block_size(themes, theme_named):
+@pytest.mark.parametrize("mode", ["ensemble", "auto"])
+def test_same_events_and_scores_whatever_the_block_size(themes, theme_named, mode):
     """Every line's notes meet the others' (a note of one may stand for another's) in the order
-    they were announced, not block by block: the result cannot depend on the block size."""
-    audio, _, _ = accompanied(theme_named("Ode to Joy"), transpose=2)
-    runs = [run(themes, audio, "ensemble", block) for block in (256, 4096, 1 << 16)]
+    they were announced, not block by block, and auto mode's solo branch forks and joins
+    before the note that calls for it: the result cannot depend on the block size."""
+    theme = theme_named("Ode to Joy")
+    solo = render_notes(perform(theme, 0.5, 2, 1.0), SAMPLE_RATE, "flute")
+    audio = np.concatenate([solo, accompanied(theme, transpose=2)[0], solo])
+    runs = [run(themes, audio, mode, block) for block in (256, 4096, 1 << 16)]
     assert runs[0].found, "the theme is found"
     for other in runs[1:]:
         assert other.found == runs[0].found
@@ -195,9 +200,43 @@ def test_auto_mode_reads_a_solo_exactly_as_melody_mode_does(themes, theme_named,
     np.testing.assert_array_equal(auto.end_sample[:n], yin.end_sample[:n])
     for name in ("f0_hz", "voiced", "level_db"):
         np.testing.assert_array_equal(getattr(auto, name)[:n][solo], getattr(yin, name)[:n][solo])
+        np.testing.assert_array_equal(getattr(auto, f"yin_{name}")[:n], getattr(yin, name)[:n])
     found = {mode: [(d.theme, d.time_s, d.score) for d in run(themes, audio, mode).found]
              for mode in ("melody", "auto")}
     assert found["auto"] == found["melody"] and found["melody"]
+
+
+def test_where_auto_mode_reads_an_ensemble_its_solo_branch_reads_as_melody_mode(themes, theme_named):
+    """Under accompaniment auto mode's main line follows the ensemble's melody, and its solo
+    branch YIN's frames, value for value melody mode's. The branch is matched while the
+    ensemble is heard, and joins the main line once the music has read as one line for
+    JOIN_AFTER_S (the reading lags the music a little)."""
+    theme = theme_named("Greensleeves")
+    solo = render_notes(perform(theme, 0.5, 0, 1.0), SAMPLE_RATE, "clarinet")
+    audio = np.concatenate([solo, accompanied(theme)[0], solo])
+    yin, auto = PitchTracker(SAMPLE_RATE), MelodyTracker(SAMPLE_RATE, auto=True)
+    n = yin.process(audio)
+    assert auto.process(audio) == n and auto.ensemble[:n].mean() > 0.3
+    for name in ("f0_hz", "voiced", "level_db"):
+        np.testing.assert_array_equal(getattr(auto, f"yin_{name}")[:n], getattr(yin, name)[:n])
+
+    detector, block = Detector(themes, SAMPLE_RATE, mode="auto", warm_up=False), 2048
+    live = []
+    for start in range(0, len(audio), block):
+        detector.process(audio[start:start + block])
+        live.append(detector.solo_branch.live)
+    block_end_s = np.arange(1, len(live) + 1) * block / SAMPLE_RATE
+    solo_s, accompanied_s = len(solo) / SAMPLE_RATE, (len(audio) - len(solo)) / SAMPLE_RATE
+    live = np.array(live)
+    assert not live[block_end_s < solo_s].any()
+    assert live[(block_end_s > solo_s + 1.0) & (block_end_s < accompanied_s - 0.5)].mean() > 0.9
+    # Joined at the first note announced JOIN_AFTER_S after the last frame read as an ensemble
+    # (a note is announced 160 ms after its onset; a block is 46 ms).
+    last_ensemble_s = auto.end_sample[:n][auto.ensemble[:n]][-1] / SAMPLE_RATE
+    assert last_ensemble_s > accompanied_s and live[block_end_s > last_ensemble_s].any()
+    onsets_s = [accompanied_s + note.onset_s for note in perform(theme, 0.5, 0, 1.0)]
+    joined_s = min(t for t in onsets_s if t > last_ensemble_s + JOIN_AFTER_S) + 0.25
+    assert not live[block_end_s > joined_s].any()
 
 
 def test_auto_mode_reads_one_line_while_the_ensembles_melody_only_repeats_yin():

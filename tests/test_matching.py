@@ -276,6 +276,42 @@ def test_no_detection_in_music_without_a_theme(themes):
     assert detect(themes, audio) == []
 
 
+@pytest.mark.parametrize("name", ["Dies irae", "Greensleeves", "In the Hall of the Mountain King",
+                                  "Ode to Joy"])
+def test_two_readings_forked_and_joined_keep_the_better_path_into_each_state(themes, theme_named, name):
+    """Auto mode's main line and its solo branch (detector/solo_branch.py): two matchers read
+    one passage differently after a fork, and the joined matcher goes on from the better
+    reading. Heard wrong by the main matcher and right by its branch, the theme's middle lets
+    the joined main matcher announce the theme in its last notes; without the join, or joined
+    with a branch that heard the middle no better, it does not; heard right by the main matcher,
+    a wrong branch joined changes nothing."""
+    notes = perform(theme_named(name), 0.0, 0, 1.0)
+    head, middle, tail = notes[:2], notes[2:6], notes[6:]
+    wrong = [replace(note, pitch=note.pitch + (6 if k % 2 else -5)) for k, note in enumerate(middle)]
+
+    def announced_by_main(main_middle: list[Note], branch_middle: list[Note] | None) -> list[str]:
+        main, branch = Matcher(themes), Matcher(themes)
+        found = feed(main, head)
+        branch.fork_from(main)
+        found += feed(main, main_middle)
+        if branch_middle is not None:
+            assert not feed(branch, branch_middle), "announced in the tail, not in the middle"
+            main.join(branch)
+        return names(main, found + feed(main, tail))
+
+    assert announced_by_main(wrong, middle) == [name]
+    assert announced_by_main(wrong, None) == []
+    assert announced_by_main(wrong, wrong) == []
+    assert announced_by_main(middle, wrong) == [name]
+
+
+def test_only_matchers_of_the_same_themes_and_kind_fork_and_join(themes):
+    with pytest.raises(ValueError, match="same themes and kind"):
+        Matcher(themes).join(Matcher(themes[:2]))
+    with pytest.raises(ValueError, match="same themes and kind"):
+        Matcher(themes).fork_from(Matcher(themes, ensemble_line=True))
+
+
 def _announced_at(matcher: Matcher, notes: list[Note], in_ensemble: bool) -> int | None:
     """The index of the performed note that announced a theme (None: none did)."""
     for k, note in enumerate(notes):

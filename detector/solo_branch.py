@@ -1,0 +1,73 @@
+"""Auto mode's second reading of the melody: melody mode's, where auto mode reads an ensemble.
+
+Auto mode hears a solo with melody mode's notes (YIN's), except in the frames it reads as an
+ensemble, where its main line follows the ensemble's melody. Some solos pass for an ensemble a
+while (a low instrument whose melody the salience reads an octave up for a moment, an
+instrument that has just changed), and a theme heard there may be lost that melody mode finds.
+
+So where frames read as an ensemble, the main line's matching forks: the main line goes on with
+the ensemble's melody, and this branch with YIN's notes, as melody mode hears them. Once the
+music has read as one line again for JOIN_AFTER_S (the notes of the ensemble's frames are all
+announced by then), both hear the same notes and they join: into each state of each theme, the
+better of the two paths, as the matching's dynamic programme chooses between two paths into one
+state. What melody mode finds on the main line, auto mode finds too, at the cost of matching one
+more line only while the music reads as an ensemble, and of a copy of the matcher's state at
+each fork and join.
+
+The branch forks and joins before the note whose announcement calls for it, whatever the
+blocks, so the detections do not depend on the block size.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from detector.matching import Matcher
+from detector.salience import MelodyTracker
+from detector.segmenter import NoteSegmenter
+
+JOIN_AFTER_S = 0.5  # join once the latest frame read as an ensemble is this much older than a note
+
+
+class SoloBranch:
+    """YIN's notes of an auto-mode tracker, matched while the music reads as an ensemble.
+
+    matcher: the branch's (announcing as `Detector` path "solo reading"); it follows the main
+    line's matcher (`follow`), which it forks from and joins back into.
+    """
+
+    def __init__(self, tracker: MelodyTracker, matcher: Matcher) -> None:
+        self.segmenter = NoteSegmenter(tracker.sample_rate, tracker.frame_delay_s)
+        self.matcher = matcher
+        self.live = False
+        self._tracker = tracker
+        self._join_samples = round(JOIN_AFTER_S * tracker.sample_rate)
+        self._latest_ensemble_sample = -np.inf  # before this block: the latest frame read as one
+
+    def process(self, n_frames: int) -> int:
+        """Segment YIN's reading of the tracker's latest n_frames frames; returns the notes
+        announced (in `segmenter`; match them only while `live`)."""
+        tracker = self._tracker
+        return self.segmenter.process(tracker.yin_f0_hz, tracker.yin_voiced, tracker.yin_level_db,
+                                      tracker.end_sample, n_frames)
+
+    def follow(self, main: Matcher, end_sample: int, n_frames: int) -> None:
+        """Before a note announced at end_sample (a frame of this block) is matched on any
+        line: fork from main where the music has come to read as an ensemble, join into it
+        once it has read as one line for JOIN_AFTER_S."""
+        live = end_sample - self._latest_ensemble_up_to(end_sample, n_frames) <= self._join_samples
+        if live and not self.live:
+            self.matcher.fork_from(main)
+        elif self.live and not live:
+            main.join(self.matcher)
+        self.live = live
+
+    def end_block(self, n_frames: int) -> None:
+        """Remember the block's latest frame read as an ensemble, for the notes of the next."""
+        self._latest_ensemble_sample = self._latest_ensemble_up_to(np.inf, n_frames)
+
+    def _latest_ensemble_up_to(self, end_sample: float, n_frames: int) -> float:
+        tracker = self._tracker
+        ends = tracker.end_sample[:n_frames]
+        ensemble = np.flatnonzero(tracker.ensemble[:np.searchsorted(ends, end_sample, side="right")])
+        return float(ends[ensemble[-1]]) if ensemble.size else self._latest_ensemble_sample
