@@ -293,8 +293,6 @@ class Detector:
             n_notes.append(self.solo_branch.process(n_frames))
         scored = any(n_notes)  # scores move only when a note or a chroma frame is matched
         found = self._add_notes(n_notes, n_frames) if scored else []
-        if self.solo_branch is not None:
-            self.solo_branch.end_block(n_frames)
         if self.chroma is not None:
             n_parts, matched = self._add_chroma(mono, self.samples_consumed + n)
             found += matched

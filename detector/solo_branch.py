@@ -20,6 +20,7 @@ blocks, so the detections do not depend on the block size.
 
 from __future__ import annotations
 
+import numba
 import numpy as np
 
 from detector.matching import Matcher
@@ -27,6 +28,7 @@ from detector.salience import MelodyTracker
 from detector.segmenter import NoteSegmenter
 
 JOIN_AFTER_S = 0.5  # join once the latest frame read as an ensemble is this much older than a note
+_NEVER = np.iinfo(np.int64).max  # an end sample no frame reaches
 
 
 class SoloBranch:
@@ -42,12 +44,17 @@ class SoloBranch:
         self.live = False
         self._tracker = tracker
         self._join_samples = round(JOIN_AFTER_S * tracker.sample_rate)
-        self._latest_ensemble_sample = -np.inf  # before this block: the latest frame read as one
+        # The end sample of the latest frame read as an ensemble before this block, and up to
+        # its end (-1: none).
+        self._latest_before_block = self._latest_by_block_end = -1
 
     def process(self, n_frames: int) -> int:
         """Segment YIN's reading of the tracker's latest n_frames frames; returns the notes
         announced (in `segmenter`; match them only while `live`)."""
         tracker = self._tracker
+        self._latest_before_block = self._latest_by_block_end
+        self._latest_by_block_end = latest_flagged_end(tracker.ensemble, tracker.end_sample, n_frames,
+                                                       _NEVER, self._latest_before_block)
         return self.segmenter.process(tracker.yin_f0_hz, tracker.yin_voiced, tracker.yin_level_db,
                                       tracker.end_sample, n_frames)
 
@@ -55,19 +62,23 @@ class SoloBranch:
         """Before a note announced at end_sample (a frame of this block) is matched on any
         line: fork from main where the music has come to read as an ensemble, join into it
         once it has read as one line for JOIN_AFTER_S."""
-        live = end_sample - self._latest_ensemble_up_to(end_sample, n_frames) <= self._join_samples
+        tracker = self._tracker
+        latest = latest_flagged_end(tracker.ensemble, tracker.end_sample, n_frames, end_sample,
+                                    self._latest_before_block)
+        live = latest >= 0 and end_sample - latest <= self._join_samples
         if live and not self.live:
             self.matcher.fork_from(main)
         elif self.live and not live:
             main.join(self.matcher)
         self.live = live
 
-    def end_block(self, n_frames: int) -> None:
-        """Remember the block's latest frame read as an ensemble, for the notes of the next."""
-        self._latest_ensemble_sample = self._latest_ensemble_up_to(np.inf, n_frames)
 
-    def _latest_ensemble_up_to(self, end_sample: float, n_frames: int) -> float:
-        tracker = self._tracker
-        ends = tracker.end_sample[:n_frames]
-        ensemble = np.flatnonzero(tracker.ensemble[:np.searchsorted(ends, end_sample, side="right")])
-        return float(ends[ensemble[-1]]) if ensemble.size else self._latest_ensemble_sample
+
+@numba.njit(cache=True, nogil=True)
+def latest_flagged_end(flagged, end_sample, n_frames, up_to, before):
+    """The end sample of the latest of the first n_frames frames that is flagged and ends at
+    or before up_to; `before` if none is (compiled: it runs every block)."""
+    for k in range(n_frames - 1, -1, -1):
+        if flagged[k] and end_sample[k] <= up_to:
+            return end_sample[k]
+    return before
