@@ -328,10 +328,9 @@ class Detector:
             pitch, onset_s = float(segmenter.pitch[k]), float(segmenter.onset_s[k])
             if branch is not None:
                 branch.follow(self.matcher, end_sample, n_frames)
-                if line == len(paths):  # the solo branch's note: melody mode's, matched as there
-                    if branch.live:
-                        matched = branch.matcher.add_note(pitch, onset_s)
-                        found += self._detections(matched, end_sample / self.sample_rate, SOLO_READING)
+                if line == len(paths):  # the solo branch's note
+                    matched = branch.add_note(pitch, onset_s)
+                    found += self._detections(matched, end_sample / self.sample_rate, SOLO_READING)
                     continue
             path = paths[line]
             frame = self._ensemble_frame(end_sample, n_frames)

@@ -72,6 +72,10 @@ class SoloBranch:
             main.join(self.matcher)
         self.live = live
 
+    def add_note(self, pitch: float, onset_s: float) -> list[tuple]:
+        """Match a note of the branch's segmenter as melody mode would (no alternatives, not in
+        an ensemble), while the branch is live; returns what its matcher announces."""
+        return self.matcher.add_note(pitch, onset_s) if self.live else []
 
 
 @numba.njit(cache=True, nogil=True)
