@@ -10,9 +10,9 @@ the ensemble's melody, and this branch with YIN's notes, as melody mode hears th
 music has read as one line again for JOIN_AFTER_S (the notes of the ensemble's frames are all
 announced by then), both hear the same notes and they join: into each state of each theme, the
 better of the two paths, as the matching's dynamic programme chooses between two paths into one
-state. What melody mode finds on the main line, auto mode finds too, at the cost of matching one
-more line only while the music reads as an ensemble, and of a copy of the matcher's state at
-each fork and join.
+state. A theme melody mode would find there is not lost to the ensemble's reading, at the cost
+of matching one more line only while the music reads as an ensemble, and of a copy of the
+matcher's state at each fork and join (benchmarks/ensemble.py measures both: README, Ensembles).
 
 The branch forks and joins before the note whose announcement calls for it, whatever the
 blocks, so the detections do not depend on the block size.
