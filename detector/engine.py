@@ -175,7 +175,7 @@ class Detector:
     In "ensemble" and "auto" modes the tracker's further lines (top and bass) are matched too,
     each with a segmenter and matcher of its own (`lines`). In "auto", where the music reads as
     an ensemble, melody mode's notes are matched too, on a branch of the main line's matching
-    (`solo_branch`), so that auto mode finds what melody mode finds.
+    (`solo_branch`), so that a theme melody mode would find there is not lost.
     Themes with harmony are also matched on chroma (`chroma` and `harmony` are then set; they
     are None when no theme's harmony can be matched, see HarmonyMatcher). A theme found by
     two paths over one passage is announced once, by the first. Constructing it compiles (or
@@ -225,6 +225,10 @@ class Detector:
         if mode == "auto":
             self.solo_branch = SoloBranch(self.tracker, Matcher(self.themes, min_progress=min_progress,
                                                                 threshold=threshold))
+        # Whose notes each entry of `process`'s note counts are: the note paths', then the branch's.
+        self._segmenters = [path.segmenter for path in self._note_paths]
+        if self.solo_branch is not None:
+            self._segmenters.append(self.solo_branch.segmenter)
         self.chroma: ChromaTracker | None = None
         self.harmony: HarmonyMatcher | None = None
         if any(theme.harmony for theme in self.themes):
@@ -318,8 +322,7 @@ class Detector:
         frames), in the order they were announced, the main line first among notes announced
         together: so what a note sees of the other lines (`_alternatives`), and where the solo
         branch forks and joins, do not depend on where the blocks begin."""
-        paths, branch = self._note_paths, self.solo_branch
-        segmenters = [path.segmenter for path in paths] + ([branch.segmenter] if branch else [])
+        paths, branch, segmenters = self._note_paths, self.solo_branch, self._segmenters
         announced = sorted((int(segmenters[line].end_sample[k]), line, k)
                            for line, n in enumerate(n_notes) for k in range(n))
         found = []
