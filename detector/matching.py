@@ -26,23 +26,25 @@ is free and rubato costs only what departs from the path's tempo). Steps:
   second note: a path per state keeps one key, and otherwise another voice's note straight
   after a theme's first would begin a path in the wrong key and end the right one.
 
-A theme is announced when a path has heard enough of it and matched it well enough (a mean
-cost per template note under 1 - threshold): usually well before the theme ends. "Enough" is
+A theme is announced when a path has heard enough of it and matched it well enough (a mean cost
+per template note under 1 - threshold): usually well before the theme ends. "Enough" is
 measured in bits: each template note heard at the right pitch adds the surprisal of its
-interval under a background model of melodies (a repeat or a step says little, a leap much),
-so 2**-bits is roughly the chance that other music matches by accident. A note that one of
-k alternatives stood for is worth log2(k + 1) bits less: among k + 1 pitches, one fits by
-chance k + 1 times as often; a waiting path's second note, likewise, WAITED_BITS less; and
-an extra note a path passed over in a single line takes INSERT_BITS away, since the notes
-around it could be matched in more ways than one (plain tunes matched in other tunes' steps
-were most of the false alarms: benchmarks/accuracy.py, README Results). A theme
-needs MIN_PROGRESS of its bits, at least MIN_EVIDENCE_BITS (or all of them, if it has fewer)
-and at most SUFFICIENT_BITS: a theme of stock steps and repeats must be heard longer than one
-with a telling leap, and a long theme is announced once it cannot be chance. A theme is held
-back while another theme that has heard half of what it needs matches the same passage
-better, and only a whole-passage tempo of 0.45-2.2x is announced. One event per occurrence:
-a new event needs a path that starts after the last one's end, which moves on while the
-announced passage is still being played.
+interval under a background model of melodies (a repeat or a step says little, a leap much), so
+2**-bits is roughly the chance that other music matches by accident. Past a lost note, the
+interval heard is the one from the note before it: the next note adds that interval's
+surprisal, or its own if that is less (a path passes a note over by choice, and must not earn
+more by it than by hearing it). A note that one of k alternatives stood for is worth
+log2(k + 1) bits less: among k + 1 pitches, one fits by chance k + 1 times as often; a waiting
+path's second note, likewise, WAITED_BITS less; and an extra note a path passed over in a
+single line takes INSERT_BITS away, since the notes around it could be matched in more ways
+than one (plain tunes matched in other tunes' steps were most of the false alarms:
+benchmarks/accuracy.py, README Results). A theme needs MIN_PROGRESS of its bits, at least
+MIN_EVIDENCE_BITS (or all of them, if it has fewer) and at most SUFFICIENT_BITS: a theme of
+stock steps and repeats must be heard longer than one with a telling leap, and a long theme is
+announced once it cannot be chance. A theme is held back while another theme that has heard
+half of what it needs matches the same passage better, and only a whole-passage tempo of
+0.45-2.2x is announced. One event per occurrence: a new event needs a path that starts after
+the last one's end, which moves on while the announced passage is still being played.
 
 The work per performed note is O(total template notes); nothing happens between notes. The
 kernel is flat numba over arrays (one concatenated template, per-theme offsets); the Matcher
@@ -114,6 +116,15 @@ STALE_S = 3.0             # a path with no note for this long (beyond the expect
 (_COST, _KEY_SUM, _LT_SUM, _START_S, _LAST_ONSET_S, _LAST_PITCH, _N_MATCHED, _N_TEMPO,
  _INS_RUN, _START_TPL_S, _EVIDENCE, _N_OCTAVES_UP, _N_OCTAVES_DOWN) = range(13)
 _N_COLS = 13
+
+
+_SURPRISAL = -np.log2(np.array(INTERVAL_PROBABILITY))  # bits of an interval of 0, 1, ... semitones
+
+
+@numba.njit(cache=True, nogil=True, inline="always")
+def _interval_surprisal(semitones):
+    """The surprisal (bits) of a melodic interval under the background model."""
+    return _SURPRISAL[min(int(round(abs(semitones))), _SURPRISAL.shape[0] - 1)]
 
 
 @numba.njit(cache=True, nogil=True, inline="always")
@@ -286,7 +297,8 @@ def match_note_kernel(old, new, waiting_old, waiting_new, tpl_pitch, tpl_onset, 
     a path also takes the octave most of its notes were heard in).
     insert_cost, insert_bits: what an extra note costs, and the evidence it takes (unless it
     repeats or neighbours the one before).
-    weight[g]: the evidence (bits) template note g gives when heard at the right pitch.
+    weight[g]: the evidence (bits) template note g gives when heard at the right pitch after
+    note g - 1 (past a lost note, it may give less: see the module).
     needed[t]: the evidence that makes theme t announceable.
     thresholds[t]: the score needed; fired_end_s[t]: end of the theme's last event, moved on
     while paths that began before it keep advancing (the occurrence is still being played).
@@ -326,7 +338,7 @@ def match_note_kernel(old, new, waiting_old, waiting_new, tpl_pitch, tpl_onset, 
                 _start_path(new, g, SKIP_COST, tpl_pitch, tpl_onset, pitch, onset_s)
             # match from g - 1, or skip to g from further back: over one note not heard, and
             # over any run of repeated notes (legato repeats merge into one performed note).
-            skip_cost, lost_notes = 0.0, 0
+            skip_cost, lost_notes, bits = 0.0, 0, weight[g]
             for j in range(g - 1, max(first, g - 1 - MAX_SKIPPED) - 1, -1):
                 if j < g - 1:
                     skipped = j + 1
@@ -337,12 +349,14 @@ def match_note_kernel(old, new, waiting_old, waiting_new, tpl_pitch, tpl_onset, 
                         if lost_notes > 1:
                             break
                         skip_cost += SKIP_COST
+                        # What was heard: the interval from note j (see the module).
+                        bits = min(bits, _interval_surprisal(tpl_pitch[g] - tpl_pitch[j]))
                 if old[j, _COST] < np.inf:
-                    _try_step(old, j, j, g, new, tpl_pitch, tpl_onset, weight[g], pitch, alternatives,
+                    _try_step(old, j, j, g, new, tpl_pitch, tpl_onset, bits, pitch, alternatives,
                               onset_s, skip_cost, ensemble_line)
                 if j == first and has_waiting:
                     _try_step(waiting_old, t, first, g, new, tpl_pitch, tpl_onset,
-                              max(0.0, weight[g] - WAITED_BITS), pitch, alternatives, onset_s, skip_cost,
+                              max(0.0, bits - WAITED_BITS), pitch, alternatives, onset_s, skip_cost,
                               ensemble_line)
             cost = new[g, _COST]
             hopeless = cost > budget or cost > (1.0 - thresholds[t]) * (i + 1) + PRUNE_SLACK
@@ -398,9 +412,8 @@ def interval_bits(pitch: np.ndarray, theme_offset: np.ndarray) -> np.ndarray:
 
     A theme's first note says nothing (any key is allowed): 0 bits.
     """
-    table = -np.log2(np.array(INTERVAL_PROBABILITY))
     steps = np.abs(np.round(np.diff(pitch, prepend=pitch[:1]))).astype(np.int64)
-    bits = table[np.minimum(steps, len(table) - 1)]
+    bits = _SURPRISAL[np.minimum(steps, len(_SURPRISAL) - 1)]
     bits[theme_offset[:-1]] = 0.0
     return bits
 

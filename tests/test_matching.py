@@ -14,6 +14,7 @@ from hypothesis import strategies as st
 from detector.demo import perform, random_melody
 from detector.matching import ALTERNATIVE_COST, CHORD_NOTE_COST, Matcher
 from detector.notes import Note
+from detector.themes import Theme
 
 from conftest import SAMPLE_RATE, detect, render_performance
 
@@ -69,6 +70,30 @@ def test_a_dropped_note_is_tolerated(themes, theme_named, dropped):
     del notes[dropped]
     matcher = Matcher(themes)
     assert names(matcher, feed(matcher, notes)) == ["Ode to Joy"]
+
+
+def test_a_lost_note_earns_no_evidence_the_notes_heard_do_not_give():
+    """A performance that loses a theme's dip an octave down hears the notes either side of
+    it as a repeat: the path that passes over the dip earns a repeat's evidence, not the
+    octave leap's back up, so the theme is announced no sooner than a theme that has the
+    repeat where the dip was, from the very same notes."""
+    steps = [60, 62, 64, 65, 67, 65, 64, 62, 60, 62, 64, 65, 67, 69, 71, 72, 71, 69, 67, 65, 64, 62, 60]
+    with_dip = steps[:5] + [55] + steps[5:]  # 67 55 65: the dip, then a leap back up
+    with_repeat = steps[:5] + [67] + steps[5:]
+
+    def notes(pitches: list[int], beat_s: float) -> tuple[Note, ...]:
+        return tuple(Note(p, beat_s * k, beat_s) for k, p in enumerate(pitches))
+
+    played = notes(with_dip, 0.5)
+    heard = played[:5] + played[6:]  # the dip's note lost: the one before it sounds on
+
+    def announced_at(template: Theme) -> int | None:
+        return _announced_at(Matcher([template]), list(heard), in_ensemble=False)
+
+    after_dip = announced_at(Theme("with a dip", notes(with_dip, 0.4)))
+    after_repeat = announced_at(Theme("with a repeat", notes(with_repeat, 0.4)))
+    assert after_dip is not None and after_repeat is not None
+    assert after_dip >= after_repeat, (after_dip, after_repeat)
 
 
 def test_an_added_ornament_is_tolerated(themes, theme_named):
