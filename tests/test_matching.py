@@ -74,10 +74,11 @@ def test_a_dropped_note_is_tolerated(themes, theme_named, dropped):
 
 def test_a_lost_note_earns_no_evidence_the_notes_heard_do_not_give():
     """A performance that loses a theme's dip an octave down hears the notes either side of
-    it as a repeat: the path that passes over the dip earns a repeat's evidence, not the
-    octave leap's back up, so the theme is announced no sooner than a theme that has the
-    repeat where the dip was, from the very same notes."""
-    steps = [60, 62, 64, 65, 67, 65, 64, 62, 60, 62, 64, 65, 67, 69, 71, 72, 71, 69, 67, 65, 64, 62, 60]
+    it as a step: the path that passes over the dip earns a step's evidence, not the leap's
+    back up, so the theme is announced no sooner than a theme that repeats the note before
+    where the dip was (a repeat that legato playing merges), from the very same notes."""
+    steps = [60, 62, 64, 65, 67, 65, 64, 62, 60, 62, 64, 65,
+             67, 69, 71, 72, 71, 69, 67, 65, 64, 62, 60]
     with_dip = steps[:5] + [55] + steps[5:]  # 67 55 65: the dip, then a leap back up
     with_repeat = steps[:5] + [67] + steps[5:]
 
