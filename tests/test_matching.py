@@ -86,7 +86,7 @@ def test_a_lost_note_earns_no_evidence_the_notes_heard_do_not_give():
         return tuple(Note(p, beat_s * k, beat_s) for k, p in enumerate(pitches))
 
     played = notes(with_dip, 0.5)
-    heard = played[:5] + played[6:]  # the dip's note lost: the one before it sounds on
+    heard = played[:5] + played[6:]  # the dip's note lost: a rest where it was
 
     def announced_at(template: Theme) -> int | None:
         return _announced_at(Matcher([template]), list(heard), in_ensemble=False)
