@@ -12,7 +12,9 @@ condition:
 - event precision, recall and F1;
 - announce latency of the hits relative to the occurrence's start and to its end (median and
   90th percentile; a negative latency to the end means announced before the theme ended);
-- false alarms per hour on the clips that hold no theme.
+- false alarms per hour on the clips that hold no theme;
+- how many false positives were heard over an occurrence (a similar theme, or a second event of
+  the same one) rather than between the themes, where other music matched.
 
 Prints a table with the issue's targets (met / not met), and writes accuracy.json (figures,
 every detection, the machine, the command) and accuracy.png (F1 by condition) into --out.
@@ -61,6 +63,8 @@ class ConditionSummary:
 
     Latencies are in seconds, None when there is no hit. false_alarms_per_hour counts the
     false positives per hour of the condition's audio (the target applies to no_theme).
+    false_positives_on_occurrences: those whose passage overlaps an occurrence (of another
+    theme, or a second event of the same one); the others lie between the themes.
     """
 
     condition: str
@@ -69,6 +73,7 @@ class ConditionSummary:
     n_occurrences: int
     hits: int
     false_positives: int
+    false_positives_on_occurrences: int
     misses: int
     precision: float
     recall: float
@@ -108,6 +113,9 @@ def summarize(condition: str, clips: Sequence[Clip], scores: Sequence[ClipScore]
     """Pool the scores of a condition's clips into its figures."""
     hits = [hit for score in scores for hit in score.hits]
     n_false = sum(len(score.false_positives) for score in scores)
+    n_on_occurrences = sum(_overlaps_an_occurrence(detection, clip.occurrences)
+                           for clip, score in zip(clips, scores)
+                           for detection in score.false_positives)
     n_occurrences = sum(len(clip.occurrences) for clip in clips)
     precision = len(hits) / (len(hits) + n_false) if hits or n_false else 0.0
     recall = len(hits) / n_occurrences if n_occurrences else 0.0
@@ -117,12 +125,19 @@ def summarize(condition: str, clips: Sequence[Clip], scores: Sequence[ClipScore]
     audio_s = sum(clip.duration_s for clip in clips)
     return ConditionSummary(
         condition=condition, n_clips=len(clips), audio_s=round(audio_s, 2), n_occurrences=n_occurrences,
-        hits=len(hits), false_positives=n_false, misses=n_occurrences - len(hits),
+        hits=len(hits), false_positives=n_false, false_positives_on_occurrences=n_on_occurrences,
+        misses=n_occurrences - len(hits),
         precision=precision, recall=recall, f1=f1,
         latency_from_start_median_s=_percentile(from_start, 50), latency_from_start_p90_s=_percentile(from_start, 90),
         latency_from_end_median_s=_percentile(from_end, 50), latency_from_end_p90_s=_percentile(from_end, 90),
         false_alarms_per_hour=n_false / (audio_s / 3600.0) if audio_s else 0.0,
     )
+
+
+def _overlaps_an_occurrence(detection: Detection, occurrences: Sequence[Occurrence]) -> bool:
+    """Does the passage the detection was heard in (start_s to time_s) overlap an occurrence?"""
+    return any(detection.start_s < occurrence.end_s and occurrence.start_s < detection.time_s
+               for occurrence in occurrences)
 
 
 def _percentile(values: Sequence[float], q: float) -> float | None:
@@ -191,8 +206,8 @@ def overall(test_set: TestSet, detections: dict[str, list[Detection]]) -> Condit
 
 def format_table(summaries: Sequence[ConditionSummary]) -> str:
     """A plain-text table: one row per condition, each target that applies marked met / NOT MET."""
-    headers = ("condition", "occ", "hit", "FP", "P", "R", "F1", "F1 target", "from start med/p90 s",
-               "from end med/p90 s", "announce < end", "FA/h", "FA/h target")
+    headers = ("condition", "occ", "hit", "FP", "FP on occ", "P", "R", "F1", "F1 target",
+               "from start med/p90 s", "from end med/p90 s", "announce < end", "FA/h", "FA/h target")
     return table(headers, [_row(summary) for summary in summaries])
 
 
@@ -200,11 +215,12 @@ def _row(summary: ConditionSummary) -> list[str]:
     met = targets_met(summary)
     if summary.n_occurrences == 0:
         fa_target = f"<= {MAX_FALSE_ALARMS_PER_HOUR:g}: {verdict(met['false_alarms_per_hour'])}" if met else "-"
-        return [summary.condition, "0", "", str(summary.false_positives), "", "", "", "", "", "", "",
+        return [summary.condition, "0", "", str(summary.false_positives), "", "", "", "", "", "", "", "",
                 f"{summary.false_alarms_per_hour:.1f}", fa_target]
     f1_target = f">= {F1_TARGETS[summary.condition]:.2f}: {verdict(met['f1'])}" if "f1" in met else "-"
     end_target = verdict(met["announce_before_end"]) if "announce_before_end" in met else "-"
     return [summary.condition, str(summary.n_occurrences), str(summary.hits), str(summary.false_positives),
+            str(summary.false_positives_on_occurrences),
             f"{summary.precision:.2f}", f"{summary.recall:.2f}", f"{summary.f1:.2f}", f1_target,
             _pair(summary.latency_from_start_median_s, summary.latency_from_start_p90_s),
             _pair(summary.latency_from_end_median_s, summary.latency_from_end_p90_s), end_target,

@@ -178,6 +178,20 @@ def test_summary_counts_precision_recall_f1_and_latencies():
     assert summary.false_alarms_per_hour == pytest.approx(1.0)
 
 
+def test_false_positives_over_an_occurrence_are_told_from_those_between_the_themes():
+    """A false positive heard over an occurrence (another theme's, or the same one announced
+    twice) is a similar theme or a double event; one between the occurrences matched other
+    music. The summary counts the first kind apart."""
+    occurrences = [_occurrence("A", 10.0, 14.0), _occurrence("B", 30.0, 34.0)]
+    detections = [_detection("A", 12.0), _detection("A", 14.5),  # a hit, then a second event
+                  _detection("C", 33.0),  # another theme, over B's occurrence
+                  _detection("D", 22.0),  # heard from 20 s to 22 s: between the two
+                  _detection("B", 33.5)]  # B's hit
+    summary = summarize("clean", [_clip(occurrences)], [match(detections, occurrences)])
+    assert (summary.hits, summary.false_positives) == (2, 3)
+    assert summary.false_positives_on_occurrences == 2
+
+
 def test_false_alarms_per_hour_on_clips_without_themes():
     clips = [_clip([], duration_s=900.0, condition="no_theme")] * 2
     scores = [match([_detection("A", 100.0)], []), match([], [])]
@@ -188,7 +202,8 @@ def test_false_alarms_per_hour_on_clips_without_themes():
 
 def test_targets_are_met_only_at_or_above_the_issue_figures():
     def row(condition, f1, end_median_s):
-        return ConditionSummary(condition, 1, 60.0, 10, 9, 0, 1, 1.0, 0.9, f1, 1.0, 2.0, end_median_s, 0.0, 0.0)
+        return ConditionSummary(condition, 1, 60.0, 10, 9, 0, 0, 1, 1.0, 0.9, f1, 1.0, 2.0, end_median_s, 0.0,
+                                0.0)
 
     assert targets_met(row("clean", 0.95, -0.1)) == {"f1": True, "announce_before_end": True}
     assert targets_met(row("clean", 0.949, 0.1)) == {"f1": False, "announce_before_end": False}
