@@ -530,6 +530,11 @@ class Matcher:
         join_paths_kernel(self._old, other._old)
         join_paths_kernel(self._waiting_old, other._waiting_old)
         np.maximum(self._fired_end_s, other._fired_end_s, out=self._fired_end_s)
+        self.take_last_event(other)
+
+    def take_last_event(self, other: Matcher) -> None:
+        """Count other's last event as this one's too, where it is the later: two readings of
+        one line (`fork_from`) keep one theme per passage between them."""
         if other._last_event_end_s > self._last_event_end_s:
             self._last_event_end_s, self._last_event_score = other._last_event_end_s, other._last_event_score
 

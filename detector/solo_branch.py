@@ -5,14 +5,15 @@ ensemble, where its main line follows the ensemble's melody. Some solos pass for
 while (a low instrument whose melody the salience reads an octave up for a moment, an
 instrument that has just changed), and a theme heard there may be lost that melody mode finds.
 
-So where frames read as an ensemble, the main line's matching forks: the main line goes on with
-the ensemble's melody, and this branch with YIN's notes, as melody mode hears them. Once the
-music has read as one line again for JOIN_AFTER_S (the notes of the ensemble's frames are all
-announced by then), both hear the same notes and they join: into each state of each theme, the
-better of the two paths, as the matching's dynamic programme chooses between two paths into one
-state. A theme melody mode would find there is not lost to the ensemble's reading, at the cost
-of matching one more line only while the music reads as an ensemble, and of a copy of the
-matcher's state at each fork and join (benchmarks/ensemble.py measures both: README, Ensembles).
+So where frames read as an ensemble, the main line's matching forks: the main line goes on with the
+ensemble's melody, and this branch with YIN's notes, as melody mode hears them. Once the music has
+read as one line again for JOIN_AFTER_S (the notes of the ensemble's frames are all announced by
+then), both hear the same notes and they join: into each state of each theme, the better of the two
+paths, as the matching's dynamic programme chooses between two paths into one state. While both are
+live they are one line read two ways, and keep one theme per passage between them, as one matcher
+does. A theme melody mode would find there is not lost to the ensemble's reading, at the cost of
+matching one more line only while the music reads as an ensemble, and of a copy of the matcher's
+state at each fork and join (benchmarks/ensemble.py measures both: README, Ensembles).
 
 The branch forks and joins before the note whose announcement calls for it, whatever the
 blocks, so the detections do not depend on the block size.
@@ -61,7 +62,8 @@ class SoloBranch:
     def follow(self, main: Matcher, end_sample: int, n_frames: int) -> None:
         """Before a note announced at end_sample (a frame of this block) is matched on any
         line: fork from main where the music has come to read as an ensemble, join into it
-        once it has read as one line for JOIN_AFTER_S."""
+        once it has read as one line for JOIN_AFTER_S; in between, each takes the other's last
+        event, so that the two readings of one line keep one theme per passage between them."""
         tracker = self._tracker
         latest = latest_flagged_end(tracker.ensemble, tracker.end_sample, n_frames, end_sample,
                                     self._latest_before_block)
@@ -70,6 +72,9 @@ class SoloBranch:
             self.matcher.fork_from(main)
         elif self.live and not live:
             main.join(self.matcher)
+        elif live:
+            self.matcher.take_last_event(main)
+            main.take_last_event(self.matcher)
         self.live = live
 
     def add_note(self, pitch: float, onset_s: float) -> list[tuple]:

@@ -331,6 +331,26 @@ def test_two_readings_forked_and_joined_keep_the_better_path_into_each_state(the
     assert announced_by_main(middle, wrong) == [name]
 
 
+def test_two_readings_of_one_line_keep_one_theme_per_passage_between_them(themes, theme_named):
+    """While auto mode's main line and its solo branch read one passage two ways, a theme one
+    of them announced keeps the other from announcing another theme over the same passage with
+    no better a score, as one matcher keeps one theme per passage: they are one line."""
+    heard_by_main = perform(theme_named("Ode to Joy"), 0.0, 0, 1.0)
+    heard_by_branch = perform(theme_named("Greensleeves"), 0.0, 0, 1.0)
+    heard_by_branch[5] = replace(heard_by_branch[5], pitch=heard_by_branch[5].pitch + 1)  # a wrong note
+
+    def announced_by_branch(sharing: bool) -> list[str]:
+        main, branch = Matcher(themes), Matcher(themes)
+        branch.fork_from(main)
+        assert names(main, feed(main, heard_by_main)) == ["Ode to Joy"]
+        if sharing:
+            branch.take_last_event(main)
+        return names(branch, feed(branch, heard_by_branch))
+
+    assert announced_by_branch(sharing=False) == ["Greensleeves"]
+    assert announced_by_branch(sharing=True) == []
+
+
 def test_only_matchers_of_the_same_themes_and_kind_fork_and_join(themes):
     with pytest.raises(ValueError, match="same themes and kind"):
         Matcher(themes).join(Matcher(themes[:2]))
