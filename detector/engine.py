@@ -223,8 +223,9 @@ class Detector:
         self._alternatives_buffer = np.zeros((len(self.lines) + self.tracker.max_chord_notes, 2))
         self.solo_branch: SoloBranch | None = None
         if mode == "auto":
-            self.solo_branch = SoloBranch(self.tracker, Matcher(self.themes, min_progress=min_progress,
-                                                                threshold=threshold))
+            self.solo_branch = SoloBranch(self.tracker, self.matcher,
+                                          Matcher(self.themes, min_progress=min_progress,
+                                                  threshold=threshold))
         # Whose notes each entry of `process`'s note counts are: the note paths', then the branch's.
         self._segmenters = [path.segmenter for path in self._note_paths]
         if self.solo_branch is not None:
@@ -330,8 +331,8 @@ class Detector:
             segmenter = segmenters[line]
             pitch, onset_s = float(segmenter.pitch[k]), float(segmenter.onset_s[k])
             if branch is not None:
-                branch.follow(self.matcher, end_sample, n_frames)
-                if line == len(paths):  # the solo branch's note
+                branch.follow(end_sample, n_frames)
+                if line == len(paths):  # the solo branch's note (see `_segmenters`)
                     matched = branch.add_note(pitch, onset_s)
                     found += self._detections(matched, end_sample / self.sample_rate, SOLO_READING)
                     continue

@@ -35,15 +35,16 @@ _NEVER = np.iinfo(np.int64).max  # an end sample no frame reaches
 class SoloBranch:
     """YIN's notes of an auto-mode tracker, matched while the music reads as an ensemble.
 
-    matcher: the branch's (announcing as `Detector` path "solo reading"); it follows the main
-    line's matcher (`follow`), which it forks from and joins back into.
+    matcher: the branch's (announcing as `Detector` path "solo reading"); it follows main, the
+    main line's matcher (`follow`), which it forks from and joins back into.
     """
 
-    def __init__(self, tracker: MelodyTracker, matcher: Matcher) -> None:
+    def __init__(self, tracker: MelodyTracker, main: Matcher, matcher: Matcher) -> None:
         self.segmenter = NoteSegmenter(tracker.sample_rate, tracker.frame_delay_s)
         self.matcher = matcher
         self.live = False
         self._tracker = tracker
+        self._main = main
         self._join_samples = round(JOIN_AFTER_S * tracker.sample_rate)
         # The end sample of the latest frame read as an ensemble before this block, and up to
         # its end (-1: none).
@@ -59,12 +60,12 @@ class SoloBranch:
         return self.segmenter.process(tracker.yin_f0_hz, tracker.yin_voiced, tracker.yin_level_db,
                                       tracker.end_sample, n_frames)
 
-    def follow(self, main: Matcher, end_sample: int, n_frames: int) -> None:
+    def follow(self, end_sample: int, n_frames: int) -> None:
         """Before a note announced at end_sample (a frame of this block) is matched on any
         line: fork from main where the music has come to read as an ensemble, join into it
         once it has read as one line for JOIN_AFTER_S; in between, each takes the other's last
         event, so that the two readings of one line keep one theme per passage between them."""
-        tracker = self._tracker
+        tracker, main = self._tracker, self._main
         latest = latest_flagged_end(tracker.ensemble, tracker.end_sample, n_frames, end_sample,
                                     self._latest_before_block)
         live = latest >= 0 and end_sample - latest <= self._join_samples

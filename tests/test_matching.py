@@ -34,6 +34,14 @@ def names(matcher: Matcher, found: list[tuple]) -> list[str]:
     return [matcher.themes[f[0]].name for f in found]
 
 
+def announced_at(matcher: Matcher, notes: list[Note], in_ensemble: bool) -> int | None:
+    """The index of the performed note that announced a theme (None: none did)."""
+    for k, note in enumerate(notes):
+        if matcher.add_note(note.pitch, note.onset_s, in_ensemble=in_ensemble):
+            return k
+    return None
+
+
 @settings(max_examples=60, deadline=None)
 @given(transpose=st.integers(-30, 30), tempo=st.floats(0.5, 2.0), name_index=st.integers(0, 4))
 def test_any_key_and_tempo_is_found_once_with_its_transposition(themes, transpose, tempo, name_index):
@@ -88,11 +96,11 @@ def test_a_lost_note_earns_no_evidence_the_notes_heard_do_not_give():
     played = notes(with_dip, 0.5)
     heard = played[:5] + played[6:]  # the dip's note lost: a rest where it was
 
-    def announced_at(template: Theme) -> int | None:
-        return _announced_at(Matcher([template]), list(heard), in_ensemble=False)
+    def heard_as(template: Theme) -> int | None:
+        return announced_at(Matcher([template]), list(heard), in_ensemble=False)
 
-    after_dip = announced_at(Theme("with a dip", notes(with_dip, 0.4)))
-    after_repeat = announced_at(Theme("with a repeat", notes(with_repeat, 0.4)))
+    after_dip = heard_as(Theme("with a dip", notes(with_dip, 0.4)))
+    after_repeat = heard_as(Theme("with a repeat", notes(with_repeat, 0.4)))
     assert after_dip is not None and after_repeat is not None
     assert after_dip >= after_repeat, (after_dip, after_repeat)
 
@@ -358,14 +366,6 @@ def test_only_matchers_of_the_same_themes_and_kind_fork_and_join(themes):
         Matcher(themes).fork_from(Matcher(themes, ensemble_line=True))
 
 
-def _announced_at(matcher: Matcher, notes: list[Note], in_ensemble: bool) -> int | None:
-    """The index of the performed note that announced a theme (None: none did)."""
-    for k, note in enumerate(notes):
-        if matcher.add_note(note.pitch, note.onset_s, in_ensemble=in_ensemble):
-            return k
-    return None
-
-
 @pytest.mark.parametrize("ensemble_line", [False, True])
 def test_a_note_passed_over_in_a_single_line_costs_evidence_but_not_in_an_ensemble(
         themes, theme_named, ensemble_line):
@@ -377,7 +377,7 @@ def test_a_note_passed_over_in_a_single_line_costs_evidence_but_not_in_an_ensemb
     theme = theme_named("Dies irae")  # announced well before its end: 28 of its 52 bits
     # After notes 1-3, a note a minor sixth up, halfway through: neither a repeat nor a neighbour.
     played = with_other_voice(perform(theme, 1.0, 0, 1.0), {k: [(8, 0.5)] for k in (1, 2, 3)})
-    single_line = _announced_at(Matcher(themes, ensemble_line=ensemble_line), played, in_ensemble=False)
-    in_ensemble = _announced_at(Matcher(themes, ensemble_line=ensemble_line), played, in_ensemble=True)
+    single_line = announced_at(Matcher(themes, ensemble_line=ensemble_line), played, in_ensemble=False)
+    in_ensemble = announced_at(Matcher(themes, ensemble_line=ensemble_line), played, in_ensemble=True)
     assert in_ensemble is not None and single_line is not None
     assert single_line > in_ensemble
