@@ -32,7 +32,7 @@ template frames that paths still alive may reach are visited (a path moves at mo
 template frames a live frame), and the dead paths beyond them are dropped: in a key the music
 is not in, every path dies within the template's first chord, so only its first frames are
 visited. The work per live frame is then about O(12 x themes), not O(12 x total template
-frames), with the same announcements in the benchmarks (README, Speed and scale). Nothing is
+frames), with the same announcements in the benchmarks (docs/results-history.md). Nothing is
 allocated per frame.
 The themes are split into N_PARTS parts of about equal work, which may be advanced at different
 moments (each part's frames in order): the Detector spreads them over a chroma hop, so that no

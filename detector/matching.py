@@ -38,7 +38,7 @@ log2(k + 1) bits less: among k + 1 pitches, one fits by chance k + 1 times as of
 path's second note, likewise, WAITED_BITS less; and an extra note a path passed over in a
 single line takes INSERT_BITS away, since the notes around it could be matched in more ways
 than one (plain tunes matched in other tunes' steps were most of the false alarms:
-benchmarks/accuracy.py, README Results). A theme needs MIN_PROGRESS of its bits, at least
+benchmarks/accuracy.py, docs/results-history.md). A theme needs MIN_PROGRESS of its bits, at least
 MIN_EVIDENCE_BITS (or all of them, if it has fewer) and at most SUFFICIENT_BITS: a theme of
 stock steps and repeats must be heard longer than one with a telling leap, and a long theme is
 announced once it cannot be chance. A theme is held back while another theme that has heard
@@ -482,7 +482,7 @@ class Matcher:
         in_ensemble: the note was heard in an ensemble's frame (passed over, it costs no
         evidence, see INSERT_BITS). An `ensemble_line`'s note heard where auto mode read the
         music as a single line is not: there it passes over a solo's notes, which cost what
-        they cost the main line (fewer false alarms on solo audio: README, Finding themes).
+        they cost the main line (fewer false alarms on solo audio: docs/results-history.md).
 
         Returns one tuple per theme announced: (theme index, score, start_s, end_s,
         transpose, tempo, progress). Usually empty.

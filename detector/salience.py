@@ -36,8 +36,8 @@ The salience is read every SALIENCE_HOPS hops (20 ms), not every hop: it is most
 ensemble costs over a single line (benchmarks/ensemble.py measures the two modes' cost). A frame
 between two readings holds the lines of the one before, with the mixture's level of its own
 hop. A 64 ms window moves little in 10 ms: in the benchmarks' runs before and after (commits
-813a2e3 and ea3ad96, README Results), holding changed the themes found and the melody's pitch
-accuracy only within their noise.
+813a2e3 and ea3ad96, docs/results-history.md), holding changed the themes found and the melody's
+pitch accuracy only within their noise.
 
 In auto mode YIN runs first on every frame, and its estimate is used while the music sounds
 like a single line, or while the salience's melody only repeats it (auto_mode.py).
