@@ -156,8 +156,9 @@ class Size:
 SIZES = {
     "quick": Size("quick", n_themes=8, n_distractor_tunes=40, clips_per_condition=2, occurrences_per_clip=2,
                   no_theme_clips=1, no_theme_clip_s=60.0),
+    # An hour with no theme: the target is one false alarm an hour, which minutes cannot resolve.
     "full": Size("full", n_themes=48, n_distractor_tunes=200, clips_per_condition=16, occurrences_per_clip=3,
-                 no_theme_clips=6, no_theme_clip_s=60.0),
+                 no_theme_clips=60, no_theme_clip_s=60.0),
 }
 
 
