@@ -3,6 +3,7 @@ plumbing. They check what is computed, never how fast."""
 
 from __future__ import annotations
 
+import json
 from dataclasses import replace
 
 import numpy as np
@@ -111,6 +112,16 @@ def test_pitch_benchmark_runs_on_a_tiny_input():
             assert all(0.0 <= value <= 1.0 for value in fractions)
     assert all(isinstance(t["met"], bool) for t in summary["targets"])
     assert "ours" in pitch.report(summary)
+
+
+def test_pitch_benchmark_draws_other_melodies_for_another_seed_and_records_it(tmp_path):
+    flute = [pitch.INSTRUMENTS[-2]]
+    first, again, other = (pitch.make_clips(flute, 1.5, seed) for seed in (1, 1, 2))
+    assert [clip.notes for clip in again] == [clip.notes for clip in first]
+    assert np.array_equal(again[1].audio, first[1].audio)  # the noise too
+    assert other[0].notes != first[0].notes
+    pitch.main(["--quick", "--seed", "2", "--out", str(tmp_path)])
+    assert json.loads((tmp_path / "pitch.json").read_text())["settings"]["seed"] == 2
 
 
 def test_speed_benchmark_runs_on_a_tiny_input(tmp_path):
