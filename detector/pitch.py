@@ -149,15 +149,22 @@ def in_register(period, best_cmnd, tau_min, diff, cmnd, register):
 
     When a reverberant tail overlaps the next note, the mixture's only clean period is the
     two notes' common one, two or three octaves down, and YIN takes it. register[0] follows
-    log2 of the period of clearly periodic frames (~1 s average); a period more than
+    log2 of the period YIN read in clearly periodic frames (~1 s average); a period more than
     REGISTER_SEMITONES longer than that is replaced by the sub-multiple period / k that has a
     dip of its own (CMND under SUBMULTIPLE_DIP) nearest the register, if one lies within an
     octave of it. Returns the period to use.
+
+    The register follows what YIN read, not the replacement: a line that has moved down for
+    good (a bassoon's low notes after high ones, which a weak fundamental had read an octave
+    up) is then replaced for about half a second at most. Following the replacements, the
+    register held itself up, and every low note was read as a partial near it for as long as
+    the line stayed low.
     """
+    read = math.log2(period)
     if best_cmnd < YIN_THRESHOLD and register[0] == 0.0:
-        register[0] = math.log2(period)
+        register[0] = read
     reference = register[0]
-    if reference != 0.0 and math.log2(period) - reference > REGISTER_SEMITONES / 12.0:
+    if reference != 0.0 and read - reference > REGISTER_SEMITONES / 12.0:
         best, best_distance = 0, 1.0
         for k in range(2, 9):
             tau = int(round(period / k))
@@ -175,7 +182,7 @@ def in_register(period, best_cmnd, tau_min, diff, cmnd, register):
             shift = 0.5 * (a - c) / curvature if curvature > 0.0 else 0.0
             period = best + min(0.5, max(-0.5, shift))
     if best_cmnd < YIN_THRESHOLD:
-        register[0] = REGISTER_DECAY * register[0] + (1.0 - REGISTER_DECAY) * math.log2(period)
+        register[0] = REGISTER_DECAY * register[0] + (1.0 - REGISTER_DECAY) * read
     return period
 
 

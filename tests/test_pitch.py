@@ -102,3 +102,23 @@ def test_a_pitch_change_is_timestamped_when_it_is_heard():
                                            & (times < times[first_to]))[-1]
                 errors_s.append(0.5 * (times[last_from] + times[first_to]) - change_s)
     assert abs(np.mean(errors_s)) < 0.004, np.round(np.array(errors_s) * 1000, 1)
+
+
+def test_a_line_that_moves_down_for_good_is_read_there_within_half_a_second():
+    """YIN's register (the line's recent period) replaces a period far below it by a partial
+    near it, against subharmonics under overlapping notes. A line that stays low, here a tone
+    whose fifth partial is its strongest (a formant, as in a bassoon) after a high one, must
+    soon be read where it is: while the register followed its own replacements, the low tone
+    was read as its fifth partial (MIDI 69) for as long as it lasted."""
+    sample_rate = 44100
+
+    def formant_tone(midi, seconds):
+        t = np.arange(int(seconds * sample_rate)) / sample_rate
+        f0_hz = midi_to_hz(midi)
+        return sum((1.0 if k == 5 else 0.2) * np.sin(2 * np.pi * k * f0_hz * t) for k in range(1, 13))
+
+    audio = (0.2 * np.concatenate([formant_tone(70, 1.0), formant_tone(41, 3.0)])).astype(np.float32)
+    times, f0, _, _ = track_pitch(audio, sample_rate)
+    low = times > 1.5
+    cents = 1200 * np.log2(np.maximum(f0[low], 1.0) / midi_to_hz(41))
+    assert np.mean(np.abs(cents) < 50) >= 0.99, np.round(cents[np.abs(cents) >= 50])
