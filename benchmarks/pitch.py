@@ -449,10 +449,10 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser.add_argument("--out", type=Path, default=RESULTS_DIR, help="folder for pitch.json")
     args = parser.parse_args(argv)
     if args.quick:
-        clips = make_clips([i for i in INSTRUMENTS if i.name in QUICK_INSTRUMENTS], QUICK_MELODY_S, args.seed)
+        instruments, melody_s = [i for i in INSTRUMENTS if i.name in QUICK_INSTRUMENTS], QUICK_MELODY_S
     else:
-        clips = make_clips(INSTRUMENTS, MELODY_S, args.seed)
-    summary = run(clips)
+        instruments, melody_s = list(INSTRUMENTS), MELODY_S
+    summary = run(make_clips(instruments, melody_s, args.seed))
     summary["settings"]["seed"] = args.seed
     print(f"\nwrote {finish(args.out, 'pitch.json', summary, report(summary))}")
 
