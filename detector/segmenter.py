@@ -8,6 +8,11 @@ long before it ends. A note ends on silence, on a new stable pitch, or on a re-a
 same pitch (a level jump after a dip), which is how repeated notes are told apart, so the
 level should be the line's own: an ensemble's top and bass lines are given the power at their
 harmonics, not the mixture's level, where every voice's entry and every drum hit is a jump.
+A held note's level need not be steady, though: on an outer line of a unison choir, the power at
+its harmonics swings by as much as a re-attack several times a second (the voices' partials beat
+one by one). On such a line a re-attack must also rise JITTER_FACTOR times the level's recent
+jitter, its mean change from frame to frame while a pitch holds: a steady line's re-attacks are
+heard as before, and a beating one's swings are not taken for repeated notes.
 Short excursions (an octave slip of the tracker, a vibrato swing) neither end a note nor start
 one. On a line read out of a mixture, neither does a note too short to have been announced that
 returns to the pitch before it: the line took another voice's note for a moment, and the held
@@ -45,6 +50,10 @@ GAP_FRAMES = 3
 REATTACK_DB = 4.5
 #: How fast (dB per frame) the remembered minimum forgets an old dip.
 VALLEY_LEAK_DB = 0.5
+#: On a line whose level jitters, a re-attack must also rise this many times the jitter ...
+JITTER_FACTOR = 7.0
+#: ... the mean absolute level change per frame while a pitch holds, each frame weighing this much.
+JITTER_RATE = 0.05
 #: A note that began within this many seconds of the previous note's end is straight after it.
 EXCURSION_GAP_S = 0.05
 #: A jump this large (semitones) right after a note needs LEAP_FRAMES to count.
@@ -58,7 +67,7 @@ _BUFFER = 16  # frames of pitch kept per note and per candidate
 _IN_NOTE, _ANNOUNCED, _NOTE_N, _CAND_N, _UNVOICED_RUN, _N_ISTATE = range(6)
 # Float state.
 (_NOTE_REF, _VALLEY_DB, _PREV_DB, _CAND_START_S, _NOTE_START_S, _LAST_PITCH, _LAST_END_S,
- _PREV_END_S, _N_FSTATE) = range(9)
+ _PREV_END_S, _JITTER_DB, _N_FSTATE) = range(10)
 
 
 @numba.njit(cache=True, nogil=True)
@@ -126,12 +135,13 @@ def _take_candidate(istate, fstate, cand_pitch, note_pitch, n, reference, announ
 
 @numba.njit(cache=True, nogil=True)
 def segment_kernel(f0_hz, voiced, level_db, end_sample, n_frames, sample_rate, frame_delay_s,
-                   excursions, reattack_after, istate, fstate, cand_pitch, note_pitch, scratch,
-                   out_pitch, out_onset_s, out_end_sample):
+                   excursions, reattack_after, jitter_factor, istate, fstate, cand_pitch, note_pitch,
+                   scratch, out_pitch, out_onset_s, out_end_sample):
     """Advance the segmenter over n_frames pitch frames; write each note announced.
 
     A frame's time (its window's centre) is end_sample / sample_rate - frame_delay_s.
-    A re-attack is looked for once a note has more than reattack_after frames. cand_pitch,
+    A re-attack is looked for once a note has more than reattack_after frames, and must rise
+    jitter_factor times the level's jitter too (0: REATTACK_DB is enough). cand_pitch,
     note_pitch and scratch hold _BUFFER pitches (MIDI) each. Returns the number of notes
     written; out_end_sample is the detector clock (input samples) at each announcement.
     """
@@ -151,8 +161,12 @@ def segment_kernel(f0_hz, voiced, level_db, end_sample, n_frames, sample_rate, f
         pitch = 69.0 + 12.0 * math.log2(f0_hz[f] / 440.0)
         if istate[_IN_NOTE]:
             fits = abs(pitch - fstate[_NOTE_REF]) <= PITCH_TOLERANCE
-            reattack = (level > fstate[_VALLEY_DB] + REATTACK_DB and level > fstate[_PREV_DB] + 1.5
+            rise = max(REATTACK_DB, jitter_factor * fstate[_JITTER_DB])
+            reattack = (level > fstate[_VALLEY_DB] + rise and level > fstate[_PREV_DB] + 1.5
                         and istate[_NOTE_N] > reattack_after)
+            if fits:  # the level's jitter, while a pitch holds (its re-attacks too)
+                change = abs(level - fstate[_PREV_DB])
+                fstate[_JITTER_DB] += JITTER_RATE * (change - fstate[_JITTER_DB])
             fstate[_PREV_DB] = level
             if fits and not reattack:
                 istate[_CAND_N] = 0
@@ -229,13 +243,17 @@ class NoteSegmenter:
     excursions: whether a short note (not yet announced) straight after another, that returns
     to that one's pitch, is a note. Leave it on for a line of its own; on a line read out of a
     mixture it is mostly another voice's note taken for a moment, and it is dropped.
+
+    level_jitters: whether the level may swing while a note holds (an outer line's, read out of
+    a mixture's spectrum): a re-attack must then also stand out from its recent jitter.
     """
 
     def __init__(self, sample_rate: int, frame_delay_s: float, excursions: bool = True,
-                 level_window_frames: int = 1) -> None:
+                 level_window_frames: int = 1, level_jitters: bool = False) -> None:
         self.sample_rate = sample_rate
         self.excursions = excursions
         self._reattack_after = max(MIN_NOTE_FRAMES, level_window_frames)
+        self._jitter_factor = JITTER_FACTOR if level_jitters else 0.0
         self.frame_delay_s = frame_delay_s
         self._istate = np.zeros(_N_ISTATE, dtype=np.int64)
         self._fstate = np.zeros(_N_FSTATE, dtype=np.float64)
@@ -258,5 +276,5 @@ class NoteSegmenter:
             self._grow(n_frames)
         return segment_kernel(f0_hz, voiced, level_db, end_sample, n_frames, self.sample_rate,
                               self.frame_delay_s, self.excursions, self._reattack_after,
-                              self._istate, self._fstate, self._cand, self._note, self._scratch,
-                              self.pitch, self.onset_s, self.end_sample)
+                              self._jitter_factor, self._istate, self._fstate, self._cand, self._note,
+                              self._scratch, self.pitch, self.onset_s, self.end_sample)

@@ -29,12 +29,40 @@ def held_a4_with_a_level_jump() -> tuple[np.ndarray, ...]:
     return f0_hz, voiced, level_db, end_sample
 
 
-def test_a_level_jump_at_one_pitch_starts_a_note():
-    segmenter = NoteSegmenter(SAMPLE_RATE, frame_delay_s=0.0)
+@pytest.mark.parametrize("level_jitters", [False, True])
+def test_a_level_jump_at_one_pitch_starts_a_note(level_jitters):
+    segmenter = NoteSegmenter(SAMPLE_RATE, frame_delay_s=0.0, level_jitters=level_jitters)
     frames = held_a4_with_a_level_jump()
     n = segmenter.process(*frames, len(frames[0]))
     assert segmenter.pitch[:n] == pytest.approx([69.0, 69.0])
     assert segmenter.onset_s[:n] == pytest.approx([0.0, 0.5], abs=0.03)
+
+
+def beating_a4() -> tuple[np.ndarray, ...]:
+    """Two seconds of A4 read from a mixture's spectrum every other frame, whose level swings as a
+    unison's partials beat: -20, -23, -26 and back to -20 dB, a 6 dB jump, every 80 ms. At 1.5 s
+    it dips to -40 dB for 50 ms and comes back: a re-articulated note. Then 0.1 s of silence."""
+    f0_hz, voiced, level_db, end_sample = frames_of((69, 2.0))
+    beat = np.repeat([-20.0, -23.0, -26.0, -20.0], 2)
+    level_db[:200] = np.resize(beat, 200)
+    level_db[150:155] = -40.0
+    return f0_hz, voiced, level_db, end_sample
+
+
+def onsets_after(frames: tuple[np.ndarray, ...], after_s: float, level_jitters: bool) -> np.ndarray:
+    """The onsets (s) later than after_s of the notes a segmenter finds in frames."""
+    segmenter = NoteSegmenter(SAMPLE_RATE, frame_delay_s=0.0, level_jitters=level_jitters)
+    n = segmenter.process(*frames, len(frames[0]))
+    onsets = segmenter.onset_s[:n]
+    return onsets[onsets > after_s]
+
+
+def test_a_level_that_beats_while_its_pitch_holds_splits_the_note_only_on_a_steady_line():
+    # On a line that expects a steady level, every beat is a re-attack ...
+    assert len(onsets_after(beating_a4(), 0.3, level_jitters=False)) > 10
+    # ... on a line whose level jitters, none is once it has heard how much the level swings
+    # (within its first 0.3 s), and the re-articulation still stands out.
+    assert onsets_after(beating_a4(), 0.3, level_jitters=True) == pytest.approx([1.55], abs=0.02)
 
 
 @pytest.mark.parametrize("notes, excursions, expected", [
