@@ -206,8 +206,8 @@ class Detector:
         self.matcher = Matcher(self.themes, min_progress=min_progress, threshold=threshold)
         # An ensemble's further lines (the tracker reads them too) get notes and matching of their
         # own. Each line's level is its own (the power at its harmonics, over a whole frame), so a
-        # note re-attacked at one pitch is a new note, as on a line of its own, unless the rise is
-        # no more than the level's own jitter (a unison's partials beating); a moment on another
+        # note re-attacked at one pitch is a new note, as on a line of its own, where the rise
+        # stands out from the level's own jitter (a unison's partials beat); a moment on another
         # voice's note is not one. Other voices' notes still come between the theme's: their
         # matchers are told so (`ensemble_line`), and whether each note was heard in a frame read
         # as an ensemble (where auto mode read one line, the notes are the solo's).
