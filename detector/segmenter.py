@@ -164,7 +164,7 @@ def segment_kernel(f0_hz, voiced, level_db, end_sample, n_frames, sample_rate, f
             rise = max(REATTACK_DB, jitter_factor * fstate[_JITTER_DB])
             reattack = (level > fstate[_VALLEY_DB] + rise and level > fstate[_PREV_DB] + 1.5
                         and istate[_NOTE_N] > reattack_after)
-            if fits:  # the level's jitter, while a pitch holds (its re-attacks too)
+            if fits and jitter_factor > 0.0:  # the jitter, while a pitch holds (re-attacks too)
                 change = abs(level - fstate[_PREV_DB])
                 fstate[_JITTER_DB] += JITTER_RATE * (change - fstate[_JITTER_DB])
             fstate[_PREV_DB] = level

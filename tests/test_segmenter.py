@@ -29,13 +29,18 @@ def held_a4_with_a_level_jump() -> tuple[np.ndarray, ...]:
     return f0_hz, voiced, level_db, end_sample
 
 
+def segment(frames: tuple[np.ndarray, ...], **options) -> tuple[np.ndarray, np.ndarray]:
+    """The pitches and onsets (s) of the notes a NoteSegmenter (with options) finds in frames."""
+    segmenter = NoteSegmenter(SAMPLE_RATE, frame_delay_s=0.0, **options)
+    n = segmenter.process(*frames, len(frames[0]))
+    return segmenter.pitch[:n], segmenter.onset_s[:n]
+
+
 @pytest.mark.parametrize("level_jitters", [False, True])
 def test_a_level_jump_at_one_pitch_starts_a_note(level_jitters):
-    segmenter = NoteSegmenter(SAMPLE_RATE, frame_delay_s=0.0, level_jitters=level_jitters)
-    frames = held_a4_with_a_level_jump()
-    n = segmenter.process(*frames, len(frames[0]))
-    assert segmenter.pitch[:n] == pytest.approx([69.0, 69.0])
-    assert segmenter.onset_s[:n] == pytest.approx([0.0, 0.5], abs=0.03)
+    pitches, onsets_s = segment(held_a4_with_a_level_jump(), level_jitters=level_jitters)
+    assert pitches == pytest.approx([69.0, 69.0])
+    assert onsets_s == pytest.approx([0.0, 0.5], abs=0.03)
 
 
 def beating_a4() -> tuple[np.ndarray, ...]:
@@ -51,10 +56,8 @@ def beating_a4() -> tuple[np.ndarray, ...]:
 
 def onsets_after(frames: tuple[np.ndarray, ...], after_s: float, level_jitters: bool) -> np.ndarray:
     """The onsets (s) later than after_s of the notes a segmenter finds in frames."""
-    segmenter = NoteSegmenter(SAMPLE_RATE, frame_delay_s=0.0, level_jitters=level_jitters)
-    n = segmenter.process(*frames, len(frames[0]))
-    onsets = segmenter.onset_s[:n]
-    return onsets[onsets > after_s]
+    _, onsets_s = segment(frames, level_jitters=level_jitters)
+    return onsets_s[onsets_s > after_s]
 
 
 def test_a_level_that_beats_while_its_pitch_holds_splits_the_note_only_on_a_steady_line():
@@ -75,7 +78,5 @@ def test_a_level_that_beats_while_its_pitch_holds_splits_the_note_only_on_a_stea
     (((69, 0.5), (64, 0.1), (72, 0.5)), False, [69, 64, 72]),
 ])
 def test_a_short_excursion_that_returns_is_dropped_only_without_excursions(notes, excursions, expected):
-    segmenter = NoteSegmenter(SAMPLE_RATE, frame_delay_s=0.0, excursions=excursions)
-    frames = frames_of(*notes)
-    n = segmenter.process(*frames, len(frames[0]))
-    assert segmenter.pitch[:n] == pytest.approx(expected, abs=0.01)
+    pitches, _ = segment(frames_of(*notes), excursions=excursions)
+    assert pitches == pytest.approx(expected, abs=0.01)
